@@ -1,0 +1,1 @@
+"""pv-media: collect the photos and videos behind distributed-PV infrastructure records."""

@@ -1,0 +1,61 @@
+"""ID card numbers: normalising for keys, validating, and masking wherever a person looks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from stdnum.cn import ric
+
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+
+
+class InvalidIdCardNumber(ValueError):
+    """The field cannot be an ID card number; the message never repeats the raw value."""
+
+
+def normalize_id_card(raw: object) -> str:
+    """Canonical form of an ID card number: ASCII digits and an upper-case X.
+
+    Accepts the forms seen in the wild (lowercase x, full-width characters, spaces, legacy
+    15-digit numbers). Anything else - path tricks, slashes, control characters, empty - is
+    refused, so it can never end up inside an object key.
+    """
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        raise InvalidIdCardNumber("invalid ID card number: empty")
+    text = unicodedata.normalize("NFKC", str(raw))
+    text = re.sub(r"\s+", "", text).upper()
+    if _ID18.match(text) or _ID15.match(text):
+        return text
+    reason = "empty" if not text else f"{len(text)} characters, not an 18- or 15-digit number"
+    raise InvalidIdCardNumber(f"invalid ID card number: {reason}")
+
+
+def id_checksum_ok(normalized: str) -> bool:
+    """True when the GB 11643 checksum (and birth date) of the number is valid."""
+    return ric.is_valid(normalized)
+
+
+def mask_id(value: object) -> str:
+    """First 6 and last 4 characters, the rest as '*': what people may see of an ID number."""
+    text = "" if value is None else str(value)
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_ids_in(text: str, id_numbers: list[str] | set[str]) -> str:
+    """Replace every occurrence of the given ID numbers in a message by their masked form."""
+    for number in sorted(id_numbers, key=len, reverse=True):
+        if number:
+            text = text.replace(number, mask_id(number))
+    return text
+
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+def mask_id_like(text: str) -> str:
+    """Mask anything in free text that looks like a 15- or 18-character ID number."""
+    return _ID_LIKE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)

@@ -1,0 +1,82 @@
+"""Picked-up records -> one manifest row per media URL (steps c and d1), pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from pv_assets.media.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
+from pv_assets.media.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
+from pv_assets.media.urls import DEFAULT_SEPARATORS, parse_url_items
+
+MANIFEST_COLUMNS = [
+    "station_id", "record_id", "id_card_no", "id_card_masked", "id_checksum_ok", "media_field",
+    "raw_url", "source_url", "url_hash", "key_stem", "problem", "occurrences",
+]
+
+
+def is_accepted(raw_status: object, canonical_status: object, accepted: Sequence[str]) -> bool:
+    """A record is collected when its raw or canonical pickup status is in the accepted set."""
+    raw = str(raw_status).strip() if raw_status is not None else None
+    return raw in accepted or canonical_status in accepted
+
+
+def count_accepted(records: pd.DataFrame, accepted: Sequence[str]) -> int:
+    return sum(
+        is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in records.to_dict("records")
+    )
+
+
+def build_manifest(records: pd.DataFrame, *, base_url: str, accepted_statuses: Sequence[str],
+                   separators: Sequence[str] = DEFAULT_SEPARATORS,
+                   pseudonym_secret: bytes | None = None) -> pd.DataFrame:
+    """One row per distinct media item of the accepted records, with the key it will get.
+
+    Items that can never be collected (bad URL, bad ID number, no region code) stay in the
+    manifest with `problem` set, so the audit shows every URL the station gave.
+    """
+    rows: list[dict] = []
+    by_stem: dict[str, dict] = {}
+    for record in records.to_dict("records"):
+        if not is_accepted(record.get("pickup_status_raw"), record.get("pickup_status"), accepted_statuses):
+            continue
+        id_problem = None
+        try:
+            id_card = normalize_id_card(record.get("id_card_no"))
+            id_part = pseudonymize_id(id_card, pseudonym_secret) if pseudonym_secret else id_card
+        except InvalidIdCardNumber as exc:
+            id_card, id_part, id_problem = None, None, str(exc)
+        region = record.get("region_company_code")
+        for field, column in (("photo", "photo_urls"), ("video", "video_urls")):
+            for item in parse_url_items(record.get(column), base_url, separators):
+                row = {
+                    "station_id": record["station_id"],
+                    "record_id": record["record_id"],
+                    "id_card_no": id_card,
+                    "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
+                    "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
+                    "media_field": field,
+                    "raw_url": item.raw,
+                    "source_url": item.url,
+                    "url_hash": url_hash(item.url) if item.url else None,
+                    "key_stem": None,
+                    "problem": item.problem or id_problem,
+                    "occurrences": 1,
+                }
+                if row["problem"] is None and not region:
+                    row["problem"] = "no region company code (registry or station info)"
+                if row["problem"] is None:
+                    try:
+                        row["key_stem"] = object_key_stem(region, record["station_id"], id_part, item.url)
+                    except InvalidKeySegment as exc:
+                        row["problem"] = str(exc)
+                stem = row["key_stem"]
+                if stem is not None and stem in by_stem:
+                    # The same file of the same owner listed again: one object, counted.
+                    by_stem[stem]["occurrences"] += 1
+                    continue
+                if stem is not None:
+                    by_stem[stem] = row
+                rows.append(row)
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)

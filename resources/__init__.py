@@ -1,0 +1,6 @@
+"""Dagster resources of pv-media: the station cloud API and the object store."""
+
+from resources.object_store import LocalStoreResource, MinioResource, ObjectStoreResource
+from resources.station_api import StationApiResource
+
+__all__ = ["LocalStoreResource", "MinioResource", "ObjectStoreResource", "StationApiResource"]
