@@ -1,0 +1,55 @@
+"""infrastructure_records: S2/b - every record of the station, paged and de-duplicated."""
+
+
+import time
+
+import pandas as pd
+from dagster import AssetExecutionContext, Failure, asset
+
+from pv_assets.media.records import records_frame
+from pv_assets.partitions import station_partitions
+from resources.station_api import StationApiError, StationApiResource
+
+
+@asset(
+    partitions_def=station_partitions,
+    group_name="collection",
+    kinds={"pandas", "parquet"},
+    code_version="1",
+    owners=["team:pv-media"],
+    description=(
+        "S2/b: fetch every infrastructure record (基建数据) of the station, page by page until an empty page, "
+        "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
+        "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
+    ),
+)
+def infrastructure_records(context: AssetExecutionContext, station_token: dict,
+                           station_api: StationApiResource) -> pd.DataFrame:
+    station_id = context.partition_key
+    station = station_api.station(station_id)
+    client = station_api.client(station_id)  # logs in again by itself if this process has no token
+    started = time.monotonic()
+    region = station.region_company_code
+    try:
+        info = client.station_info()
+    except StationApiError as exc:
+        if region is None:
+            raise Failure(description=f"{exc}; the registry has no region_company_code for it either") from None
+        context.log.warning(f"{exc}; using the registry's region company code")
+        info = {}
+    if info.get("station_code") and str(info["station_code"]) != station_id:
+        context.log.warning(f"station {station_id}: the account belongs to station code {info['station_code']}")
+    region = region or (str(info["region_company_code"]) if info.get("region_company_code") else None)
+    try:
+        records = list(client.iter_records())
+    except StationApiError as exc:
+        raise Failure(description=str(exc)) from None
+    frame = records_frame(records, client.interface, station_id, region)
+    context.add_output_metadata({
+        "records": len(frame),
+        "region_company_code": region or "unknown",
+        "region_source": "registry" if station.region_company_code else "station info",
+        "station_code": str(info.get("station_code") or ""),
+        "duration_s": round(time.monotonic() - started, 3),
+    })
+    return frame

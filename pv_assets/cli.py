@@ -1,0 +1,210 @@
+"""`pv-media collect | demo | simulate` - the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pv_assets import progress as progress_hook
+from pv_assets.registry import RegistryError, load_registry
+from pv_assets.settings import dagster_home, instance_config_file
+
+err = Console(stderr=True)
+out = Console(highlight=False)
+
+
+@dataclass
+class StationSummary:
+    station_id: str
+    ok: bool
+    run_id: str
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
+
+
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME (default ./.dagster_home) with the project's instance config, so runs show in `dagster dev`."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    config = home / "dagster.yaml"
+    if not config.exists() and instance_config_file().is_file():
+        shutil.copyfile(instance_config_file(), config)
+    return home
+
+
+def _metadata_value(result: Any, node: str, key: str) -> int | None:
+    for materialization in result.asset_materializations_for_node(node):
+        entry = materialization.metadata.get(key)
+        if entry is not None:
+            return int(entry.value)
+    return None
+
+
+def _failure_message(result: Any) -> str:
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description
+        if data.error is not None:
+            return data.error.message.strip().splitlines()[-1]
+    return "run failed"
+
+
+def summarize(station_id: str, result: Any) -> StationSummary:
+    summary = StationSummary(station_id, result.success, result.run_id)
+    sources = {
+        "records": ("infrastructure_records", "records"),
+        "picked_up": ("media_manifest", "picked_up"),
+        "media_items": ("media_manifest", "media_items"),
+        "uploaded": ("uploaded_media", "uploaded"),
+        "skipped": ("uploaded_media", "skipped"),
+        "failed": ("uploaded_media", "failed"),
+        "bytes": ("uploaded_media", "bytes"),
+    }
+    for column, (node, key) in sources.items():
+        value = _metadata_value(result, node, key)
+        if value is not None:
+            summary.counts[column] = value
+    if not result.success:
+        summary.error = _failure_message(result)
+    return summary
+
+
+@contextlib.contextmanager
+def progress_bars(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                    console=err, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def listener(update: progress_hook.Progress) -> None:
+        if update.station_id not in tasks:
+            tasks[update.station_id] = bars.add_task(update.station_id, total=update.total)
+        bars.update(tasks[update.station_id], completed=update.done, total=update.total,
+                    description=f"{update.station_id} items")
+
+    progress_hook.add_listener(listener)
+    try:
+        with bars:
+            yield
+    finally:
+        progress_hook.remove_listener(listener)
+
+
+def collect(station_ids: Sequence[str], *, all_stations: bool, stations_file: str | None,
+            verbose: bool = False, show_progress: bool = True) -> tuple[int, list[StationSummary]]:
+    """Materialize the four assets for each selected station as Dagster runs; exit code and summaries."""
+    try:
+        registry = load_registry(stations_file)
+    except RegistryError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2, []
+    selected = registry.ids() if all_stations else list(dict.fromkeys(station_ids))
+    unknown = [s for s in selected if s not in registry.ids()]
+    if unknown:
+        err.print(f"[red]error:[/red] {registry.path}: no station {', '.join(unknown)} in the registry")
+        return 2, []
+    if not selected:
+        err.print("[red]error:[/red] name stations with --station ID, or collect them all with --all")
+        return 2, []
+
+    prepare_dagster_home()
+    from dagster import DagsterInstance
+
+    from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
+    from pv_assets.partitions import STATION_PARTITIONS_NAME
+    from resources.station_api import StationApiResource
+
+    instance = DagsterInstance.get()
+    known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
+    missing = [s for s in registry.ids() if s not in known]
+    if missing:
+        instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
+    defs = make_definitions(station_api=StationApiResource(stations_file=str(registry.path)))
+    job = defs.resolve_job_def(COLLECT_JOB_NAME)
+    log_level = "INFO" if verbose else "WARNING"
+    summaries = []
+    with progress_bars(show_progress and err.is_terminal):
+        for station_id in selected:
+            err.print(f"collecting station {station_id} …")
+            result = job.execute_in_process(
+                partition_key=station_id, instance=instance, raise_on_error=False,
+                tags={STATION_TAG: station_id},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+            summaries.append(summarize(station_id, result))
+    print_summary(summaries)
+    return (0 if all(s.ok for s in summaries) else 1), summaries
+
+
+def print_summary(summaries: list[StationSummary]) -> None:
+    table = Table(title="pv-media collection summary")
+    table.add_column("station")
+    table.add_column("status")
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column, justify="right")
+    for s in summaries:
+        table.add_row(s.station_id, "ok" if s.ok else "FAILED",
+                      *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
+    out.print(table)
+    for s in summaries:
+        if not s.ok:
+            out.print(f"[red]{s.station_id} failed:[/red] {s.error}")
+        else:
+            out.print(f"{s.station_id}: run {s.run_id}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pv-media", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    collect_cmd = commands.add_parser("collect", help="collect stations of the registry as Dagster runs")
+    collect_cmd.add_argument("--station", action="append", default=[], metavar="ID", help="a station id (repeatable)")
+    collect_cmd.add_argument("--all", action="store_true", help="every station of the registry")
+    collect_cmd.add_argument("--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, "
+                                                                "else conf/stations.yaml)")
+    collect_cmd.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
+
+    demo_cmd = commands.add_parser("demo", help="simulate a few stations and collect them into a local store")
+    demo_cmd.add_argument("--dir", default="var/demo", help="where the demo keeps its store, registry and "
+                                                            "Dagster instance (default var/demo)")
+
+    commands.add_parser("simulate", help="run the station simulator (see `pv-media simulate --help`)",
+                        add_help=False)
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulate":
+        from pv_assets.simulator.__main__ import main as simulate_main
+
+        return simulate_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "collect":
+        code, _ = collect(args.station, all_stations=args.all, stations_file=args.stations, verbose=args.verbose)
+        return code
+    if args.command == "demo":
+        from pv_assets.demo import run_demo
+
+        return run_demo(Path(args.dir))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

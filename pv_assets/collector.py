@@ -1,0 +1,156 @@
+"""Collecting one station's media (S4-S8, d2, e-g): skip what is stored, else download,
+check, upload, delete - with a bounded pool of workers, one outcome row per manifest row.
+
+A failed media item never fails the station: it becomes a `failed` row with its reason, and
+the next run retries it. Only a broken object store stops the station, since then nothing
+can be stored at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pv_assets.media.keys import mask_key, object_key, stem_of
+from pv_assets.media.manifest import MANIFEST_COLUMNS
+from pv_assets.progress import Progress, report
+from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
+from resources.station_api import MediaFailure, StationClient
+
+OUTCOME_COLUMNS = [
+    *MANIFEST_COLUMNS, "outcome", "reason", "object_key", "size", "sha256", "media_type",
+    "http_content_type", "run_id", "finished_at", "duration_ms",
+]
+UPLOADED, SKIPPED, FAILED = "uploaded", "skipped", "failed"
+
+
+@dataclass
+class Tally:
+    uploaded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        setattr(self, row["outcome"], getattr(self, row["outcome"]) + 1)
+        if row["outcome"] == UPLOADED:
+            self.bytes += int(row["size"] or 0)
+
+
+def stored_index(store: ObjectStore, stems: list[str]) -> dict[str, StoredObject]:
+    """What is already stored, by key stem: one listing per station prefix, no request per object."""
+    prefixes = sorted({stem.rsplit("/", 1)[0] + "/" for stem in stems})
+    index: dict[str, StoredObject] = {}
+    for prefix in prefixes:
+        for obj in store.list_prefix(prefix):
+            index[stem_of(obj.key)] = obj
+    return index
+
+
+def _outcome(row: dict[str, Any], outcome: str, run_id: str, started: float, **fields: Any) -> dict[str, Any]:
+    base = {column: None for column in OUTCOME_COLUMNS}
+    base.update(row)
+    base.update(outcome=outcome, run_id=run_id, finished_at=datetime.now(UTC).isoformat(),
+                duration_ms=round((time.monotonic() - started) * 1000, 1))
+    base.update(fields)
+    return base
+
+
+def object_metadata(row: dict[str, Any], sha256: str, run_id: str) -> dict[str, str]:
+    """Provenance carried by every object (design: Object keys)."""
+    return {
+        "station": str(row["station_id"]),
+        "record-id": str(row["record_id"]),
+        "content-sha256": sha256,
+        "source-url-hash": str(row["url_hash"]),
+        "media-field": str(row["media_field"]),
+        "run-id": run_id,
+    }
+
+
+class StationCollector:
+    def __init__(self, client: StationClient, store: ObjectStore, staging_dir: Path, run_id: str, *,
+                 workers: int, log: Callable[[str], None] | None = None, progress_every_s: float = 5.0):
+        self.client, self.store, self.staging_dir, self.run_id = client, store, staging_dir, run_id
+        self.workers = max(1, workers)
+        self.log = log or (lambda message: None)
+        self.progress_every_s = progress_every_s
+        self._lock = threading.Lock()
+        self.tally = Tally()
+
+    def collect_one(self, row: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            downloaded = self.client.download(row["source_url"], self.staging_dir)
+        except MediaFailure as exc:
+            return _outcome(row, FAILED, self.run_id, started, reason=f"{exc.reason}: {exc.detail}")
+        try:
+            key = object_key(row["key_stem"], downloaded.media_type.extension)
+            self.store.put_file(key, downloaded.path, downloaded.media_type.mime,
+                                object_metadata(row, downloaded.sha256, self.run_id))
+        finally:
+            downloaded.path.unlink(missing_ok=True)  # S7: the staging file goes, whatever happened
+        return _outcome(row, UPLOADED, self.run_id, started, object_key=key, size=downloaded.size,
+                        sha256=downloaded.sha256, media_type=downloaded.media_type.mime,
+                        http_content_type=downloaded.content_type_header)
+
+    def _guarded(self, row: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.collect_one(row)
+        except ObjectStoreError:
+            raise
+        except Exception as exc:  # one broken item must never fail the station
+            return _outcome(row, FAILED, self.run_id, time.monotonic(),
+                            reason=f"internal_error: {exc.__class__.__name__}")
+
+    def run(self, manifest: pd.DataFrame) -> pd.DataFrame:
+        rows = manifest.to_dict("records")
+        self.store.ensure_ready()
+        index = stored_index(self.store, [r["key_stem"] for r in rows if r.get("key_stem")])
+        results: list[dict[str, Any]] = []
+        todo: list[dict[str, Any]] = []
+        for row in rows:
+            started = time.monotonic()
+            if row.get("problem"):
+                results.append(_outcome(row, FAILED, self.run_id, started, reason=f"invalid_input: {row['problem']}"))
+            elif row["key_stem"] in index:
+                stored = index[row["key_stem"]]
+                results.append(_outcome(row, SKIPPED, self.run_id, started, object_key=stored.key,
+                                        size=stored.size, reason="already stored"))
+            else:
+                todo.append(row)
+        for row in results:
+            self.tally.add(row)
+        total = len(rows)
+        self.log(f"{len(todo)} to download, {self.tally.skipped} already stored, "
+                 f"{self.tally.failed} refused before download; {self.workers} workers")
+        last_report = time.monotonic()
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="collect") as pool:
+            pending = {pool.submit(self._guarded, row) for row in todo}
+            while pending:
+                done, pending = wait(pending, timeout=self.progress_every_s, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    try:
+                        row = future.result()
+                    except ObjectStoreError:
+                        for other in pending:
+                            other.cancel()
+                        raise
+                    results.append(row)
+                    self.tally.add(row)
+                    if row["outcome"] == FAILED:
+                        self.log(f"failed {mask_key(row['key_stem'] or '') or row['record_id']}: {row['reason']}")
+                report(Progress(self.client.station_id, len(results), total, self.tally.bytes))
+                if time.monotonic() - last_report >= self.progress_every_s and pending:
+                    last_report = time.monotonic()
+                    self.log(f"progress: {len(results)}/{total} items, {self.tally.bytes} bytes stored")
+        frame = pd.DataFrame(results, columns=OUTCOME_COLUMNS)
+        return frame

@@ -1,0 +1,55 @@
+"""The Dagster definitions of pv-media: `dagster dev -w workspace.yaml` loads `defs`."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+
+from pv_assets.assets import COLLECTION_ASSETS
+from pv_assets.io_manager import ObjectStoreIOManager
+from pv_assets.partitions import station_partitions
+from pv_assets.settings import local_store_root
+from resources import LocalStoreResource, MinioResource, ObjectStoreResource, StationApiResource
+
+COLLECT_JOB_NAME = "collect_station"
+STATION_TAG = "pv-media/station"
+
+collect_station_job = define_asset_job(
+    COLLECT_JOB_NAME,
+    selection=AssetSelection.assets(*COLLECTION_ASSETS),
+    partitions_def=station_partitions,
+    description="Collect one station: login, records, manifest, media.",
+)
+
+
+def object_store_from_env() -> ObjectStoreResource:
+    """MinIO when MINIO_ENDPOINT is set (keys as EnvVar, read at run time), else the local directory store."""
+    if os.environ.get("MINIO_ENDPOINT"):
+        return MinioResource(
+            endpoint=EnvVar("MINIO_ENDPOINT"),
+            access_key=EnvVar("MINIO_ACCESS_KEY"),
+            secret_key=EnvVar("MINIO_SECRET_KEY"),
+            bucket=os.environ.get("MINIO_BUCKET") or "pv-media",
+            secure=os.environ.get("MINIO_SECURE", "false").strip().lower() in ("1", "true", "yes"),
+        )
+    return LocalStoreResource(root=str(local_store_root()))
+
+
+def make_definitions(*, station_api: StationApiResource | None = None,
+                     object_store: ObjectStoreResource | None = None) -> Definitions:
+    store = object_store or object_store_from_env()
+    return Definitions(
+        assets=COLLECTION_ASSETS,
+        jobs=[collect_station_job],
+        resources={
+            "station_api": station_api or StationApiResource(),
+            "object_store": store,
+            "io_manager": ObjectStoreIOManager(object_store=store),
+        },
+        # One process per run: the steps share the station client, so its token stays in memory only.
+        executor=in_process_executor,
+    )
+
+
+defs = make_definitions()
