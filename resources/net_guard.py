@@ -103,10 +103,10 @@ def _address_kind(address: str) -> str:
         ip = ip.ipv4_mapped
     for attr, label in (
         ("is_loopback", "a loopback address"),
+        ("is_unspecified", "an unspecified address"),
         ("is_link_local", "a link-local address"),
         ("is_private", "a private address"),
         ("is_multicast", "a multicast address"),
-        ("is_unspecified", "an unspecified address"),
         ("is_reserved", "a reserved address"),
     ):
         if getattr(ip, attr):

@@ -22,6 +22,7 @@ SIGNING_PARAMS = {
 SIGNING_PARAM_PREFIXES = ("x-oss-", "x-amz-", "x-cos-")
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_LONE_PERCENT = re.compile(r"%(?![0-9a-fA-F]{2})")
 
 
 class InvalidMediaUrl(ValueError):
@@ -63,8 +64,10 @@ def _encode_host(host: str) -> str:
         raise InvalidMediaUrl(f"host {host!r} is not a valid host name") from exc
 
 
-def _upper_escapes(text: str) -> str:
-    return _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), text)
+def _encode_component(text: str) -> str:
+    """Percent-encode what must be (non-ASCII, spaces); keep valid escapes, upper-cased, as they are."""
+    text = _LONE_PERCENT.sub("%25", text)
+    return _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), requote_uri(text))
 
 
 def normalize_media_url(item: str, base_url: str) -> str:
@@ -95,8 +98,8 @@ def normalize_media_url(item: str, base_url: str) -> str:
         host = f"[{host}]"
     default_port = {"http": 80, "https": 443}[scheme]
     netloc = host if port in (None, default_port) else f"{host}:{port}"
-    path = _upper_escapes(requote_uri(parts.path or "/"))
-    query = _upper_escapes(requote_uri(parts.query))
+    path = _encode_component(parts.path or "/")
+    query = _encode_component(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
 
 

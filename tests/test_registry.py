@@ -1,0 +1,94 @@
+"""conf/stations.yaml: loading, and errors that name the file, line, station and field."""
+
+from pathlib import Path
+
+import pytest
+
+from pv_assets.registry import RegistryError, load_registry
+
+GOOD = """\
+defaults:
+  max_connections: 3
+stations:
+  - id: ST-0001
+    name: 某某分布式光伏
+    base_url: https://st0001.example.com/
+    region_company_code: RC-320100
+    account_env: ST0001_ACCOUNT
+    password_env: ST0001_PASSWORD
+    media_hosts: [files.example.com]
+  - id: ST-0002
+    base_url: http://st0002.example.com
+    account_env: ST0002_ACCOUNT
+    password_env: ST0002_PASSWORD
+    max_connections: 8
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "stations.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_registry_loads_with_defaults(tmp_path):
+    registry = load_registry(write(tmp_path, GOOD))
+    first, second = registry.stations
+    assert registry.ids() == ["ST-0001", "ST-0002"]
+    assert first.base_url == "https://st0001.example.com" and first.max_connections == 3
+    assert first.media_hosts == ("files.example.com",) and first.accepted_pickup_status == ("已提货",)
+    assert second.region_company_code is None and second.max_connections == 8
+    assert first.source.endswith("stations.yaml:4")
+
+
+def test_credentials_come_from_the_environment(tmp_path, monkeypatch):
+    station = load_registry(write(tmp_path, GOOD)).get("ST-0001")
+    monkeypatch.setenv("ST0001_ACCOUNT", "st-0001")
+    monkeypatch.setenv("ST0001_PASSWORD", "s3cret-value")
+    assert station.credentials() == ("st-0001", "s3cret-value")
+    monkeypatch.delenv("ST0001_PASSWORD")
+    with pytest.raises(RegistryError, match="stations.yaml:4: station ST-0001: field 'password_env': "
+                                            "environment variable ST0001_PASSWORD is not set"):
+        station.credentials()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("    max_connections: 8\n", "    max_connections: 8\n  - id: ST-0001\n    base_url: http://x\n"
+          "    account_env: A\n    password_env: B\n"),
+         r"stations.yaml:16: station ST-0001: field 'id': duplicate station id \(first defined at line 4\)"),
+        (("    base_url: http://st0002.example.com\n", ""), r":11: station ST-0002: field 'base_url': is missing"),
+        (("http://st0002.example.com", "ftp://st0002.example.com"), r":11: station ST-0002: field 'base_url': "
+                                                                     "must be an http\\(s\\) URL"),
+        (("    password_env: ST0002_PASSWORD\n", "    password: hunter2-secret\n"),
+         r":11: station ST-0002: field 'password': secrets are not kept in the registry"),
+        (("password_env: ST0002_PASSWORD", "password_env: hunter2 secret!"),
+         r"field 'password_env': must be the NAME of an environment variable"),
+        (("max_connections: 8", "max_connections: many"), r"field 'max_connections': must be a whole number"),
+        (("- id: ST-0002", "- id: ../ST"), r"station ../ST: field 'id'"),
+        (("    media_hosts: [files.example.com]\n", "    mediahosts: []\n"), r"field 'mediahosts': unknown field"),
+    ],
+)
+def test_each_broken_registry_names_file_line_station_and_field(tmp_path, change, message):
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(RegistryError, match=message) as info:
+        load_registry(write(tmp_path, GOOD.replace(old, new, 1)))
+    assert "hunter2" not in str(info.value)
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    with pytest.raises(RegistryError, match=r"stations.yaml:3: not valid YAML"):
+        load_registry(write(tmp_path, "stations:\n  - id: [unclosed\n  - id: x\n"))
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path):
+    with pytest.raises(RegistryError, match="duplicate key 'base_url'"):
+        load_registry(write(tmp_path, GOOD.replace("    region_company_code: RC-320100\n",
+                                                   "    base_url: http://other\n")))
+
+
+def test_missing_registry_says_how_to_point_at_one(tmp_path):
+    with pytest.raises(RegistryError, match="station registry not found .*PV_STATIONS_FILE"):
+        load_registry(tmp_path / "nope.yaml")
