@@ -45,6 +45,11 @@ class Tally:
             self.bytes += int(row["size"] or 0)
 
 
+def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with None for missing values (Parquet brings them back as NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 def stored_index(store: ObjectStore, stems: list[str]) -> dict[str, StoredObject]:
     """What is already stored, by key stem: one listing per station prefix, no request per object."""
     prefixes = sorted({stem.rsplit("/", 1)[0] + "/" for stem in stems})
@@ -112,7 +117,7 @@ class StationCollector:
                             reason=f"internal_error: {exc.__class__.__name__}")
 
     def run(self, manifest: pd.DataFrame) -> pd.DataFrame:
-        rows = manifest.to_dict("records")
+        rows = plain_rows(manifest)
         self.store.ensure_ready()
         index = stored_index(self.store, [r["key_stem"] for r in rows if r.get("key_stem")])
         results: list[dict[str, Any]] = []

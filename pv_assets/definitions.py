@@ -8,7 +8,6 @@ from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_pr
 
 from pv_assets.assets import COLLECTION_ASSETS
 from pv_assets.io_manager import ObjectStoreIOManager
-from pv_assets.partitions import station_partitions
 from pv_assets.settings import local_store_root
 from resources import LocalStoreResource, MinioResource, ObjectStoreResource, StationApiResource
 
@@ -18,7 +17,6 @@ STATION_TAG = "pv-media/station"
 collect_station_job = define_asset_job(
     COLLECT_JOB_NAME,
     selection=AssetSelection.assets(*COLLECTION_ASSETS),
-    partitions_def=station_partitions,
     description="Collect one station: login, records, manifest, media.",
 )
 

@@ -50,7 +50,7 @@ class ObjectStoreIOManager(ConfigurableIOManager):
             suffix, content_type = ".json", "application/json"
         key = audit_key(asset, partition, suffix)
         store.put_bytes(key, data, content_type)
-        if context.has_run_id:
+        if context.run_id:
             store.put_bytes(audit_key(asset, partition, f"/runs/{context.run_id}{suffix}"), data, content_type)
         context.add_output_metadata({"audit_key": key, "audit_store": store.describe()})
 

@@ -40,10 +40,10 @@ def uploaded_media(context: AssetExecutionContext, media_manifest: pd.DataFrame,
     if removed:
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
-    collector = StationCollector(client, store, root, context.run_id, workers=station.max_connections,
+    collector = StationCollector(client, store, root, context.run.run_id, workers=station.max_connections,
                                  log=context.log.info)
     try:
-        with run_staging_dir(root, context.run_id) as staging_dir:
+        with run_staging_dir(root, context.run.run_id) as staging_dir:
             collector.staging_dir = staging_dir
             outcomes = collector.run(media_manifest)
     except ObjectStoreError as exc:

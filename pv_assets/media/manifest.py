@@ -38,7 +38,7 @@ def build_manifest(records: pd.DataFrame, *, base_url: str, accepted_statuses: S
     """
     rows: list[dict] = []
     by_stem: dict[str, dict] = {}
-    for record in records.to_dict("records"):
+    for record in records.astype(object).where(records.notna(), None).to_dict("records"):
         if not is_accepted(record.get("pickup_status_raw"), record.get("pickup_status"), accepted_statuses):
             continue
         id_problem = None
