@@ -1,0 +1,23 @@
+"""Station simulator: fake station clouds (docs/station-api.md) with their quirks and faults.
+
+with StationSimulator([SimStationSpec("ST-0001")]) as sim:
+    url = sim.base_url("ST-0001")
+    sim.station("ST-0001").script("records", [503, "reset"])
+    expected = sim.expected_media("ST-0001")
+"""
+
+from .media_gen import html_login_page, iter_media, media_bytes, media_sha256
+from .server import RequestLogEntry, StationSimulator, StationState
+from .world import ExpectedMedia, SimStationSpec
+
+__all__ = [
+    "ExpectedMedia",
+    "RequestLogEntry",
+    "SimStationSpec",
+    "StationSimulator",
+    "StationState",
+    "html_login_page",
+    "iter_media",
+    "media_bytes",
+    "media_sha256",
+]
