@@ -20,8 +20,9 @@ from pv_assets import progress as progress_hook
 from pv_assets.registry import RegistryError, load_registry
 from pv_assets.settings import dagster_home, instance_config_file
 
-err = Console(stderr=True)
-out = Console(highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+# Wide enough for the summary table when the output goes to a file or CI log.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass
@@ -90,15 +91,25 @@ def progress_bars(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
-                    console=err, transient=True)
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        DownloadColumn(),
+        console=err,
+        transient=True,
+    )
     tasks: dict[str, Any] = {}
 
     def listener(update: progress_hook.Progress) -> None:
         if update.station_id not in tasks:
             tasks[update.station_id] = bars.add_task(update.station_id, total=update.total)
-        bars.update(tasks[update.station_id], completed=update.done, total=update.total,
-                    description=f"{update.station_id} items")
+        bars.update(
+            tasks[update.station_id],
+            completed=update.done,
+            total=update.total,
+            description=f"{update.station_id} items",
+        )
 
     progress_hook.add_listener(listener)
     try:
@@ -108,8 +119,14 @@ def progress_bars(enabled: bool) -> Iterator[None]:
         progress_hook.remove_listener(listener)
 
 
-def collect(station_ids: Sequence[str], *, all_stations: bool, stations_file: str | None,
-            verbose: bool = False, show_progress: bool = True) -> tuple[int, list[StationSummary]]:
+def collect(
+    station_ids: Sequence[str],
+    *,
+    all_stations: bool,
+    stations_file: str | None,
+    verbose: bool = False,
+    show_progress: bool = True,
+) -> tuple[int, list[StationSummary]]:
     """Materialize the four assets for each selected station as Dagster runs; exit code and summaries."""
     try:
         registry = load_registry(stations_file)
@@ -139,13 +156,16 @@ def collect(station_ids: Sequence[str], *, all_stations: bool, stations_file: st
         instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
     defs = make_definitions(station_api=StationApiResource(stations_file=str(registry.path)))
     job = defs.resolve_job_def(COLLECT_JOB_NAME)
-    log_level = "INFO" if verbose else "WARNING"
+    # Quiet by default: the summary below says what failed, and every event is in the Dagster instance.
+    log_level = "INFO" if verbose else "CRITICAL"
     summaries = []
     with progress_bars(show_progress and err.is_terminal):
         for station_id in selected:
             err.print(f"collecting station {station_id} …")
             result = job.execute_in_process(
-                partition_key=station_id, instance=instance, raise_on_error=False,
+                partition_key=station_id,
+                instance=instance,
+                raise_on_error=False,
                 tags={STATION_TAG: station_id},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
@@ -161,8 +181,7 @@ def print_summary(summaries: list[StationSummary]) -> None:
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
     for s in summaries:
-        table.add_row(s.station_id, "ok" if s.ok else "FAILED",
-                      *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
+        table.add_row(s.station_id, "ok" if s.ok else "FAILED", *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
     out.print(table)
     for s in summaries:
         if not s.ok:
@@ -178,16 +197,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     collect_cmd = commands.add_parser("collect", help="collect stations of the registry as Dagster runs")
     collect_cmd.add_argument("--station", action="append", default=[], metavar="ID", help="a station id (repeatable)")
     collect_cmd.add_argument("--all", action="store_true", help="every station of the registry")
-    collect_cmd.add_argument("--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, "
-                                                                "else conf/stations.yaml)")
+    collect_cmd.add_argument(
+        "--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, else conf/stations.yaml)"
+    )
     collect_cmd.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
 
     demo_cmd = commands.add_parser("demo", help="simulate a few stations and collect them into a local store")
-    demo_cmd.add_argument("--dir", default="var/demo", help="where the demo keeps its store, registry and "
-                                                            "Dagster instance (default var/demo)")
+    demo_cmd.add_argument(
+        "--dir",
+        default="var/demo",
+        help="where the demo keeps its store, registry and Dagster instance (default var/demo)",
+    )
 
-    commands.add_parser("simulate", help="run the station simulator (see `pv-media simulate --help`)",
-                        add_help=False)
+    commands.add_parser("simulate", help="run the station simulator (see `pv-media simulate --help`)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulate":

@@ -26,8 +26,17 @@ from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import MediaFailure, StationClient
 
 OUTCOME_COLUMNS = [
-    *MANIFEST_COLUMNS, "outcome", "reason", "object_key", "size", "sha256", "media_type",
-    "http_content_type", "run_id", "finished_at", "duration_ms",
+    *MANIFEST_COLUMNS,
+    "outcome",
+    "reason",
+    "object_key",
+    "size",
+    "sha256",
+    "media_type",
+    "http_content_type",
+    "run_id",
+    "finished_at",
+    "duration_ms",
 ]
 UPLOADED, SKIPPED, FAILED = "uploaded", "skipped", "failed"
 
@@ -63,8 +72,12 @@ def stored_index(store: ObjectStore, stems: list[str]) -> dict[str, StoredObject
 def _outcome(row: dict[str, Any], outcome: str, run_id: str, started: float, **fields: Any) -> dict[str, Any]:
     base = {column: None for column in OUTCOME_COLUMNS}
     base.update(row)
-    base.update(outcome=outcome, run_id=run_id, finished_at=datetime.now(UTC).isoformat(),
-                duration_ms=round((time.monotonic() - started) * 1000, 1))
+    base.update(
+        outcome=outcome,
+        run_id=run_id,
+        finished_at=datetime.now(UTC).isoformat(),
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
     base.update(fields)
     return base
 
@@ -82,8 +95,17 @@ def object_metadata(row: dict[str, Any], sha256: str, run_id: str) -> dict[str, 
 
 
 class StationCollector:
-    def __init__(self, client: StationClient, store: ObjectStore, staging_dir: Path, run_id: str, *,
-                 workers: int, log: Callable[[str], None] | None = None, progress_every_s: float = 5.0):
+    def __init__(
+        self,
+        client: StationClient,
+        store: ObjectStore,
+        staging_dir: Path,
+        run_id: str,
+        *,
+        workers: int,
+        log: Callable[[str], None] | None = None,
+        progress_every_s: float = 5.0,
+    ):
         self.client, self.store, self.staging_dir, self.run_id = client, store, staging_dir, run_id
         self.workers = max(1, workers)
         self.log = log or (lambda message: None)
@@ -99,13 +121,22 @@ class StationCollector:
             return _outcome(row, FAILED, self.run_id, started, reason=f"{exc.reason}: {exc.detail}")
         try:
             key = object_key(row["key_stem"], downloaded.media_type.extension)
-            self.store.put_file(key, downloaded.path, downloaded.media_type.mime,
-                                object_metadata(row, downloaded.sha256, self.run_id))
+            self.store.put_file(
+                key, downloaded.path, downloaded.media_type.mime, object_metadata(row, downloaded.sha256, self.run_id)
+            )
         finally:
             downloaded.path.unlink(missing_ok=True)  # S7: the staging file goes, whatever happened
-        return _outcome(row, UPLOADED, self.run_id, started, object_key=key, size=downloaded.size,
-                        sha256=downloaded.sha256, media_type=downloaded.media_type.mime,
-                        http_content_type=downloaded.content_type_header)
+        return _outcome(
+            row,
+            UPLOADED,
+            self.run_id,
+            started,
+            object_key=key,
+            size=downloaded.size,
+            sha256=downloaded.sha256,
+            media_type=downloaded.media_type.mime,
+            http_content_type=downloaded.content_type_header,
+        )
 
     def _guarded(self, row: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -113,8 +144,9 @@ class StationCollector:
         except ObjectStoreError:
             raise
         except Exception as exc:  # one broken item must never fail the station
-            return _outcome(row, FAILED, self.run_id, time.monotonic(),
-                            reason=f"internal_error: {exc.__class__.__name__}")
+            return _outcome(
+                row, FAILED, self.run_id, time.monotonic(), reason=f"internal_error: {exc.__class__.__name__}"
+            )
 
     def run(self, manifest: pd.DataFrame) -> pd.DataFrame:
         rows = plain_rows(manifest)
@@ -128,15 +160,26 @@ class StationCollector:
                 results.append(_outcome(row, FAILED, self.run_id, started, reason=f"invalid_input: {row['problem']}"))
             elif row["key_stem"] in index:
                 stored = index[row["key_stem"]]
-                results.append(_outcome(row, SKIPPED, self.run_id, started, object_key=stored.key,
-                                        size=stored.size, reason="already stored"))
+                results.append(
+                    _outcome(
+                        row,
+                        SKIPPED,
+                        self.run_id,
+                        started,
+                        object_key=stored.key,
+                        size=stored.size,
+                        reason="already stored",
+                    )
+                )
             else:
                 todo.append(row)
         for row in results:
             self.tally.add(row)
         total = len(rows)
-        self.log(f"{len(todo)} to download, {self.tally.skipped} already stored, "
-                 f"{self.tally.failed} refused before download; {self.workers} workers")
+        self.log(
+            f"{len(todo)} to download, {self.tally.skipped} already stored, "
+            f"{self.tally.failed} refused before download; {self.workers} workers"
+        )
         last_report = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="collect") as pool:
             pending = {pool.submit(self._guarded, row) for row in todo}

@@ -34,8 +34,9 @@ def object_store_from_env() -> ObjectStoreResource:
     return LocalStoreResource(root=str(local_store_root()))
 
 
-def make_definitions(*, station_api: StationApiResource | None = None,
-                     object_store: ObjectStoreResource | None = None) -> Definitions:
+def make_definitions(
+    *, station_api: StationApiResource | None = None, object_store: ObjectStoreResource | None = None
+) -> Definitions:
     store = object_store or object_store_from_env()
     return Definitions(
         assets=COLLECTION_ASSETS,

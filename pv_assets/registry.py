@@ -20,8 +20,16 @@ from pv_assets.settings import stations_file
 
 DEFAULT_ACCEPTED_PICKUP = ("已提货",)
 STATION_FIELDS = {
-    "id", "name", "base_url", "region_company_code", "account_env", "password_env",
-    "max_connections", "media_hosts", "dialect", "accepted_pickup_status",
+    "id",
+    "name",
+    "base_url",
+    "region_company_code",
+    "account_env",
+    "password_env",
+    "max_connections",
+    "media_hosts",
+    "dialect",
+    "accepted_pickup_status",
 }
 SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -135,8 +143,11 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
     for key in entry:
         if str(key).lower() in SECRET_FIELDS:
             # Never echo the value: it is probably the secret itself.
-            raise fail(str(key), "secrets are not kept in the registry; put the value in an environment "
-                                 f"variable and name it with '{key}_env'")
+            raise fail(
+                str(key),
+                "secrets are not kept in the registry; put the value in an environment "
+                f"variable and name it with '{key}_env'",
+            )
         if key not in STATION_FIELDS:
             raise fail(str(key), f"unknown field (known: {', '.join(sorted(STATION_FIELDS))})")
     merged = {**{k: v for k, v in defaults.items() if k != "__line__"}, **entry}
@@ -175,8 +186,9 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
         value = text(field_name)
         assert value is not None
         if not _ENV_NAME.match(value):
-            raise fail(field_name, "must be the NAME of an environment variable (letters, digits, '_'), "
-                                   "not the secret itself")
+            raise fail(
+                field_name, "must be the NAME of an environment variable (letters, digits, '_'), not the secret itself"
+            )
         env_names[field_name] = value
     max_connections = merged.get("max_connections", 4)
     if not isinstance(max_connections, int) or isinstance(max_connections, bool) or not 1 <= max_connections <= 64:

@@ -84,9 +84,7 @@ class MediaUrlPolicy:
             if not is_public_address(address):
                 kind = _address_kind(address)
                 via = " is" if address == host else f" resolves to {address}, which is"
-                raise ForbiddenTarget(
-                    f"host {host}{via} {kind} and not the station host or one of its media_hosts"
-                )
+                raise ForbiddenTarget(f"host {host}{via} {kind} and not the station host or one of its media_hosts")
 
 
 def _is_ip_literal(host: str) -> bool:

@@ -65,8 +65,18 @@ def check_key(key: str) -> str:
 
 
 class MinioObjectStore:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, *, secure: bool = False,
-                 region: str | None = None, max_pool: int = 16, timeout_s: float = 30.0):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str | None = None,
+        max_pool: int = 16,
+        timeout_s: float = 30.0,
+    ):
         self.endpoint, self.bucket, self.secure = endpoint, bucket, secure
         http = urllib3.PoolManager(
             maxsize=max_pool,
@@ -74,8 +84,9 @@ class MinioObjectStore:
             # A few quick retries for a blip; an unreachable store fails the run in seconds, not minutes.
             retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
         )
-        self._client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
-                             region=region, http_client=http)
+        self._client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http
+        )
         self._ready = False
 
     def describe(self) -> str:
@@ -119,22 +130,27 @@ class MinioObjectStore:
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("reading", key, exc) from None
         prefix = "x-amz-meta-"
-        meta = {k[len(prefix):].lower(): v for k, v in (info.metadata or {}).items() if k.lower().startswith(prefix)}
+        meta = {k[len(prefix) :].lower(): v for k, v in (info.metadata or {}).items() if k.lower().startswith(prefix)}
         return StoredObject(key, info.size or 0, decode_metadata(meta))
 
     def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str]) -> None:
         self.ensure_ready()
         try:
-            self._client.fput_object(self.bucket, check_key(key), str(path), content_type=content_type,
-                                     metadata=encode_metadata(metadata), part_size=PART_SIZE)
+            self._client.fput_object(
+                self.bucket,
+                check_key(key),
+                str(path),
+                content_type=content_type,
+                metadata=encode_metadata(metadata),
+                part_size=PART_SIZE,
+            )
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise self._error("uploading", key, exc) from None
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         self.ensure_ready()
         try:
-            self._client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data),
-                                    content_type=content_type)
+            self._client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data), content_type=content_type)
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise self._error("uploading", key, exc) from None
 
@@ -224,8 +240,9 @@ class LocalDirObjectStore:
 
             self._atomic_write(self._path(key), copy)
         except OSError as exc:
-            raise ObjectStoreError(f"object store {self.describe()}: uploading {mask_key(key)!r} failed: "
-                                   f"{exc.strerror}") from None
+            raise ObjectStoreError(
+                f"object store {self.describe()}: uploading {mask_key(key)!r} failed: {exc.strerror}"
+            ) from None
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         try:
@@ -264,8 +281,9 @@ class MinioResource(ObjectStoreResource):
 
     def open(self) -> ObjectStore:
         endpoint = self.endpoint.split("://", 1)[-1].rstrip("/")
-        return MinioObjectStore(endpoint, self.access_key, self.secret_key, self.bucket,
-                                secure=self.secure, region=self.region)
+        return MinioObjectStore(
+            endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
+        )
 
 
 class LocalStoreResource(ObjectStoreResource):

@@ -26,7 +26,13 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from pv_assets.media.sniff import SNIFF_BYTES, MediaType, NotMedia, sniff_media_type
 from pv_assets.media.urls import InvalidMediaUrl, normalize_media_url
@@ -100,8 +106,9 @@ class LoginFailed(StationApiError):
 
 
 class TransientStationError(StationApiError):
-    def __init__(self, station_id: str, call: str, detail: str, code: str | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self, station_id: str, call: str, detail: str, code: str | None = None, retry_after: float | None = None
+    ):
         super().__init__(station_id, call, detail, code)
         self.retry_after = retry_after
 
@@ -126,9 +133,16 @@ def token_fingerprint(token: str) -> str:
 class StationClient:
     """One station's connection: a pooled HTTP session, its token, and its politeness limit."""
 
-    def __init__(self, endpoint: StationEndpoint, interface: StationInterface,
-                 settings: ClientSettings | None = None, *, sleep: Callable[[float], None] = time.sleep,
-                 resolver: Resolver = resolve_host, pool_size: int | None = None):
+    def __init__(
+        self,
+        endpoint: StationEndpoint,
+        interface: StationInterface,
+        settings: ClientSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        resolver: Resolver = resolve_host,
+        pool_size: int | None = None,
+    ):
         self.endpoint = endpoint
         self.interface = interface
         self.settings = settings or ClientSettings()
@@ -183,7 +197,12 @@ class StationClient:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             return min(retry_after, self.settings.max_retry_after_s)
-        backoff = wait_exponential_jitter(initial=self.settings.backoff_initial_s, max=self.settings.backoff_max_s)
+        # Jitter as large as the first wait spreads the retries of many workers apart.
+        backoff = wait_exponential_jitter(
+            multiplier=self.settings.backoff_initial_s,
+            max=self.settings.backoff_max_s,
+            jitter=self.settings.backoff_initial_s,
+        )
         return backoff(state)
 
     def _retrying(self, exception_type: type[BaseException]) -> Retrying:
@@ -197,14 +216,27 @@ class StationClient:
 
     # -- JSON calls -------------------------------------------------------------------------
 
-    def _send_json(self, call: str, method: str, path: str, *, params: dict | None = None,
-                   body: dict | None = None, token: str | None = None) -> Reply:
+    def _send_json(
+        self,
+        call: str,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+        token: str | None = None,
+    ) -> Reply:
         url = self._url(path)
         try:
             with self._slot(url):
                 response = self.session.request(
-                    method, url, params=params, json=body, headers=self._auth_headers(url, token),
-                    timeout=self._timeout(), allow_redirects=False,
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=self._auth_headers(url, token),
+                    timeout=self._timeout(),
+                    allow_redirects=False,
                 )
                 content = response.content
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -223,29 +255,32 @@ class StationClient:
             reply = self._send_json(call, method, path, params=params, token=token)
             if reply.kind == "token_expired":
                 if relogged:
-                    raise StationApiError(self.station_id, call, "token rejected again right after a fresh login",
-                                          reply.code)
+                    raise StationApiError(
+                        self.station_id, call, "token rejected again right after a fresh login", reply.code
+                    )
                 relogged = True
                 self._relogin(token)
                 reply = self._send_json(call, method, path, params=params, token=self._current_token())
                 if reply.kind == "token_expired":
-                    raise StationApiError(self.station_id, call, "token rejected again right after a fresh login",
-                                          reply.code)
+                    raise StationApiError(
+                        self.station_id, call, "token rejected again right after a fresh login", reply.code
+                    )
             return self._accept(call, reply)
 
         try:
             return self._retrying(TransientStationError)(attempt)
         except TransientStationError as exc:
-            raise StationApiError(self.station_id, call,
-                                  f"gave up after {self.settings.max_attempts} attempts: {exc.detail}",
-                                  exc.code) from None
+            raise StationApiError(
+                self.station_id, call, f"gave up after {self.settings.max_attempts} attempts: {exc.detail}", exc.code
+            ) from None
 
     def _accept(self, call: str, reply: Reply) -> Any:
         if reply.kind == "ok":
             return reply.document
         if reply.kind in ("rate_limited", "transient"):
-            raise TransientStationError(self.station_id, call, reply.message or reply.kind, reply.code,
-                                        reply.retry_after)
+            raise TransientStationError(
+                self.station_id, call, reply.message or reply.kind, reply.code, reply.retry_after
+            )
         raise StationApiError(self.station_id, call, reply.message or "station error", reply.code)
 
     # -- S1: login --------------------------------------------------------------------------
@@ -265,9 +300,12 @@ class StationClient:
         try:
             document = self._retrying(TransientStationError)(attempt)
         except TransientStationError as exc:
-            raise LoginFailed(self.station_id, "login",
-                              f"station unreachable after {self.settings.max_attempts} attempts: {exc.detail}",
-                              exc.code) from None
+            raise LoginFailed(
+                self.station_id,
+                "login",
+                f"station unreachable after {self.settings.max_attempts} attempts: {exc.detail}",
+                exc.code,
+            ) from None
         except LoginFailed:
             raise
         except StationApiError as exc:
@@ -352,9 +390,12 @@ class StationClient:
                 yield item
             pages_without_news = 0 if news else pages_without_news + 1
             if pages_without_news >= self.settings.max_repeated_pages:
-                raise StationApiError(self.station_id, call,
-                                      f"{pages_without_news} pages in a row repeat records already seen; "
-                                      f"the station seems to ignore '{spec.page_param}'")
+                raise StationApiError(
+                    self.station_id,
+                    call,
+                    f"{pages_without_news} pages in a row repeat records already seen; "
+                    f"the station seems to ignore '{spec.page_param}'",
+                )
             page += 1
 
     # -- d1-d2 / S4-S5: media ---------------------------------------------------------------
@@ -381,8 +422,9 @@ class StationClient:
         try:
             return self._retrying(_TransientMedia)(attempt)
         except _TransientMedia as exc:
-            raise MediaFailure("transient", f"gave up after {self.settings.max_attempts} attempts: {exc.detail}",
-                               transient=True) from None
+            raise MediaFailure(
+                "transient", f"gave up after {self.settings.max_attempts} attempts: {exc.detail}", transient=True
+            ) from None
         except _TokenRejected:
             raise MediaFailure("unauthorized", "station refused the token right after a fresh login") from None
         except LoginFailed as exc:
@@ -399,8 +441,13 @@ class StationClient:
             token = self._current_token() if on_station else None
             with self._slot(current):
                 try:
-                    response = self.session.get(current, headers=self._auth_headers(current, token), stream=True,
-                                                timeout=self._timeout(), allow_redirects=False)
+                    response = self.session.get(
+                        current,
+                        headers=self._auth_headers(current, token),
+                        stream=True,
+                        timeout=self._timeout(),
+                        allow_redirects=False,
+                    )
                 except (requests.ConnectionError, requests.Timeout) as exc:
                     raise _TransientMedia(f"network error ({exc.__class__.__name__})") from None
                 except requests.RequestException as exc:
@@ -422,8 +469,9 @@ class StationClient:
                     return self._stream_to_staging(response, current, staging_dir, limit)
         raise MediaFailure("too_many_redirects", f"more than {self.settings.max_redirects} redirects")
 
-    def _stream_to_staging(self, response: requests.Response, final_url: str, staging_dir: Path,
-                           limit: int) -> Downloaded:
+    def _stream_to_staging(
+        self, response: requests.Response, final_url: str, staging_dir: Path, limit: int
+    ) -> Downloaded:
         declared = _declared_length(response.headers)
         if declared is not None and declared > limit:
             raise MediaFailure("too_large", f"Content-Length {declared} bytes is over the {limit}-byte cap")
@@ -458,8 +506,7 @@ class StationClient:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return Downloaded(path, size, digest.hexdigest(), media_type, final_url,
-                          response.headers.get("Content-Type"))
+        return Downloaded(path, size, digest.hexdigest(), media_type, final_url, response.headers.get("Content-Type"))
 
 
 class _TransientMedia(Exception):
@@ -533,10 +580,14 @@ class StationApiResource(ConfigurableResource):
 
     def settings(self) -> ClientSettings:
         return ClientSettings(
-            connect_timeout_s=self.connect_timeout_s, read_timeout_s=self.read_timeout_s,
-            max_attempts=self.max_attempts, backoff_initial_s=self.backoff_initial_s,
-            backoff_max_s=self.backoff_max_s, max_retry_after_s=self.max_retry_after_s,
-            max_redirects=self.max_redirects, max_media_bytes=self.max_media_mib * 1024 * 1024,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            max_attempts=self.max_attempts,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+            max_retry_after_s=self.max_retry_after_s,
+            max_redirects=self.max_redirects,
+            max_media_bytes=self.max_media_mib * 1024 * 1024,
         )
 
     def registry(self):
@@ -556,8 +607,9 @@ class StationApiResource(ConfigurableResource):
             if client is None:
                 station = self.station(station_id)
                 account, password = station.credentials()
-                endpoint = StationEndpoint(station.id, station.base_url, account, password,
-                                           station.max_connections, station.media_hosts)
+                endpoint = StationEndpoint(
+                    station.id, station.base_url, account, password, station.max_connections, station.media_hosts
+                )
                 client = StationClient(endpoint, load_interface(station.dialect), self.settings())
                 self._clients[station_id] = client
             return client

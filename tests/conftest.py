@@ -49,8 +49,13 @@ def s3_store(s3_endpoint, bucket) -> MinioObjectStore:
 
 @pytest.fixture
 def minio_env(s3_endpoint, bucket, monkeypatch) -> dict[str, str]:
-    env = {"MINIO_ENDPOINT": s3_endpoint, "MINIO_ACCESS_KEY": S3_ACCESS_KEY,
-           "MINIO_SECRET_KEY": S3_SECRET_KEY, "MINIO_BUCKET": bucket, "MINIO_SECURE": "false"}
+    env = {
+        "MINIO_ENDPOINT": s3_endpoint,
+        "MINIO_ACCESS_KEY": S3_ACCESS_KEY,
+        "MINIO_SECRET_KEY": S3_SECRET_KEY,
+        "MINIO_BUCKET": bucket,
+        "MINIO_SECURE": "false",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
@@ -88,8 +93,9 @@ def simulator_factory() -> Iterator:
         sim.stop()
 
 
-def write_registry(sim: StationSimulator, path: Path, monkeypatch, *, wrong_password_for=(),
-                   overrides: dict[str, dict] | None = None) -> Path:
+def write_registry(
+    sim: StationSimulator, path: Path, monkeypatch, *, wrong_password_for=(), overrides: dict[str, dict] | None = None
+) -> Path:
     """A registry for the simulator's stations, with their credentials in the environment."""
     entries, env = sim.registry_entries(wrong_password_for=tuple(wrong_password_for))
     for entry in entries:
@@ -114,8 +120,9 @@ def run_station(instance: DagsterInstance, station_api: StationApiResource, stor
     if station_id not in instance.get_dynamic_partitions(STATION_PARTITIONS_NAME):
         instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, [station_id])
     job = defs.resolve_job_def(COLLECT_JOB_NAME)
-    return job.execute_in_process(partition_key=station_id, instance=instance, raise_on_error=False,
-                                  tags={STATION_TAG: station_id})
+    return job.execute_in_process(
+        partition_key=station_id, instance=instance, raise_on_error=False, tags={STATION_TAG: station_id}
+    )
 
 
 def sha256(data: bytes) -> str:

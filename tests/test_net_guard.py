@@ -4,8 +4,12 @@ import pytest
 
 from resources.net_guard import ForbiddenTarget, MediaUrlPolicy
 
-PUBLIC = {"cdn.example.com": ["93.184.216.34"], "sneaky.example.com": ["93.184.216.34", "10.1.2.3"],
-          "meta.example.com": ["169.254.169.254"], "v6.example.com": ["fd00::1"]}
+PUBLIC = {
+    "cdn.example.com": ["93.184.216.34"],
+    "sneaky.example.com": ["93.184.216.34", "10.1.2.3"],
+    "meta.example.com": ["169.254.169.254"],
+    "v6.example.com": ["fd00::1"],
+}
 
 
 def fake_resolver(host, port):

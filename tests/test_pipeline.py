@@ -28,8 +28,12 @@ def expected_objects(sim, station_id):
 
 @pytest.fixture
 def two_stations(simulator_factory, tmp_path, monkeypatch, staging_dir):
-    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=11),
-                             SimStationSpec("ST-0002", records=20, seed=22, region_company_code="RC-510100")])
+    sim = simulator_factory(
+        [
+            SimStationSpec("ST-0001", records=30, seed=11),
+            SimStationSpec("ST-0002", records=20, seed=22, region_company_code="RC-510100"),
+        ]
+    )
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     return sim, registry
 
@@ -39,10 +43,12 @@ def output(result, node):
 
 
 def test_collects_every_picked_up_file_once_with_the_right_bytes_into_s3(
-        two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir):
+    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir
+):
     sim, registry = two_stations
-    store_resource = MinioResource(endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY,
-                                   bucket=s3_store.bucket)
+    store_resource = MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
     api = fast_station_api(registry)
     for station_id in ("ST-0001", "ST-0002"):
         result = run_station(dagster_instance, api, store_resource, station_id)
@@ -69,8 +75,12 @@ def test_collects_every_picked_up_file_once_with_the_right_bytes_into_s3(
     # Nothing of records that are not picked up, unless the same file also belongs to a picked-up one.
     stored_hashes = {s3_store.stat(o.key).metadata["content-sha256"] for o in stored}
     picked = {m.sha256 for sid in ("ST-0001", "ST-0002") for m in sim.expected_media(sid) if m.picked_up}
-    not_picked = {m.sha256 for sid in ("ST-0001", "ST-0002") for m in sim.expected_media(sid)
-                  if not m.picked_up and m.outcome == "ok"} - picked
+    not_picked = {
+        m.sha256
+        for sid in ("ST-0001", "ST-0002")
+        for m in sim.expected_media(sid)
+        if not m.picked_up and m.outcome == "ok"
+    } - picked
     assert not_picked and not (stored_hashes & not_picked)
     assert leftover_files(staging_dir) == []
     # The token never went to the CDN host.
@@ -79,7 +89,8 @@ def test_collects_every_picked_up_file_once_with_the_right_bytes_into_s3(
 
 
 def test_broken_items_are_failed_rows_with_reasons_and_the_station_succeeds(
-        two_stations, dagster_instance, tmp_path, staging_dir):
+    two_stations, dagster_instance, tmp_path, staging_dir
+):
     sim, registry = two_stations
     store_resource = LocalStoreResource(root=str(tmp_path / "store"))
     result = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0001")
@@ -122,9 +133,12 @@ def test_a_rerun_downloads_nothing_and_stores_nothing_twice(two_stations, dagste
     assert (second_rows.outcome == "skipped").sum() == len(objects_after_first)
 
 
-def test_a_wrong_password_fails_only_that_station(simulator_factory, tmp_path, monkeypatch, staging_dir,
-                                                  dagster_instance):
-    sim = simulator_factory([SimStationSpec("ST-0001", records=8, seed=1), SimStationSpec("ST-0009", records=8, seed=9)])
+def test_a_wrong_password_fails_only_that_station(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
+):
+    sim = simulator_factory(
+        [SimStationSpec("ST-0001", records=8, seed=1), SimStationSpec("ST-0009", records=8, seed=9)]
+    )
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["ST-0009"])
     store_resource = LocalStoreResource(root=str(tmp_path / "store"))
     api = fast_station_api(registry)

@@ -47,24 +47,38 @@ def test_credentials_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ST0001_PASSWORD", "s3cret-value")
     assert station.credentials() == ("st-0001", "s3cret-value")
     monkeypatch.delenv("ST0001_PASSWORD")
-    with pytest.raises(RegistryError, match="stations.yaml:4: station ST-0001: field 'password_env': "
-                                            "environment variable ST0001_PASSWORD is not set"):
+    with pytest.raises(
+        RegistryError,
+        match="stations.yaml:4: station ST-0001: field 'password_env': environment variable ST0001_PASSWORD is not set",
+    ):
         station.credentials()
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("    max_connections: 8\n", "    max_connections: 8\n  - id: ST-0001\n    base_url: http://x\n"
-          "    account_env: A\n    password_env: B\n"),
-         r"stations.yaml:16: station ST-0001: field 'id': duplicate station id \(first defined at line 4\)"),
+        (
+            (
+                "    max_connections: 8\n",
+                "    max_connections: 8\n  - id: ST-0001\n    base_url: http://x\n"
+                "    account_env: A\n    password_env: B\n",
+            ),
+            r"stations.yaml:16: station ST-0001: field 'id': duplicate station id \(first defined at line 4\)",
+        ),
         (("    base_url: http://st0002.example.com\n", ""), r":11: station ST-0002: field 'base_url': is missing"),
-        (("http://st0002.example.com", "ftp://st0002.example.com"), r":11: station ST-0002: field 'base_url': "
-                                                                     "must be an http\\(s\\) URL"),
-        (("    password_env: ST0002_PASSWORD\n", "    password: hunter2-secret\n"),
-         r":11: station ST-0002: field 'password': secrets are not kept in the registry"),
-        (("password_env: ST0002_PASSWORD", "password_env: hunter2 secret!"),
-         r"field 'password_env': must be the NAME of an environment variable"),
+        (
+            ("http://st0002.example.com", "ftp://st0002.example.com"),
+            r":11: station ST-0002: field 'base_url': "
+            "must be an http\\(s\\) URL",
+        ),
+        (
+            ("    password_env: ST0002_PASSWORD\n", "    password: hunter2-secret\n"),
+            r":11: station ST-0002: field 'password': secrets are not kept in the registry",
+        ),
+        (
+            ("password_env: ST0002_PASSWORD", "password_env: hunter2 secret!"),
+            r"field 'password_env': must be the NAME of an environment variable",
+        ),
         (("max_connections: 8", "max_connections: many"), r"field 'max_connections': must be a whole number"),
         (("- id: ST-0002", "- id: ../ST"), r"station ../ST: field 'id'"),
         (("    media_hosts: [files.example.com]\n", "    mediahosts: []\n"), r"field 'mediahosts': unknown field"),
@@ -85,8 +99,9 @@ def test_bad_yaml_names_the_line(tmp_path):
 
 def test_duplicate_yaml_keys_are_refused(tmp_path):
     with pytest.raises(RegistryError, match="duplicate key 'base_url'"):
-        load_registry(write(tmp_path, GOOD.replace("    region_company_code: RC-320100\n",
-                                                   "    base_url: http://other\n")))
+        load_registry(
+            write(tmp_path, GOOD.replace("    region_company_code: RC-320100\n", "    base_url: http://other\n"))
+        )
 
 
 def test_missing_registry_says_how_to_point_at_one(tmp_path):

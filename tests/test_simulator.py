@@ -212,8 +212,7 @@ def test_world_is_deterministic():
         with StationSimulator([SimStationSpec("ST-0001", records=20, seed=7)]) as simulator:
             base = simulator.base_url("ST-0001")
             return [
-                str(r).replace(base, "BASE").replace(simulator.cdn_host, "CDN")
-                for r in simulator.records("ST-0001")
+                str(r).replace(base, "BASE").replace(simulator.cdn_host, "CDN") for r in simulator.records("ST-0001")
             ]
 
     assert world() == world()

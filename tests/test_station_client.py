@@ -36,8 +36,14 @@ def sim(simulator_factory):
 
 def make_client(sim, *, password=None, settings=FAST, sleep=None, station_id="ST-0001") -> StationClient:
     spec = sim.station(station_id).spec
-    endpoint = StationEndpoint(station_id, sim.base_url(station_id), spec.account, password or spec.password,
-                               spec.max_connections, (sim.cdn_host,))
+    endpoint = StationEndpoint(
+        station_id,
+        sim.base_url(station_id),
+        spec.account,
+        password or spec.password,
+        spec.max_connections,
+        (sim.cdn_host,),
+    )
     return StationClient(endpoint, load_interface("default"), settings, sleep=sleep if sleep is not None else Sleeps())
 
 
@@ -211,8 +217,14 @@ def test_a_redirect_into_a_forbidden_host_is_refused(sim, tmp_path):
     assert not [r for r in sim.requests if r.server == "cdn"]
 
 
-@pytest.mark.parametrize(("outcome", "reason"), [("html", "not_media: HTML page instead of media"),
-                                                  ("not_found", "not_found: HTTP 404"), ("gone", "gone: HTTP 410")])
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        ("html", "not_media: HTML page instead of media"),
+        ("not_found", "not_found: HTTP 404"),
+        ("gone", "gone: HTTP 410"),
+    ],
+)
 def test_broken_media_fail_with_a_reason_and_leave_no_file(sim, tmp_path, outcome, reason):
     client = make_client(sim)
     media = next(m for m in sim.expected_media("ST-0001") if m.outcome == outcome)
@@ -263,8 +275,9 @@ def test_expired_token_on_media_logs_in_again(sim, tmp_path):
 def test_concurrent_downloads_stay_within_max_connections(simulator_factory, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    sim = simulator_factory([SimStationSpec("ST-0001", records=40, seed=8, max_connections=3, quirks=False)],
-                            latency_ms=20)
+    sim = simulator_factory(
+        [SimStationSpec("ST-0001", records=40, seed=8, max_connections=3, quirks=False)], latency_ms=20
+    )
     client = make_client(sim)
     client.login()
     medias = [m for m in sim.expected_media("ST-0001") if m.outcome == "ok"]

@@ -1,6 +1,5 @@
 """media_manifest: c/d1 - picked-up records only; URL fields split into one row per media item."""
 
-
 import os
 
 import pandas as pd
@@ -27,22 +26,28 @@ PSEUDONYM_KEY_ENV = "PV_ID_PSEUDONYM_KEY"
         "that can never be collected stay with their problem, for the audit."
     ),
 )
-def media_manifest(context: AssetExecutionContext, infrastructure_records: pd.DataFrame,
-                   station_api: StationApiResource) -> pd.DataFrame:
+def media_manifest(
+    context: AssetExecutionContext, infrastructure_records: pd.DataFrame, station_api: StationApiResource
+) -> pd.DataFrame:
     station = station_api.station(context.partition_key)
     interface = load_interface(station.dialect)
     secret = os.environ.get(PSEUDONYM_KEY_ENV)
     manifest = build_manifest(
-        infrastructure_records, base_url=station.base_url, accepted_statuses=station.accepted_pickup_status,
-        separators=interface.url_separators, pseudonym_secret=secret.encode("utf-8") if secret else None,
+        infrastructure_records,
+        base_url=station.base_url,
+        accepted_statuses=station.accepted_pickup_status,
+        separators=interface.url_separators,
+        pseudonym_secret=secret.encode("utf-8") if secret else None,
     )
     picked_up = count_accepted(infrastructure_records, station.accepted_pickup_status)
-    context.add_output_metadata({
-        "records": len(infrastructure_records),
-        "picked_up": picked_up,
-        "media_items": len(manifest),
-        "items_with_problems": int(manifest["problem"].notna().sum()),
-        "accepted_pickup_status": ", ".join(station.accepted_pickup_status),
-        "pseudonymized_keys": bool(secret),
-    })
+    context.add_output_metadata(
+        {
+            "records": len(infrastructure_records),
+            "picked_up": picked_up,
+            "media_items": len(manifest),
+            "items_with_problems": int(manifest["problem"].notna().sum()),
+            "accepted_pickup_status": ", ".join(station.accepted_pickup_status),
+            "pseudonymized_keys": bool(secret),
+        }
+    )
     return manifest

@@ -1,6 +1,5 @@
 """uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
 
-
 import time
 
 import pandas as pd
@@ -29,8 +28,12 @@ from resources.station_api import StationApiResource
         "fails the station."
     ),
 )
-def uploaded_media(context: AssetExecutionContext, media_manifest: pd.DataFrame,
-                   station_api: StationApiResource, object_store: ObjectStoreResource) -> pd.DataFrame:
+def uploaded_media(
+    context: AssetExecutionContext,
+    media_manifest: pd.DataFrame,
+    station_api: StationApiResource,
+    object_store: ObjectStoreResource,
+) -> pd.DataFrame:
     station_id = context.partition_key
     station = station_api.station(station_id)
     client = station_api.client(station_id)
@@ -40,25 +43,29 @@ def uploaded_media(context: AssetExecutionContext, media_manifest: pd.DataFrame,
     if removed:
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
-    collector = StationCollector(client, store, root, context.run.run_id, workers=station.max_connections,
-                                 log=context.log.info)
+    collector = StationCollector(
+        client, store, root, context.run.run_id, workers=station.max_connections, log=context.log.info
+    )
     try:
         with run_staging_dir(root, context.run.run_id) as staging_dir:
             collector.staging_dir = staging_dir
             outcomes = collector.run(media_manifest)
     except ObjectStoreError as exc:
-        raise Failure(description=f"station {station_id}: {exc}; nothing was half-written, "
-                                  "the next run stores what is missing") from None
+        raise Failure(
+            description=f"station {station_id}: {exc}; nothing was half-written, the next run stores what is missing"
+        ) from None
     tally = collector.tally
     failures = outcomes.loc[outcomes["outcome"] == FAILED, "reason"].str.split(":").str[0].value_counts()
-    context.add_output_metadata({
-        "media_items": len(outcomes),
-        "uploaded": tally.uploaded,
-        "skipped": tally.skipped,
-        "failed": tally.failed,
-        "bytes": tally.bytes,
-        "failures_by_reason": MetadataValue.json({str(k): int(v) for k, v in failures.items()}),
-        "object_store": store.describe(),
-        "duration_s": round(time.monotonic() - started, 3),
-    })
+    context.add_output_metadata(
+        {
+            "media_items": len(outcomes),
+            "uploaded": tally.uploaded,
+            "skipped": tally.skipped,
+            "failed": tally.failed,
+            "bytes": tally.bytes,
+            "failures_by_reason": MetadataValue.json({str(k): int(v) for k, v in failures.items()}),
+            "object_store": store.describe(),
+            "duration_s": round(time.monotonic() - started, 3),
+        }
+    )
     return outcomes

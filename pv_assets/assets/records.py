@@ -1,6 +1,5 @@
 """infrastructure_records: S2/b - every record of the station, paged and de-duplicated."""
 
-
 import time
 
 import pandas as pd
@@ -23,8 +22,9 @@ from resources.station_api import StationApiError, StationApiResource
         "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
     ),
 )
-def infrastructure_records(context: AssetExecutionContext, station_token: dict,
-                           station_api: StationApiResource) -> pd.DataFrame:
+def infrastructure_records(
+    context: AssetExecutionContext, station_token: dict, station_api: StationApiResource
+) -> pd.DataFrame:
     station_id = context.partition_key
     station = station_api.station(station_id)
     client = station_api.client(station_id)  # logs in again by itself if this process has no token
@@ -45,11 +45,13 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict,
     except StationApiError as exc:
         raise Failure(description=str(exc)) from None
     frame = records_frame(records, client.interface, station_id, region)
-    context.add_output_metadata({
-        "records": len(frame),
-        "region_company_code": region or "unknown",
-        "region_source": "registry" if station.region_company_code else "station info",
-        "station_code": str(info.get("station_code") or ""),
-        "duration_s": round(time.monotonic() - started, 3),
-    })
+    context.add_output_metadata(
+        {
+            "records": len(frame),
+            "region_company_code": region or "unknown",
+            "region_source": "registry" if station.region_company_code else "station info",
+            "station_code": str(info.get("station_code") or ""),
+            "duration_s": round(time.monotonic() - started, 3),
+        }
+    )
     return frame

@@ -1,6 +1,5 @@
 """station_token: S1/S2 - log in to the station; persist a session record, never the token."""
 
-
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from pv_assets.partitions import station_partitions
@@ -29,11 +28,13 @@ def station_token(context: AssetExecutionContext, station_api: StationApiResourc
     except (LoginFailed, RegistryError) as exc:
         raise Failure(description=str(exc), metadata={"station": station_id}, allow_retries=False) from None
     context.log.info(f"station {station_id}: logged in, token {session.token_fingerprint}")
-    context.add_output_metadata({
-        "station": station_id,
-        "logged_in_at": session.logged_in_at,
-        "expires_at": session.expires_at or "unknown",
-        "token_fingerprint": session.token_fingerprint,
-        "base_url": MetadataValue.url(client.endpoint.base_url),
-    })
+    context.add_output_metadata(
+        {
+            "station": station_id,
+            "logged_in_at": session.logged_in_at,
+            "expires_at": session.expires_at or "unknown",
+            "token_fingerprint": session.token_fingerprint,
+            "base_url": MetadataValue.url(client.endpoint.base_url),
+        }
+    )
     return session.as_dict()

@@ -11,8 +11,18 @@ from pv_assets.media.keys import InvalidKeySegment, object_key_stem, pseudonymiz
 from pv_assets.media.urls import DEFAULT_SEPARATORS, parse_url_items
 
 MANIFEST_COLUMNS = [
-    "station_id", "record_id", "id_card_no", "id_card_masked", "id_checksum_ok", "media_field",
-    "raw_url", "source_url", "url_hash", "key_stem", "problem", "occurrences",
+    "station_id",
+    "record_id",
+    "id_card_no",
+    "id_card_masked",
+    "id_checksum_ok",
+    "media_field",
+    "raw_url",
+    "source_url",
+    "url_hash",
+    "key_stem",
+    "problem",
+    "occurrences",
 ]
 
 
@@ -28,9 +38,14 @@ def count_accepted(records: pd.DataFrame, accepted: Sequence[str]) -> int:
     )
 
 
-def build_manifest(records: pd.DataFrame, *, base_url: str, accepted_statuses: Sequence[str],
-                   separators: Sequence[str] = DEFAULT_SEPARATORS,
-                   pseudonym_secret: bytes | None = None) -> pd.DataFrame:
+def build_manifest(
+    records: pd.DataFrame,
+    *,
+    base_url: str,
+    accepted_statuses: Sequence[str],
+    separators: Sequence[str] = DEFAULT_SEPARATORS,
+    pseudonym_secret: bytes | None = None,
+) -> pd.DataFrame:
     """One row per distinct media item of the accepted records, with the key it will get.
 
     Items that can never be collected (bad URL, bad ID number, no region code) stay in the

@@ -10,8 +10,15 @@ import pandas as pd
 from resources.interface import StationInterface
 
 RECORD_COLUMNS = [
-    "station_id", "region_company_code", "record_id", "id_card_no", "pickup_status_raw",
-    "pickup_status", "updated_at", "photo_urls", "video_urls",
+    "station_id",
+    "region_company_code",
+    "record_id",
+    "id_card_no",
+    "pickup_status_raw",
+    "pickup_status",
+    "updated_at",
+    "photo_urls",
+    "video_urls",
 ]
 
 
@@ -33,13 +40,20 @@ def _joined(record: dict[str, Any], names: Iterable[str], placeholders: frozense
     return ",".join(parts) if parts else None
 
 
-def records_frame(records: list[dict[str, Any]], interface: StationInterface, station_id: str,
-                  region_company_code: str | None) -> pd.DataFrame:
+def records_frame(
+    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+) -> pd.DataFrame:
     """One row per record: canonical columns first, then the station's other fields as text."""
     fields = interface.fields
     ph = interface.placeholders
-    mapped = {fields.record_id, fields.id_card_no, fields.pickup_status, fields.updated_at,
-              *fields.photo_urls, *fields.video_urls}
+    mapped = {
+        fields.record_id,
+        fields.id_card_no,
+        fields.pickup_status,
+        fields.updated_at,
+        *fields.photo_urls,
+        *fields.video_urls,
+    }
     rows = []
     for record in records:
         raw_status = clean_value(record.get(fields.pickup_status), ph)

@@ -15,9 +15,20 @@ ALLOWED_SCHEMES = ("http", "https")
 # Query parameters that carry an expiring signature rather than identify the file.
 # A re-read record gets a fresh signature for the same object; the object key must not change.
 SIGNING_PARAMS = {
-    "expires", "signature", "ossaccesskeyid", "security-token", "awsaccesskeyid",
-    "q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list",
-    "q-url-param-list", "q-signature", "sign", "token",
+    "expires",
+    "signature",
+    "ossaccesskeyid",
+    "security-token",
+    "awsaccesskeyid",
+    "q-sign-algorithm",
+    "q-ak",
+    "q-sign-time",
+    "q-key-time",
+    "q-header-list",
+    "q-url-param-list",
+    "q-signature",
+    "sign",
+    "token",
 }
 SIGNING_PARAM_PREFIXES = ("x-oss-", "x-amz-", "x-cos-")
 

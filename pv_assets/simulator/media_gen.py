@@ -32,14 +32,7 @@ def _dimensions(seed: int) -> tuple[int, int]:
 
 def _jpeg_parts(seed: int, size: int) -> tuple[bytes, bytes]:
     # SOI + JFIF APP0 segment; EOI at the end.
-    app0 = (
-        b"\xff\xe0"
-        + struct.pack(">H", 16)
-        + b"JFIF\x00"
-        + b"\x01\x01\x00"
-        + struct.pack(">HH", 1, 1)
-        + b"\x00\x00"
-    )
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x01\x01\x00" + struct.pack(">HH", 1, 1) + b"\x00\x00"
     return b"\xff\xd8" + app0, b"\xff\xd9"
 
 

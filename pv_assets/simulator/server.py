@@ -179,9 +179,7 @@ class StationState:
 
     def records_page(self, page_no: int, page_size: int, updated_since: str | None) -> dict:
         with self._lock:
-            matching = [
-                r for r in self.world.records if updated_since is None or r["updatedAt"] >= updated_since
-            ]
+            matching = [r for r in self.world.records if updated_since is None or r["updatedAt"] >= updated_since]
             start = (page_no - 1) * page_size
             page = copy.deepcopy(matching[start : start + page_size])
             total = len(matching) // 2 if self.total_lies else len(matching)
@@ -302,7 +300,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_response(self, code, message=None) -> None:
         self._status = code
+        # Logged before the answer leaves: a client that got its answer finds its request in the log.
+        self._log_request()
         super().send_response(code, message)
+
+    def _log_request(self) -> None:
+        if self._logged:
+            return
+        self._logged = True
+        raw_path, _, raw_query = self.path.partition("?")
+        entry = RequestLogEntry(
+            self.server.label, self.command, raw_path, raw_query, self.headers.get("Authorization"), self._status
+        )
+        self.server.simulator._log(entry)
 
     def do_GET(self) -> None:
         self._handle()
@@ -317,6 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         self._status = 0
+        self._logged = False
         self._truncate = False
         raw_path, _, raw_query = self.path.partition("?")
         body = self._read_body()
@@ -331,16 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self._status == 0:
                 self._send_bytes(500, b"internal simulator error\n", "text/plain")
         finally:
-            self.server.simulator._log(
-                RequestLogEntry(
-                    self.server.label,
-                    self.command,
-                    raw_path,
-                    raw_query,
-                    self.headers.get("Authorization"),
-                    self._status,
-                )
-            )
+            self._log_request()  # requests answered by a reset only
 
     def _read_body(self) -> bytes:
         try:
@@ -501,9 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_xml_error(404, "NoSuchKey", "The specified key does not exist.")
             return
         if not _signature_matches(route, raw_query):
-            self._send_xml_error(
-                403, "SignatureDoesNotMatch", "The request signature we calculated does not match."
-            )
+            self._send_xml_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
             return
         forced = state.forced_media_status(raw_path)
         if forced:
@@ -572,9 +572,7 @@ class _Handler(BaseHTTPRequestHandler):
             if delay > 0:
                 time.sleep(delay)
 
-    def _send_bytes(
-        self, status: int, body: bytes, content_type: str | None, headers: dict | None = None
-    ) -> None:
+    def _send_bytes(self, status: int, body: bytes, content_type: str | None, headers: dict | None = None) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -607,8 +605,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_xml_error(self, status: int, code: str, message: str) -> None:
         body = (
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-            f"<Message>{message}</Message></Error>\n"
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>\n'
         ).encode()
         self._send_bytes(status, body, "application/xml")
 

@@ -283,9 +283,7 @@ class _WorldBuilder:
 
     # -- records
 
-    def _record(
-        self, record_id: str, index: int, status: str | None, fields: _Fields, id_quirk: str | None
-    ) -> dict:
+    def _record(self, record_id: str, index: int, status: str | None, fields: _Fields, id_quirk: str | None) -> dict:
         rng = self.rng
         area_code, area_name = rng.choice(_AREAS)
         owner = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
@@ -297,15 +295,11 @@ class _WorldBuilder:
             "projectName": f"{owner}户用分布式光伏项目",
             "ownerName": owner,
             "idCardNo": self._id_card(area_code, id_quirk),
-            "phone": "--"
-            if quirky and index % 11 == 7
-            else "1" + rng.choice("3578") + f"{rng.randrange(10**9):09d}",
+            "phone": "--" if quirky and index % 11 == 7 else "1" + rng.choice("3578") + f"{rng.randrange(10**9):09d}",
             "address": f"{area_name}{rng.choice(_VILLAGES)}{rng.randint(1, 199)}号",
             "capacityKw": str(capacity) if quirky and index % 4 == 1 else capacity,
             "pickupStatus": status,
-            "pickupTime": _fmt(updated - dt.timedelta(days=rng.randint(1, 20)))
-            if status == PICKED_UP
-            else None,
+            "pickupTime": _fmt(updated - dt.timedelta(days=rng.randint(1, 20))) if status == PICKED_UP else None,
             "photoUrls": fields.photo_text,
             "videoUrls": fields.video_text,
             "updatedAt": _fmt(updated),
@@ -369,9 +363,7 @@ class _WorldBuilder:
         return MediaRef(self._written(path, form), self.base_url + quote(path), outcome, media)
 
     def _written(self, path: str, form: str) -> str:
-        return {"absolute": self.base_url + path, "relative": path, "encoded": self.base_url + quote(path)}[
-            form
-        ]
+        return {"absolute": self.base_url + path, "relative": path, "encoded": self.base_url + quote(path)}[form]
 
     def _cdn_url(
         self, record_id: str, name: str, kind: str, content_type: str | None, chunked: bool

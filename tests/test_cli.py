@@ -1,0 +1,103 @@
+"""`pv-media collect` and `pv-media demo` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from pv_assets.cli import main
+from pv_assets.simulator import SimStationSpec
+from pv_assets.staging import leftover_files
+from tests.conftest import write_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project_env(tmp_path, monkeypatch, staging_dir):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("PV_LOCAL_STORE", str(tmp_path / "store"))
+    monkeypatch.delenv("MINIO_ENDPOINT", raising=False)
+    return tmp_path
+
+
+def test_collect_all_registers_partitions_runs_and_summarizes(
+    simulator_factory, project_env, monkeypatch, capsys, staging_dir
+):
+    sim = simulator_factory(
+        [SimStationSpec("ST-0001", records=12, seed=4), SimStationSpec("ST-0002", records=6, seed=6)]
+    )
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch, wrong_password_for=["ST-0002"])
+    code = main(["collect", "--all", "--stations", str(registry)])
+    printed = capsys.readouterr().out
+    assert code == 1  # one station failed
+    assert "ST-0002 failed: station ST-0002: login failed: code 1001: 账号或密码错误" in printed
+    row = next(line for line in printed.splitlines() if "ST-0001" in line and " ok " in line)
+    numbers = [int(x) for x in row.replace("│", " ").split() if x.isdigit()]
+    records, picked_up, media_items, uploaded, skipped, failed, size = numbers[-7:]
+    assert records == 12 and uploaded + skipped + failed == media_items and uploaded > 0 and size > 0
+    assert failed == sum(1 for m in sim.expected_media("ST-0001") if m.picked_up and m.outcome != "ok")
+
+    instance = DagsterInstance.get()
+    assert sorted(instance.get_dynamic_partitions("station")) == ["ST-0001", "ST-0002"]
+    runs = instance.get_runs(RunsFilter(job_name="collect_station"))
+    assert sorted((r.tags["dagster/partition"], r.status) for r in runs) == [
+        ("ST-0001", DagsterRunStatus.SUCCESS),
+        ("ST-0002", DagsterRunStatus.FAILURE),
+    ]
+    assert leftover_files(staging_dir) == []
+
+    # Again, only one station: nothing new is downloaded.
+    gets = sim.station("ST-0001").media_gets
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    assert sim.station("ST-0001").media_gets == gets
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["collect"], "name stations with --station ID, or collect them all with --all"),
+        (["collect", "--station", "ST-404"], "no station ST-404 in the registry"),
+    ],
+)
+def test_collect_usage_errors(simulator_factory, project_env, monkeypatch, capsys, args, message):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=4)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
+    assert main([*args, "--stations", str(registry)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_collect_with_a_broken_registry_names_the_file_and_line(project_env, capsys):
+    broken = project_env / "stations.yaml"
+    broken.write_text("stations:\n  - id: ST-1\n    base_url: ftp://x\n    account_env: A\n    password_env: B\n")
+    assert main(["collect", "--all", "--stations", str(broken)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{broken}:2: station ST-1: field 'base_url'" in err
+
+
+def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "PV_", "DAGSTER_"))}
+    env["PV_STAGING_DIR"] = str(tmp_path / "staging")
+    done = subprocess.run(
+        [sys.executable, "-m", "pv_assets.cli", "demo", "--dir", str(tmp_path / "demo")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Demo behaved as designed" in done.stdout
+    assert "DEMO-03 failed: station DEMO-03: login failed: code 1001" in done.stdout
+    objects = [
+        p
+        for p in (tmp_path / "demo" / "object-store").rglob("*")
+        if p.is_file() and "_pv-media" not in p.parts and ".pv-meta" not in p.parts
+    ]
+    assert len(objects) > 20
+    assert not list((tmp_path / "staging").rglob("*.part"))
