@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,14 +59,15 @@ def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
+def stored_listing(store: ObjectStore, keys: Iterable[str]) -> list[StoredObject]:
+    """Every object under the prefixes of the given keys or stems: one listing per prefix."""
+    prefixes = sorted({key.rsplit("/", 1)[0] + "/" for key in keys})
+    return [obj for prefix in prefixes for obj in store.list_prefix(prefix)]
+
+
 def stored_index(store: ObjectStore, stems: list[str]) -> dict[str, StoredObject]:
-    """What is already stored, by key stem: one listing per station prefix, no request per object."""
-    prefixes = sorted({stem.rsplit("/", 1)[0] + "/" for stem in stems})
-    index: dict[str, StoredObject] = {}
-    for prefix in prefixes:
-        for obj in store.list_prefix(prefix):
-            index[stem_of(obj.key)] = obj
-    return index
+    """What is already stored, by key stem: no request per object."""
+    return {stem_of(obj.key): obj for obj in stored_listing(store, stems)}
 
 
 def _outcome(row: dict[str, Any], outcome: str, run_id: str, started: float, **fields: Any) -> dict[str, Any]:

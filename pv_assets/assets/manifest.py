@@ -1,16 +1,25 @@
 """media_manifest: c/d1 - picked-up records only; URL fields split into one row per media item."""
 
 import os
+import time
 
 import pandas as pd
-from dagster import AssetExecutionContext, asset
+from dagster import AssetExecutionContext, Output, asset
 
+from pv_assets.checks import (
+    check_absolute_http_urls,
+    check_specs,
+    check_unique_object_keys,
+    check_valid_id_card_numbers,
+)
 from pv_assets.media.manifest import build_manifest, count_accepted
+from pv_assets.metadata import frame_metadata
 from pv_assets.partitions import station_partitions
 from resources.interface import load_interface
 from resources.station_api import StationApiResource
 
 PSEUDONYM_KEY_ENV = "PV_ID_PSEUDONYM_KEY"
+PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "key_stem", "problem"]
 
 
 @asset(
@@ -19,16 +28,18 @@ PSEUDONYM_KEY_ENV = "PV_ID_PSEUDONYM_KEY"
     kinds={"pandas", "parquet"},
     code_version="1",
     owners=["team:pv-media"],
+    check_specs=check_specs("media_manifest"),
     description=(
-        "c: keep the records whose pickup status is accepted (default 已提货). d1: split the photo and video URL "
-        "fields (both comma kinds, spaces, empty items), resolve relative URLs, normalise and de-duplicate; one "
-        "row per media item with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). Items "
-        "that can never be collected stay with their problem, for the audit."
+        "c: keep the records whose pickup status is accepted (default 已提货). d1: split the photo and video "
+        "URL fields (both comma kinds, spaces, empty items), resolve relative URLs, normalise and de-duplicate; "
+        "one row per media item with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). "
+        "Items that can never be collected stay with their problem, for the audit."
     ),
 )
 def media_manifest(
     context: AssetExecutionContext, infrastructure_records: pd.DataFrame, station_api: StationApiResource
-) -> pd.DataFrame:
+):
+    started = time.monotonic()
     station = station_api.station(context.partition_key)
     interface = load_interface(station.dialect)
     secret = os.environ.get(PSEUDONYM_KEY_ENV)
@@ -39,15 +50,19 @@ def media_manifest(
         separators=interface.url_separators,
         pseudonym_secret=secret.encode("utf-8") if secret else None,
     )
-    picked_up = count_accepted(infrastructure_records, station.accepted_pickup_status)
-    context.add_output_metadata(
-        {
+    yield Output(
+        manifest,
+        metadata={
             "records": len(infrastructure_records),
-            "picked_up": picked_up,
+            "picked_up": count_accepted(infrastructure_records, station.accepted_pickup_status),
             "media_items": len(manifest),
             "items_with_problems": int(manifest["problem"].notna().sum()),
             "accepted_pickup_status": ", ".join(station.accepted_pickup_status),
             "pseudonymized_keys": bool(secret),
-        }
+            "duration_s": round(time.monotonic() - started, 3),
+            **frame_metadata(manifest, PREVIEW_COLUMNS),
+        },
     )
-    return manifest
+    yield check_unique_object_keys(manifest)
+    yield check_absolute_http_urls(manifest)
+    yield check_valid_id_card_numbers(manifest)

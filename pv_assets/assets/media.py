@@ -3,14 +3,18 @@
 import time
 
 import pandas as pd
-from dagster import AssetExecutionContext, Failure, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
-from pv_assets.collector import FAILED, StationCollector
+from pv_assets.checks import check_no_failed_items, check_specs, check_stored_objects_match, failures_by_reason
+from pv_assets.collector import StationCollector, stored_listing
+from pv_assets.metadata import frame_metadata
 from pv_assets.partitions import station_partitions
 from pv_assets.settings import staging_root
 from pv_assets.staging import clean_stale, run_staging_dir
 from resources.object_store import ObjectStoreError, ObjectStoreResource
 from resources.station_api import StationApiResource
+
+PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
 
 @asset(
@@ -19,6 +23,7 @@ from resources.station_api import StationApiResource
     kinds={"minio", "pandas", "parquet"},
     code_version="1",
     owners=["team:pv-media"],
+    check_specs=check_specs("uploaded_media"),
     description=(
         "For each manifest row: skip it when its object is already stored (one listing, no download); else "
         "d2/S4-S5/e: stream the download into a per-run staging file (timeouts, size cap, SSRF guard, type "
@@ -33,7 +38,7 @@ def uploaded_media(
     media_manifest: pd.DataFrame,
     station_api: StationApiResource,
     object_store: ObjectStoreResource,
-) -> pd.DataFrame:
+):
     station_id = context.partition_key
     station = station_api.station(station_id)
     client = station_api.client(station_id)
@@ -43,29 +48,33 @@ def uploaded_media(
     if removed:
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
-    collector = StationCollector(
-        client, store, root, context.run.run_id, workers=station.max_connections, log=context.log.info
-    )
+    run_id = context.run.run_id
+    collector = StationCollector(client, store, root, run_id, workers=station.max_connections, log=context.log.info)
     try:
-        with run_staging_dir(root, context.run.run_id) as staging_dir:
+        with run_staging_dir(root, run_id) as staging_dir:
             collector.staging_dir = staging_dir
             outcomes = collector.run(media_manifest)
+        listing = stored_listing(store, outcomes["object_key"].dropna())
     except ObjectStoreError as exc:
         raise Failure(
             description=f"station {station_id}: {exc}; nothing was half-written, the next run stores what is missing"
         ) from None
     tally = collector.tally
-    failures = outcomes.loc[outcomes["outcome"] == FAILED, "reason"].str.split(":").str[0].value_counts()
-    context.add_output_metadata(
-        {
+    prefixes = sorted({k.rsplit("/", 1)[0] + "/" for k in outcomes["object_key"].dropna()})
+    yield Output(
+        outcomes,
+        metadata={
             "media_items": len(outcomes),
             "uploaded": tally.uploaded,
             "skipped": tally.skipped,
             "failed": tally.failed,
             "bytes": tally.bytes,
-            "failures_by_reason": MetadataValue.json({str(k): int(v) for k, v in failures.items()}),
+            "failures_by_reason": MetadataValue.json(failures_by_reason(outcomes)),
             "object_store": store.describe(),
+            "object_prefix": prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes) or "(none)",
             "duration_s": round(time.monotonic() - started, 3),
-        }
+            **frame_metadata(outcomes, PREVIEW_COLUMNS),
+        },
     )
-    return outcomes
+    yield check_no_failed_items(outcomes)
+    yield check_stored_objects_match(outcomes, listing)

@@ -3,11 +3,15 @@
 import time
 
 import pandas as pd
-from dagster import AssetExecutionContext, Failure, asset
+from dagster import AssetExecutionContext, Failure, Output, asset
 
+from pv_assets.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
 from pv_assets.media.records import records_frame
+from pv_assets.metadata import frame_metadata
 from pv_assets.partitions import station_partitions
 from resources.station_api import StationApiError, StationApiResource
+
+PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_status", "updated_at"]
 
 
 @asset(
@@ -16,15 +20,14 @@ from resources.station_api import StationApiError, StationApiResource
     kinds={"pandas", "parquet"},
     code_version="1",
     owners=["team:pv-media"],
+    check_specs=check_specs("infrastructure_records"),
     description=(
         "S2/b: fetch every infrastructure record (基建数据) of the station, page by page until an empty page, "
         "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
         "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
     ),
 )
-def infrastructure_records(
-    context: AssetExecutionContext, station_token: dict, station_api: StationApiResource
-) -> pd.DataFrame:
+def infrastructure_records(context: AssetExecutionContext, station_token: dict, station_api: StationApiResource):
     station_id = context.partition_key
     station = station_api.station(station_id)
     client = station_api.client(station_id)  # logs in again by itself if this process has no token
@@ -44,14 +47,17 @@ def infrastructure_records(
         records = list(client.iter_records())
     except StationApiError as exc:
         raise Failure(description=str(exc)) from None
-    frame = records_frame(records, client.interface, station_id, region)
-    context.add_output_metadata(
-        {
+    frame: pd.DataFrame = records_frame(records, client.interface, station_id, region)
+    yield Output(
+        frame,
+        metadata={
             "records": len(frame),
             "region_company_code": region or "unknown",
             "region_source": "registry" if station.region_company_code else "station info",
             "station_code": str(info.get("station_code") or ""),
             "duration_s": round(time.monotonic() - started, 3),
-        }
+            **frame_metadata(frame, PREVIEW_COLUMNS),
+        },
     )
-    return frame
+    yield check_unique_record_ids(frame)
+    yield check_known_pickup_statuses(frame)

@@ -1,0 +1,159 @@
+"""Asset checks, run with every materialization of a station partition.
+
+Each check is a function of the asset's DataFrame (and, for the stored objects, a listing
+of the store) returning an AssetCheckResult; the assets declare them as check specs and
+yield the results right after their output, so every run checks what it just produced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+
+from pv_assets.media.identity import id_checksum_ok, mask_id
+from resources.object_store import StoredObject
+
+CHECK_DESCRIPTIONS = {
+    "infrastructure_records": {
+        "unique_record_ids": "Every recordId appears once: paging de-duplicated what the station sent twice.",
+        "known_pickup_statuses": "Every pickup status value is one the dialect knows; an unknown value (a WARN "
+        "that names it) means the vendor changed something and those records are not collected.",
+    },
+    "media_manifest": {
+        "unique_object_keys": "No two manifest rows would be stored under the same object key.",
+        "absolute_http_urls": "Every collectable row has an absolute http(s) source URL.",
+        "valid_id_card_numbers": "ID card numbers pass the GB 11643 checksum (python-stdnum cn.ric); invalid ones "
+        "are counted as a warning - their media are still stored, under the number as given.",
+    },
+    "uploaded_media": {
+        "no_failed_items": "No media item failed in this run (WARN): the failures by reason are in the metadata, and "
+        "the next run retries them.",
+        "stored_objects_match": "Every uploaded or skipped row's object is in the store with the row's size.",
+    },
+}
+
+
+def check_specs(asset_name: str) -> list[AssetCheckSpec]:
+    return [
+        AssetCheckSpec(name=name, asset=asset_name, description=description)
+        for name, description in CHECK_DESCRIPTIONS[asset_name].items()
+    ]
+
+
+def _result(asset: str, name: str, passed: bool, metadata: Mapping, severity=AssetCheckSeverity.ERROR):
+    return AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=bool(passed),
+        severity=severity,
+        metadata=dict(metadata),
+        description=CHECK_DESCRIPTIONS[asset][name],
+    )
+
+
+def check_unique_record_ids(records: pd.DataFrame) -> AssetCheckResult:
+    duplicates = records["record_id"][records["record_id"].duplicated()].unique().tolist() if len(records) else []
+    return _result(
+        "infrastructure_records",
+        "unique_record_ids",
+        not duplicates,
+        {"records": len(records), "duplicate_record_ids": len(duplicates), "examples": ", ".join(duplicates[:5])},
+    )
+
+
+def check_known_pickup_statuses(records: pd.DataFrame) -> AssetCheckResult:
+    unknown = Counter(
+        str(raw)
+        for raw, status in zip(records.get("pickup_status_raw", []), records.get("pickup_status", []), strict=False)
+        if status == "unknown"
+    )
+    return _result(
+        "infrastructure_records",
+        "known_pickup_statuses",
+        not unknown,
+        {
+            "unknown_values": MetadataValue.json(dict(unknown)),
+            "statuses": MetadataValue.json(
+                {str(k): int(v) for k, v in Counter(records.get("pickup_status", [])).items()}
+            ),
+        },
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
+def check_unique_object_keys(manifest: pd.DataFrame) -> AssetCheckResult:
+    stems = manifest["key_stem"].dropna()
+    duplicates = int(stems.duplicated().sum())
+    return _result(
+        "media_manifest", "unique_object_keys", duplicates == 0, {"keys": len(stems), "duplicate_keys": duplicates}
+    )
+
+
+def _absolute_http(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def check_absolute_http_urls(manifest: pd.DataFrame) -> AssetCheckResult:
+    collectable = manifest[manifest["problem"].isna()] if len(manifest) else manifest
+    bad = int(sum(not _absolute_http(u) for u in collectable.get("source_url", [])))
+    refused = int(manifest["problem"].notna().sum()) if len(manifest) else 0
+    return _result(
+        "media_manifest",
+        "absolute_http_urls",
+        bad == 0,
+        {"collectable_rows": len(collectable), "not_absolute_http": bad, "refused_rows": refused},
+    )
+
+
+def check_valid_id_card_numbers(manifest: pd.DataFrame) -> AssetCheckResult:
+    numbers = {n for n in manifest.get("id_card_no", []) if isinstance(n, str)}
+    invalid = sorted(n for n in numbers if not id_checksum_ok(n))
+    missing = int(manifest["id_card_no"].isna().sum()) if len(manifest) else 0
+    return _result(
+        "media_manifest",
+        "valid_id_card_numbers",
+        not invalid and not missing,
+        {
+            "id_numbers": len(numbers),
+            "invalid_checksum": len(invalid),
+            "not_an_id_number": missing,
+            "examples_masked": ", ".join(mask_id(n) for n in invalid[:5]),
+        },
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
+def failures_by_reason(outcomes: pd.DataFrame) -> dict[str, int]:
+    failed = outcomes.loc[outcomes["outcome"] == "failed", "reason"].fillna("unknown")
+    return {str(k): int(v) for k, v in Counter(r.split(":", 1)[0] for r in failed).items()}
+
+
+def check_no_failed_items(outcomes: pd.DataFrame) -> AssetCheckResult:
+    by_reason = failures_by_reason(outcomes)
+    return _result(
+        "uploaded_media",
+        "no_failed_items",
+        not by_reason,
+        {"failed": sum(by_reason.values()), "failures_by_reason": MetadataValue.json(by_reason)},
+        severity=AssetCheckSeverity.WARN,
+    )
+
+
+def check_stored_objects_match(outcomes: pd.DataFrame, listing: Iterable[StoredObject]) -> AssetCheckResult:
+    sizes = {obj.key: obj.size for obj in listing}
+    rows = outcomes[outcomes["outcome"].isin(["uploaded", "skipped"])]
+    missing = [k for k in rows["object_key"] if k not in sizes]
+    wrong = [k for k, s in zip(rows["object_key"], rows["size"], strict=False) if k in sizes and int(s) != sizes[k]]
+    return _result(
+        "uploaded_media",
+        "stored_objects_match",
+        not missing and not wrong,
+        {"checked": len(rows), "missing": len(missing), "size_mismatch": len(wrong)},
+    )

@@ -1,0 +1,48 @@
+"""Materialization metadata: column schema, a masked preview, and where the objects are."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from pv_assets.media.identity import mask_id, mask_id_like
+from pv_assets.media.keys import mask_key
+
+# Columns a person may see in a preview, with ID numbers masked; raw-ID columns are left out.
+PREVIEW_ROWS = 5
+_SENSITIVE = {"id_card_no", "idCardNo", "phone", "ownerName", "address"}
+
+
+def column_schema(frame: pd.DataFrame) -> TableSchema:
+    return TableSchema(columns=[TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+
+
+def _masked_cell(column: str, value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value)
+    if column in ("object_key", "key_stem"):
+        return mask_key(text)
+    return mask_id_like(text)[:80]
+
+
+def masked_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_ROWS) -> MetadataValue:
+    """A small Markdown table of the first rows, ID numbers masked, personal fields left out."""
+    shown = [c for c in columns if c in frame.columns and c not in _SENSITIVE]
+    head = frame.head(rows)
+    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    for record in head.to_dict("records"):
+        cells = [_masked_cell(c, record.get(c)).replace("|", "\\|") for c in shown]
+        lines.append("| " + " | ".join(cells) + " |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def frame_metadata(frame: pd.DataFrame, preview_columns: list[str]) -> dict[str, object]:
+    return {
+        "dagster/column_schema": column_schema(frame),
+        "dagster/row_count": len(frame),
+        "preview": masked_preview(frame, preview_columns),
+    }
+
+
+__all__ = ["column_schema", "frame_metadata", "mask_id", "masked_preview"]
