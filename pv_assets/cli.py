@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from rich.table import Table
 from pv_assets import progress as progress_hook
 from pv_assets.registry import RegistryError, load_registry
 from pv_assets.settings import dagster_home, instance_config_file
+from pv_assets.staging import pid_alive
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 # Wide enough for the summary table when the output goes to a file or CI log.
@@ -84,6 +86,33 @@ def summarize(station_id: str, result: Any) -> StationSummary:
     if not result.success:
         summary.error = _failure_message(result)
     return summary
+
+
+PID_TAG, HOST_TAG = "pv-media/pid", "pv-media/host"
+
+
+def active_collection(instance: Any, station_id: str) -> str | None:
+    """The run id of a collection of this station still in progress, if any.
+
+    A run left STARTED by a process that was killed is marked failed here, so a dead run never
+    blocks its station forever.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    in_progress = [
+        DagsterRunStatus.QUEUED,
+        DagsterRunStatus.NOT_STARTED,
+        DagsterRunStatus.STARTING,
+        DagsterRunStatus.STARTED,
+    ]
+    for record in instance.get_run_records(RunsFilter(tags={"dagster/partition": station_id}, statuses=in_progress)):
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid and host == socket.gethostname() and not pid_alive(int(pid)):
+            instance.report_run_failed(run, "the process collecting this station died")
+            continue
+        return run.run_id
+    return None
 
 
 @contextlib.contextmanager
@@ -161,12 +190,26 @@ def collect(
     summaries = []
     with progress_bars(show_progress and err.is_terminal):
         for station_id in selected:
+            running = active_collection(instance, station_id)
+            if running:
+                # The run limit for runs that do not pass the queue: never the same station twice at once.
+                summaries.append(
+                    StationSummary(
+                        station_id, False, "", error=f"already being collected by run {running}; not started twice"
+                    )
+                )
+                continue
             err.print(f"collecting station {station_id} …")
             result = job.execute_in_process(
                 partition_key=station_id,
                 instance=instance,
                 raise_on_error=False,
-                tags={STATION_TAG: station_id},
+                tags={
+                    STATION_TAG: station_id,
+                    PID_TAG: str(os.getpid()),
+                    HOST_TAG: socket.gethostname(),
+                    "pv-media/trigger": "cli",
+                },
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
             summaries.append(summarize(station_id, result))

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import os
 
-from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+from dagster import Definitions, EnvVar, in_process_executor
 
 from pv_assets.assets import COLLECTION_ASSETS
 from pv_assets.io_manager import ObjectStoreIOManager
+from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG, collect_station_job
+from pv_assets.schedules import daily_full_refresh
+from pv_assets.sensors import station_change_sensor, station_registry_sensor
 from pv_assets.settings import local_store_root
 from resources import LocalStoreResource, MinioResource, ObjectStoreResource, StationApiResource
 
-COLLECT_JOB_NAME = "collect_station"
-STATION_TAG = "pv-media/station"
-
-collect_station_job = define_asset_job(
-    COLLECT_JOB_NAME,
-    selection=AssetSelection.assets(*COLLECTION_ASSETS),
-    description="Collect one station: login, records, manifest, media.",
-)
+__all__ = ["COLLECT_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
 
 
 def object_store_from_env() -> ObjectStoreResource:
@@ -41,6 +37,8 @@ def make_definitions(
     return Definitions(
         assets=COLLECTION_ASSETS,
         jobs=[collect_station_job],
+        sensors=[station_registry_sensor, station_change_sensor],
+        schedules=[daily_full_refresh],
         resources={
             "station_api": station_api or StationApiResource(),
             "object_store": store,

@@ -8,9 +8,10 @@ from dagster import MetadataValue, TableColumn, TableSchema
 from pv_assets.media.identity import mask_id, mask_id_like
 from pv_assets.media.keys import mask_key
 
-# Columns a person may see in a preview, with ID numbers masked; raw-ID columns are left out.
+# A preview shows ID numbers masked and leaves the other personal fields out.
 PREVIEW_ROWS = 5
-_SENSITIVE = {"id_card_no", "idCardNo", "phone", "ownerName", "address"}
+_ID_COLUMNS = {"id_card_no", "idCardNo"}
+_SENSITIVE = {"phone", "ownerName", "address"}
 
 
 def column_schema(frame: pd.DataFrame) -> TableSchema:
@@ -21,6 +22,8 @@ def _masked_cell(column: str, value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = str(value)
+    if column in _ID_COLUMNS:
+        return mask_id(text.strip())
     if column in ("object_key", "key_stem"):
         return mask_key(text)
     return mask_id_like(text)[:80]
@@ -43,6 +46,3 @@ def frame_metadata(frame: pd.DataFrame, preview_columns: list[str]) -> dict[str,
         "dagster/row_count": len(frame),
         "preview": masked_preview(frame, preview_columns),
     }
-
-
-__all__ = ["column_schema", "frame_metadata", "mask_id", "masked_preview"]

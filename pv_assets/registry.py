@@ -21,6 +21,7 @@ from pv_assets.settings import stations_file
 DEFAULT_ACCEPTED_PICKUP = ("已提货",)
 STATION_FIELDS = {
     "id",
+    "poll_interval_s",
     "name",
     "base_url",
     "region_company_code",
@@ -51,6 +52,7 @@ class Station:
     media_hosts: tuple[str, ...] = ()
     dialect: str = "default"
     accepted_pickup_status: tuple[str, ...] = DEFAULT_ACCEPTED_PICKUP
+    poll_interval_s: int = 900  # the change sensor looks at this station at most this often
     source: str = ""  # "file:line", for messages
 
     def credentials(self) -> tuple[str, str]:
@@ -202,6 +204,9 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
     if not isinstance(accepted, list) or not accepted or not all(isinstance(v, str) for v in accepted):
         raise fail("accepted_pickup_status", "must be a list of pickup status values")
     dialect = text("dialect", required=False) or "default"
+    poll_interval_s = merged.get("poll_interval_s", 900)
+    if not isinstance(poll_interval_s, int) or isinstance(poll_interval_s, bool) or poll_interval_s < 60:
+        raise fail("poll_interval_s", f"must be a whole number of seconds, at least 60, got {poll_interval_s!r}")
     return Station(
         id=station_id,
         name=text("name", required=False) or station_id,
@@ -213,6 +218,7 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
         media_hosts=tuple(h.strip() for h in media_hosts),
         dialect=dialect,
         accepted_pickup_status=tuple(accepted),
+        poll_interval_s=poll_interval_s,
         source=where,
     )
 

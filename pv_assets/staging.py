@@ -20,7 +20,7 @@ OWNER_FILE = "owner.json"
 FOREIGN_MAX_AGE_S = 24 * 3600
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -35,7 +35,7 @@ def is_stale(run_dir: Path, now: float | None = None) -> bool:
     try:
         owner = json.loads((run_dir / OWNER_FILE).read_text("utf-8"))
         if owner.get("host") == socket.gethostname():
-            return not _pid_alive(int(owner["pid"]))
+            return not pid_alive(int(owner["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     try:

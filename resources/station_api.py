@@ -398,6 +398,25 @@ class StationClient:
                 )
             page += 1
 
+    def probe_changes(self, updated_since: datetime | None) -> tuple[int | None, int]:
+        """The cheapest look at a station: one record of page 1, (total, records returned).
+
+        With `updated_since` (where the dialect has the parameter) a non-empty page means
+        something changed since then; without it, the caller compares `total`.
+        """
+        spec = self.interface.records
+        params: dict[str, Any] = {spec.page_param: spec.first_page, spec.page_size_param: 1}
+        if updated_since is not None and spec.updated_since_param:
+            params[spec.updated_since_param] = updated_since.strftime(spec.time_format)
+        document = self._call("change probe", spec.method, spec.path, params)
+        items = dig(document, spec.items) or []
+        total = dig(document, spec.total) if spec.total else None
+        try:
+            total = int(total) if total is not None else None
+        except (TypeError, ValueError):
+            total = None
+        return total, len(items) if isinstance(items, list) else 0
+
     # -- d1-d2 / S4-S5: media ---------------------------------------------------------------
 
     def download(self, url: str, staging_dir: Path, max_bytes: int | None = None) -> Downloaded:
@@ -597,6 +616,16 @@ class StationApiResource(ConfigurableResource):
 
     def station(self, station_id: str):
         return self.registry().get(station_id)
+
+    def quick_client(self, station_id: str) -> StationClient:
+        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
+        from resources.interface import load_interface
+
+        station = self.station(station_id)
+        account, password = station.credentials()
+        endpoint = StationEndpoint(station.id, station.base_url, account, password, 1, station.media_hosts)
+        settings = ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1)
+        return StationClient(endpoint, load_interface(station.dialect), settings)
 
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from pv_assets.cli import main
+from pv_assets.cli import HOST_TAG, PID_TAG, main
+from pv_assets.definitions import COLLECT_JOB_NAME, defs
 from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
 from tests.conftest import write_registry
@@ -101,3 +103,41 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path):
     ]
     assert len(objects) > 20
     assert not list((tmp_path / "staging").rglob("*.part"))
+
+
+def test_the_same_station_is_never_collected_twice_at_once(simulator_factory, project_env, monkeypatch, capsys):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=4, seed=4)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
+    main(["collect", "--station", "ST-0001", "--stations", str(registry)])
+    instance = DagsterInstance.get()
+    job = defs.resolve_job_def(COLLECT_JOB_NAME)
+
+    def started_run(pid: int):
+        tags = {"dagster/partition": "ST-0001", PID_TAG: str(pid), HOST_TAG: socket.gethostname()}
+        return instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
+
+    alive = started_run(os.getpid())  # a collection in progress in a live process
+    logins = sim.station("ST-0001").logins
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 1
+    assert f"already being collected by run {alive.run_id}; not started twice" in capsys.readouterr().out
+    assert sim.station("ST-0001").logins == logins  # the station was not touched
+    instance.report_run_failed(alive)
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = started_run(dead.pid)  # left STARTED by a process that was killed
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    assert instance.get_run_by_id(orphan.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_instance_config_limits_one_run_per_station_and_a_global_limit(tmp_path):
+    from dagster import DagsterInstance as Instance
+
+    (tmp_path / "dagster.yaml").write_text((ROOT / "conf" / "dagster.yaml").read_text())
+    instance = Instance.from_config(str(tmp_path))
+    queue = instance.get_concurrency_config().run_queue_config
+    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    assert queue.max_concurrent_runs == 4
+    limits = {limit["key"]: limit for limit in queue.tag_concurrency_limits}
+    for key in ("dagster/partition", "pv-media/station"):
+        assert limits[key]["limit"] == 1 and limits[key]["value"] == {"applyLimitPerUniqueValue": True}

@@ -287,7 +287,8 @@ class _WorldBuilder:
         rng = self.rng
         area_code, area_name = rng.choice(_AREAS)
         owner = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
-        updated = _WORLD_START + dt.timedelta(seconds=rng.randint(0, 60 * 86400))
+        # Within 45 days of the start, so every record is in the past for the change sensor.
+        updated = _WORLD_START + dt.timedelta(seconds=rng.randint(0, 45 * 86400))
         capacity = round(rng.uniform(3, 40), 2)
         quirky = self.spec.quirks
         return {

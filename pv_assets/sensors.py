@@ -1,0 +1,107 @@
+"""Sensors: new stations of the registry become partitions and get their first run; stations whose
+records changed get a refresh run."""
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    DefaultSensorStatus,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from pv_assets.change_cursor import ChangeCursor, due_stations, has_changed
+from pv_assets.jobs import collect_station_job, station_run_request
+from pv_assets.partitions import STATION_PARTITIONS_NAME, station_partitions
+from pv_assets.registry import RegistryError
+from resources.interface import load_interface
+from resources.station_api import StationApiError, StationApiResource
+
+# Bounded work per tick, so thousands of stations never overrun a sensor tick.
+MAX_STATIONS_PER_TICK = int(os.environ.get("PV_CHANGE_SENSOR_MAX_PER_TICK", "25"))
+TICK_BUDGET_S = float(os.environ.get("PV_CHANGE_SENSOR_BUDGET_S", "40"))
+# updatedSince overlaps the previous look by this much, for clock skew between us and the station.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@sensor(
+    job=collect_station_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Adds the registry's new stations as 'station' partitions and requests their first runs, in one "
+    "tick. A station removed from the registry is no longer refreshed; its objects and history stay.",
+)
+def station_registry_sensor(context: SensorEvaluationContext, station_api: StationApiResource):
+    registry = station_api.registry()  # a broken registry fails the tick with file, line and field; nothing changes
+    known = set(context.instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
+    new = [station_id for station_id in registry.ids() if station_id not in known]
+    if not new:
+        return SensorResult(skip_reason=SkipReason(f"no new stations in {registry.path}"))
+    return SensorResult(
+        run_requests=[station_run_request(s, "new-station", run_key=f"first-run-{s}") for s in new],
+        dynamic_partitions_requests=[station_partitions.build_add_request(new)],
+    )
+
+
+def utc_now() -> datetime:
+    """The sensor's clock (tests move it forward instead of waiting)."""
+    return datetime.now(UTC)
+
+
+def _since(checked_at: str, timezone: str) -> datetime:
+    # The station's times are local (Asia/Shanghai by default) and naive on the wire.
+    return (datetime.fromisoformat(checked_at) - CLOCK_SKEW).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+@sensor(
+    job=collect_station_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests a refresh run for each station whose records changed since the last look (one "
+    "one-record page with updatedSince, else a changed total). Bounded work per tick, round robin, each station "
+    "at most every poll_interval_s; a station that is down is retried later with backoff, never reported as "
+    "changed. Its cursor survives restarts.",
+)
+def station_change_sensor(context: SensorEvaluationContext, station_api: StationApiResource):
+    registry = station_api.registry()
+    known = set(context.instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
+    stations = {s.id: s for s in registry.stations if s.id in known}
+    cursor = ChangeCursor.from_json(context.cursor)
+    cursor.forget_except(stations)
+    now = utc_now()
+    due = due_stations(cursor, {s.id: s.poll_interval_s for s in stations.values()}, now, MAX_STATIONS_PER_TICK)
+    started = time.monotonic()
+    requests, looked, down = [], 0, []
+    for station_id in due:
+        if time.monotonic() - started > TICK_BUDGET_S:
+            break  # the rest are still due and come first next tick
+        station = stations[station_id]
+        watch = cursor.watch(station_id)
+        interface = load_interface(station.dialect)
+        supports_since = bool(interface.records.updated_since_param)
+        since = _since(watch.checked_at, interface.timezone) if watch.checked_at and supports_since else None
+        looked += 1
+        try:
+            client = station_api.quick_client(station_id)
+            try:
+                total, updated_rows = client.probe_changes(since)
+            finally:
+                client.close()
+        except (StationApiError, RegistryError) as exc:
+            cursor.mark_down(station_id, now)
+            down.append(station_id)
+            context.log.warning(f"skipped for now, retried later: {exc}")
+            continue
+        if has_changed(watch, total, updated_rows, supports_since):
+            requests.append(station_run_request(station_id, "records-changed"))
+        cursor.mark_seen(station_id, now, total)
+    context.log.info(f"looked at {looked} of {len(stations)} stations; {len(requests)} changed, {len(down)} down")
+    if not requests:
+        return SensorResult(
+            cursor=cursor.to_json(), skip_reason=SkipReason(f"no changes in {looked} stations looked at")
+        )
+    return SensorResult(run_requests=requests, cursor=cursor.to_json())
