@@ -195,9 +195,9 @@ class LocalDirObjectStore:
         return self.root / self.META_DIR / (check_key(key) + ".json")
 
     def list_prefix(self, prefix: str) -> Iterator[StoredObject]:
-        base = self.root / prefix.rstrip("/") if prefix else self.root
-        scan = base if base.is_dir() else base.parent
-        if not scan.is_dir():
+        # Walk only the directory the prefix names (or the one holding its last, partial segment).
+        scan = self.root / prefix if not prefix or prefix.endswith("/") else (self.root / prefix).parent
+        if not scan.is_dir() or not scan.resolve().is_relative_to(self.root.resolve()):
             return
         for dirpath, dirnames, filenames in os.walk(scan):
             dirnames[:] = sorted(d for d in dirnames if d != self.META_DIR)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -41,6 +41,8 @@ from resources.interface import StationInterface, dig
 from resources.net_guard import ForbiddenTarget, MediaUrlPolicy, Resolver, resolve_host
 
 USER_AGENT = "pv-media/0.1 (+station media collector)"
+T = TypeVar("T")
+MAX_TOKEN_ROUNDS = 64
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ class _TokenRejected(Exception):
         self.token = token
 
 
+class _TokenRejectedAfterLogin(Exception):
+    """A token obtained by this very call was rejected at once: logging in again would loop."""
+
+
 def token_fingerprint(token: str) -> str:
     return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
 
@@ -149,7 +155,8 @@ class StationClient:
         self.policy = MediaUrlPolicy.for_station(endpoint.base_url, endpoint.media_hosts, resolver)
         self._sleep = sleep
         self._token: str | None = None
-        self._token_lock = threading.Lock()
+        self._token_cond = threading.Condition(threading.RLock())
+        self._trial_owner: int | None = None
         # Politeness: never more requests in flight toward the station than it allows.
         self._station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
         self.session = requests.Session()
@@ -246,26 +253,21 @@ class StationClient:
         return classify_reply(self.interface, response.status_code, response.headers, content)
 
     def _call(self, call: str, method: str, path: str, params: dict | None = None) -> Any:
-        """An authorised call: retried when transient, with one re-login on an expired token."""
-        relogged = False
+        """An authorised call: retried when transient, logging in again when the token was rejected."""
 
-        def attempt() -> Any:
-            nonlocal relogged
-            token = self._current_token()
+        def send(token: str) -> Reply:
             reply = self._send_json(call, method, path, params=params, token=token)
             if reply.kind == "token_expired":
-                if relogged:
-                    raise StationApiError(
-                        self.station_id, call, "token rejected again right after a fresh login", reply.code
-                    )
-                relogged = True
-                self._relogin(token)
-                reply = self._send_json(call, method, path, params=params, token=self._current_token())
-                if reply.kind == "token_expired":
-                    raise StationApiError(
-                        self.station_id, call, "token rejected again right after a fresh login", reply.code
-                    )
-            return self._accept(call, reply)
+                raise _TokenRejected(token)
+            return reply
+
+        def attempt() -> Any:
+            try:
+                return self._accept(call, self._with_token(send))
+            except _TokenRejectedAfterLogin:
+                raise StationApiError(
+                    self.station_id, call, "token rejected again right after a fresh login", "401"
+                ) from None
 
         try:
             return self._retrying(TransientStationError)(attempt)
@@ -273,6 +275,28 @@ class StationClient:
             raise StationApiError(
                 self.station_id, call, f"gave up after {self.settings.max_attempts} attempts: {exc.detail}", exc.code
             ) from None
+
+    def _with_token(self, use: Callable[[str], T]) -> T:
+        """`use(token)`; when the token is rejected, log in again once and replay (lessons: never retry a
+        401 with the same token). A token that this call logged in for and that is rejected on its first
+        use is an error, not a loop."""
+        token = self._current_token()
+        # Each round without a login of our own means another worker logged in and used its fresh token:
+        # progress, not a loop. The cap only guards against a station gone mad.
+        for _ in range(MAX_TOKEN_ROUNDS):
+            try:
+                return use(token)
+            except _TokenRejected:
+                pass
+            token, mine = self._relogin(token)
+            if mine:
+                try:
+                    return use(token)
+                except _TokenRejected:
+                    raise _TokenRejectedAfterLogin from None
+                finally:
+                    self._end_trial()
+        raise _TokenRejectedAfterLogin
 
     def _accept(self, call: str, reply: Reply) -> Any:
         if reply.kind == "ok":
@@ -319,28 +343,45 @@ class StationClient:
             expires_at = (now + timedelta(seconds=float(expires_in))).isoformat() if expires_in is not None else None
         except (TypeError, ValueError):
             expires_at = None
-        with self._token_lock:
+        with self._token_cond:
             self._token = token
         self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
         return self.session_record
 
-    def _current_token(self) -> str:
-        with self._token_lock:
-            token = self._token
-        if token is None:
-            self.login()
-            with self._token_lock:
-                token = self._token
-        assert token is not None
-        return token
+    def _wait_for_trial(self) -> None:
+        # Called with the condition held: a fresh token's first use belongs to the thread that logged in,
+        # so a station whose tokens die after one use is not starved by the other workers.
+        me = threading.get_ident()
+        self._token_cond.wait_for(lambda: self._trial_owner in (None, me), timeout=self.settings.read_timeout_s)
 
-    def _relogin(self, stale_token: str | None) -> None:
-        """Log in again unless another thread already replaced the stale token."""
-        with self._token_lock:
+    def _current_token(self) -> str:
+        with self._token_cond:
+            self._wait_for_trial()
+            if self._token is None:
+                self.login()
+            assert self._token is not None
+            return self._token
+
+    def _relogin(self, stale_token: str | None) -> tuple[str, bool]:
+        """Log in again unless another thread already replaced the stale token.
+
+        Returns the token to use and whether this thread logged in for it (and so has its first use).
+        """
+        with self._token_cond:
+            self._wait_for_trial()
             if self._token is not None and self._token != stale_token:
-                return
+                return self._token, False
             self._token = None
-        self.login()
+            self.login()
+            assert self._token is not None
+            self._trial_owner = threading.get_ident()
+            return self._token, True
+
+    def _end_trial(self) -> None:
+        with self._token_cond:
+            if self._trial_owner == threading.get_ident():
+                self._trial_owner = None
+                self._token_cond.notify_all()
 
     # -- station info and records (S2 / b) ---------------------------------------------------
 
@@ -425,26 +466,13 @@ class StationClient:
         Raises MediaFailure with a short reason; transient trouble is retried first.
         """
         limit = self.settings.max_media_bytes if max_bytes is None else max_bytes
-        relogged = False
-
-        def attempt() -> Downloaded:
-            nonlocal relogged
-            try:
-                return self._download_once(url, staging_dir, limit)
-            except _TokenRejected as rejected:
-                if relogged:
-                    raise MediaFailure("unauthorized", "station refused the token right after a fresh login") from None
-                relogged = True
-                self._relogin(rejected.token)
-                return self._download_once(url, staging_dir, limit)
-
         try:
-            return self._retrying(_TransientMedia)(attempt)
+            return self._retrying(_TransientMedia)(lambda: self._download_once(url, staging_dir, limit))
         except _TransientMedia as exc:
             raise MediaFailure(
                 "transient", f"gave up after {self.settings.max_attempts} attempts: {exc.detail}", transient=True
             ) from None
-        except _TokenRejected:
+        except _TokenRejectedAfterLogin:
             raise MediaFailure("unauthorized", "station refused the token right after a fresh login") from None
         except LoginFailed as exc:
             raise MediaFailure("unauthorized", f"re-login failed: {exc.detail}") from None
@@ -453,40 +481,69 @@ class StationClient:
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             try:
-                self.policy.check(current)
+                self.policy.check(current)  # every hop: a redirect may point anywhere
             except ForbiddenTarget as exc:
                 raise MediaFailure("forbidden_target", str(exc)) from None
-            on_station = self.policy.is_station_host(current)
-            token = self._current_token() if on_station else None
-            with self._slot(current):
-                try:
-                    response = self.session.get(
-                        current,
-                        headers=self._auth_headers(current, token),
-                        stream=True,
-                        timeout=self._timeout(),
-                        allow_redirects=False,
-                    )
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    raise _TransientMedia(f"network error ({exc.__class__.__name__})") from None
-                except requests.RequestException as exc:
-                    raise MediaFailure("http_error", f"request failed ({exc.__class__.__name__})") from None
-                with response:
-                    status = response.status_code
-                    if status in (301, 302, 303, 307, 308):
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise MediaFailure("http_error", f"HTTP {status} redirect without Location")
-                        try:
-                            current = normalize_media_url(location, current)
-                        except InvalidMediaUrl as exc:
-                            raise MediaFailure("forbidden_target", f"redirect to an invalid URL: {exc}") from None
-                        continue
-                    if status == 401 and on_station:
-                        raise _TokenRejected(token)
-                    _raise_for_media_status(status, response.headers)
-                    return self._stream_to_staging(response, current, staging_dir, limit)
+            with self._media_response(current) as response:
+                status = response.status_code
+                if status in (301, 302, 303, 307, 308):
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise MediaFailure("http_error", f"HTTP {status} redirect without Location")
+                    try:
+                        current = normalize_media_url(location, current)
+                    except InvalidMediaUrl as exc:
+                        raise MediaFailure("forbidden_target", f"redirect to an invalid URL: {exc}") from None
+                    continue
+                _raise_for_media_status(status, response.headers)
+                return self._stream_to_staging(response, current, staging_dir, limit)
         raise MediaFailure("too_many_redirects", f"more than {self.settings.max_redirects} redirects")
+
+    def _get_media(self, url: str, token: str | None) -> requests.Response:
+        try:
+            return self.session.get(
+                url,
+                headers=self._auth_headers(url, token),
+                stream=True,
+                timeout=self._timeout(),
+                allow_redirects=False,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _TransientMedia(f"network error ({exc.__class__.__name__})") from None
+        except requests.RequestException as exc:
+            raise MediaFailure("http_error", f"request failed ({exc.__class__.__name__})") from None
+
+    @contextlib.contextmanager
+    def _media_response(self, url: str) -> Iterator[requests.Response]:
+        """The response for one hop, holding a station connection slot while it is open.
+
+        Only the station's own host gets the token; a 401 there logs in again (per hop, since a
+        redirect chain on the station host spends the token once per hop).
+        """
+        if not self.policy.is_station_host(url):
+            with self._get_media(url, None) as response:
+                yield response
+            return
+
+        def open_with(token: str) -> requests.Response:
+            self._station_slots.acquire()  # after the token: a login inside a held slot could deadlock
+            try:
+                response = self._get_media(url, token)
+            except BaseException:
+                self._station_slots.release()
+                raise
+            if response.status_code == 401:
+                response.close()
+                self._station_slots.release()
+                raise _TokenRejected(token)
+            return response
+
+        response = self._with_token(open_with)
+        try:
+            with response:
+                yield response
+        finally:
+            self._station_slots.release()
 
     def _stream_to_staging(
         self, response: requests.Response, final_url: str, staging_dir: Path, limit: int

@@ -99,6 +99,7 @@ class StationState:
         self.total_lies = False
         self.fail_media_status: dict[str, int] = {}
         # counters
+        self.issued_tokens: list[str] = []
         self.logins = 0
         self.media_gets = 0  # 200 answers with real media bytes (station host and CDN)
         self.html_gets = 0  # 200 answers with an HTML page instead of the media file
@@ -132,6 +133,7 @@ class StationState:
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = _Token(time.monotonic() + self.token_ttl_s)
+            self.issued_tokens.append(token)  # so tests can look for leaks of every token ever issued
             self.logins += 1
         return token
 
