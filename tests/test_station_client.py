@@ -286,3 +286,11 @@ def test_concurrent_downloads_stay_within_max_connections(simulator_factory, tmp
     assert [r.sha256 for r in results] == [m.sha256 for m in medias]
     state = sim.station("ST-0001")
     assert state.busy_rejections == 0 and state.max_concurrent_seen <= 3
+
+
+def test_a_record_without_its_id_field_is_a_clear_error(sim):
+    client = make_client(sim)
+    first = sim.records("ST-0001")[0]["recordId"]
+    sim.station("ST-0001").update_record(first, recordId=None)
+    with pytest.raises(StationApiError, match="station ST-0001: records page 1 failed: record 0 has no 'recordId'"):
+        list(client.iter_records())
