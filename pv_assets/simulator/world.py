@@ -47,6 +47,10 @@ class SimStationSpec:
     photo_size: tuple[int, int] = (2_000, 20_000)
     video_size: tuple[int, int] = (30_000, 120_000)
     quirks: bool = True
+    # Shape of a clean world (quirks=False), for benchmarks: media per record and who is picked up.
+    photos_per_record: tuple[int, int] = (1, 3)
+    videos_per_record: tuple[int, int] = (0, 0)
+    all_picked_up: bool = False
 
     def __post_init__(self) -> None:
         self.name = self.name or default_station_name(self.station_id, self.seed)
@@ -267,6 +271,8 @@ class _WorldBuilder:
         return World(self.spec, self.base_url, info, records, self.station_routes, self.cdn_routes, media)
 
     def _pickup_statuses(self, count: int) -> list[str | None]:
+        if self.spec.all_picked_up:
+            return [PICKED_UP] * count
         if self.spec.quirks:
             choices, weights = [PICKED_UP, "未提货", "部分提货", None], [60, 20, 12, 8]
         else:
@@ -326,9 +332,14 @@ class _WorldBuilder:
         return number
 
     def _plain_fields(self, record_id: str) -> _Fields:
-        photos = [self.file(record_id, f"IMG_{n:04d}.jpg") for n in range(1, self.rng.randint(1, 3) + 1)]
-        videos = []
-        if self.spec.quirks and self.rng.random() < 0.25:
+        photos = [
+            self.file(record_id, f"IMG_{n:04d}.jpg") for n in range(1, self.rng.randint(*self.spec.photos_per_record) + 1)
+        ]
+        videos = [
+            self.file(record_id, f"VID_{n:04d}.mp4", "mp4")
+            for n in range(1, self.rng.randint(*self.spec.videos_per_record) + 1)
+        ]
+        if self.spec.quirks and not videos and self.rng.random() < 0.25:
             videos = [self.file(record_id, "VID_0001.mp4", "mp4")]
         return _Fields(_join(photos), _join(videos) if videos else None, photos, videos)
 
