@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 # The Dagster UI over the instance that `pv-media collect` writes to.
 ui: $(STAMP)
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/pv-media ui
 
 clean:
 	rm -rf $(VENV) .dagster_home var conf/staging *.egg-info

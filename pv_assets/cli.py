@@ -259,6 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pv_assets.simulator.__main__ import main as simulate_main
 
         return simulate_main(rest)
+    if args.command == "ui":
+        home = prepare_dagster_home()  # with conf/dagster.yaml, so the run limits hold for sensor runs too
+        err.print(f"DAGSTER_HOME={home}")
+        os.execv(sys.executable, [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", *rest])  # noqa: S606
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "collect":

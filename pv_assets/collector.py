@@ -23,7 +23,10 @@ from pv_assets.media.keys import mask_key, object_key, stem_of
 from pv_assets.media.manifest import MANIFEST_COLUMNS
 from pv_assets.progress import Progress, report
 from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
-from resources.station_api import MediaFailure, StationClient
+from resources.station_api import LoginFailed, MediaFailure, StationClient
+
+# Failures that end the whole station: nothing can be stored, or the station refuses our login.
+STATION_ABORTS = (ObjectStoreError, LoginFailed)
 
 OUTCOME_COLUMNS = [
     *MANIFEST_COLUMNS,
@@ -112,6 +115,7 @@ class StationCollector:
         self.log = log or (lambda message: None)
         self.progress_every_s = progress_every_s
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.tally = Tally()
 
     def collect_one(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +144,11 @@ class StationCollector:
         )
 
     def _guarded(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self._stopping.is_set():
+            return _outcome(row, FAILED, self.run_id, time.monotonic(), reason="cancelled: the run was stopped")
         try:
             return self.collect_one(row)
-        except ObjectStoreError:
+        except STATION_ABORTS:
             raise
         except Exception as exc:  # one broken item must never fail the station
             return _outcome(
@@ -182,17 +188,13 @@ class StationCollector:
             f"{self.tally.failed} refused before download; {self.workers} workers"
         )
         last_report = time.monotonic()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="collect") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="collect")
+        try:
             pending = {pool.submit(self._guarded, row) for row in todo}
             while pending:
                 done, pending = wait(pending, timeout=self.progress_every_s, return_when=FIRST_EXCEPTION)
                 for future in done:
-                    try:
-                        row = future.result()
-                    except ObjectStoreError:
-                        for other in pending:
-                            other.cancel()
-                        raise
+                    row = future.result()  # a station abort propagates from here
                     results.append(row)
                     self.tally.add(row)
                     if row["outcome"] == FAILED:
@@ -201,5 +203,11 @@ class StationCollector:
                 if time.monotonic() - last_report >= self.progress_every_s and pending:
                     last_report = time.monotonic()
                     self.log(f"progress: {len(results)}/{total} items, {self.tally.bytes} bytes stored")
+        except BaseException:
+            # A station abort, or the run being terminated: start nothing new, let running items finish.
+            self._stopping.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         frame = pd.DataFrame(results, columns=OUTCOME_COLUMNS)
         return frame

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
-from pv_assets.media.identity import mask_id, mask_id_like
+from pv_assets.media.identity import mask_id, mask_id_like, mask_ids_in
 from pv_assets.media.keys import mask_key
+from pv_assets.media.urls import url_identity
 
 # A preview shows ID numbers masked and leaves the other personal fields out.
 PREVIEW_ROWS = 5
@@ -18,7 +21,7 @@ def column_schema(frame: pd.DataFrame) -> TableSchema:
     return TableSchema(columns=[TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
 
 
-def _masked_cell(column: str, value: object) -> str:
+def _masked_cell(column: str, value: object, row_ids: set[str]) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = str(value)
@@ -26,7 +29,10 @@ def _masked_cell(column: str, value: object) -> str:
         return mask_id(text.strip())
     if column in ("object_key", "key_stem"):
         return mask_key(text)
-    return mask_id_like(text)[:80]
+    if column.endswith("url"):
+        # Signatures out, escapes decoded, so an ID number in a file name is seen - and masked.
+        text = unquote(url_identity(text)) if "://" in text else unquote(text)
+    return mask_id_like(mask_ids_in(text, row_ids))[:100]
 
 
 def masked_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_ROWS) -> MetadataValue:
@@ -35,7 +41,8 @@ def masked_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_
     head = frame.head(rows)
     lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
     for record in head.to_dict("records"):
-        cells = [_masked_cell(c, record.get(c)).replace("|", "\\|") for c in shown]
+        row_ids = {str(record[c]).strip() for c in _ID_COLUMNS if isinstance(record.get(c), str)}
+        cells = [_masked_cell(c, record.get(c), row_ids).replace("|", "\\|") for c in shown]
         lines.append("| " + " | ".join(cells) + " |")
     return MetadataValue.md("\n".join(lines))
 

@@ -21,6 +21,7 @@ from pv_assets.settings import stations_file
 DEFAULT_ACCEPTED_PICKUP = ("已提货",)
 STATION_FIELDS = {
     "id",
+    "station_code",
     "poll_interval_s",
     "name",
     "base_url",
@@ -53,6 +54,12 @@ class Station:
     dialect: str = "default"
     accepted_pickup_status: tuple[str, ...] = DEFAULT_ACCEPTED_PICKUP
     poll_interval_s: int = 900  # the change sensor looks at this station at most this often
+    station_code: str | None = None  # the station cloud's own code, when it differs from `id`
+
+    @property
+    def expected_station_code(self) -> str:
+        return self.station_code or self.id
+
     source: str = ""  # "file:line", for messages
 
     def credentials(self) -> tuple[str, str]:
@@ -219,6 +226,7 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
         dialect=dialect,
         accepted_pickup_status=tuple(accepted),
         poll_interval_s=poll_interval_s,
+        station_code=text("station_code", required=False),
         source=where,
     )
 

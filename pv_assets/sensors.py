@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -47,6 +49,19 @@ def station_registry_sensor(context: SensorEvaluationContext, station_api: Stati
     )
 
 
+IN_PROGRESS = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+
+def stations_being_collected(instance) -> set[str]:
+    runs = instance.get_runs(RunsFilter(job_name=collect_station_job.name, statuses=IN_PROGRESS))
+    return {run.tags.get("dagster/partition") for run in runs}
+
+
 def utc_now() -> datetime:
     """The sensor's clock (tests move it forward instead of waiting)."""
     return datetime.now(UTC)
@@ -69,6 +84,7 @@ def _since(checked_at: str, timezone: str) -> datetime:
 def station_change_sensor(context: SensorEvaluationContext, station_api: StationApiResource):
     registry = station_api.registry()
     known = set(context.instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
+    busy = stations_being_collected(context.instance)
     stations = {s.id: s for s in registry.stations if s.id in known}
     cursor = ChangeCursor.from_json(context.cursor)
     cursor.forget_except(stations)
@@ -79,6 +95,8 @@ def station_change_sensor(context: SensorEvaluationContext, station_api: Station
     for station_id in due:
         if time.monotonic() - started > TICK_BUDGET_S:
             break  # the rest are still due and come first next tick
+        if station_id in busy:
+            continue  # its run is refreshing it now; looking would cost it one of its connections
         station = stations[station_id]
         watch = cursor.watch(station_id)
         interface = load_interface(station.dialect)

@@ -15,6 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -37,10 +41,30 @@ def origin_of(url: str) -> tuple[str, str, int]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), _effective_port(parts.scheme.lower(), parts.port)
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv6 one (mapped, 6to4, Teredo, NAT64, IPv4-compatible), if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in NAT64 or (int(ip) >> 32 == 0 and int(ip) > 0xFFFF):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not (embedded.is_global and not embedded.is_multicast):
+            return False
+        if embedded is not None:
+            return True
     return ip.is_global and not ip.is_multicast
 
 
@@ -55,7 +79,19 @@ class MediaUrlPolicy:
         return cls(base_url, frozenset(h.strip().lower() for h in media_hosts if h.strip()), resolver)
 
     def is_station_host(self, url: str) -> bool:
-        return origin_of(url)[1:] == origin_of(self.station_base_url)[1:]
+        """Same scheme, host and port as the station's base URL: only there does the token go."""
+        return origin_of(url) == origin_of(self.station_base_url)
+
+    def check_peer(self, host: str, port: int, address: str) -> None:
+        """Connect-time check of the address a connection really reached, against DNS rebinding:
+        a name that resolved to a public address for `check` and to a private one for the connect."""
+        host = host.strip("[]").lower()
+        station = origin_of(self.station_base_url)
+        if (host, port) == station[1:] or self._listed(host, port) or is_public_address(address):
+            return
+        raise ForbiddenTarget(
+            f"host {host} connected to {address}, {_address_kind(address)} (its DNS answer changed after the check)"
+        )
 
     def _listed(self, host: str, port: int) -> bool:
         return host in self.media_hosts or f"{host}:{port}" in self.media_hosts
@@ -97,8 +133,8 @@ def _is_ip_literal(host: str) -> bool:
 
 def _address_kind(address: str) -> str:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and _embedded_ipv4(ip) is not None:
+        ip = _embedded_ipv4(ip)
     for attr, label in (
         ("is_loopback", "a loopback address"),
         ("is_unspecified", "an unspecified address"),
@@ -110,3 +146,36 @@ def _address_kind(address: str) -> str:
         if getattr(ip, attr):
             return label
     return "not a public address"
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections check the peer address they reached (see check_peer)."""
+
+    def __init__(self, policy: MediaUrlPolicy, **kwargs):
+        self._policy = policy
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        policy = self._policy
+
+        def guarded(base: type) -> type:
+            class GuardedConnection(base):
+                def _new_conn(self):
+                    sock = super()._new_conn()
+                    try:
+                        policy.check_peer(self.host, self.port, sock.getpeername()[0])
+                    except ForbiddenTarget:
+                        sock.close()
+                        raise
+                    return sock
+
+            return GuardedConnection
+
+        class GuardedHTTPPool(HTTPConnectionPool):
+            ConnectionCls = guarded(HTTPConnection)
+
+        class GuardedHTTPSPool(HTTPSConnectionPool):
+            ConnectionCls = guarded(HTTPSConnection)
+
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}

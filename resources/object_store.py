@@ -23,8 +23,10 @@ from minio.error import MinioException, S3Error
 
 from pv_assets.media.keys import mask_key
 
-# Multipart uploads from the staging file: parts of this size, so memory stays flat for any video.
-PART_SIZE = 16 * 1024 * 1024
+# Uploads from the staging file: minio reads a file up to one part into memory and sends bigger ones
+# as multipart, a part at a time; 5 MiB (S3's smallest part) keeps each worker's memory small.
+PART_SIZE = 5 * 1024 * 1024
+COPY_BUFFER = 1024 * 1024
 
 
 class ObjectStoreError(Exception):
@@ -143,6 +145,7 @@ class MinioObjectStore:
                 content_type=content_type,
                 metadata=encode_metadata(metadata),
                 part_size=PART_SIZE,
+                num_parallel_uploads=1,
             )
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise self._error("uploading", key, exc) from None
@@ -236,7 +239,7 @@ class LocalDirObjectStore:
 
             def copy(out):
                 with open(path, "rb") as source:
-                    shutil.copyfileobj(source, out, PART_SIZE)
+                    shutil.copyfileobj(source, out, COPY_BUFFER)
 
             self._atomic_write(self._path(key), copy)
         except OSError as exc:

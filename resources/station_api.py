@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -35,10 +34,10 @@ from tenacity import (
 )
 
 from pv_assets.media.sniff import SNIFF_BYTES, MediaType, NotMedia, sniff_media_type
-from pv_assets.media.urls import InvalidMediaUrl, normalize_media_url
+from pv_assets.media.urls import InvalidMediaUrl, redirect_target
 from resources.envelope import Reply, classify_reply, parse_retry_after, shorten
 from resources.interface import StationInterface, dig
-from resources.net_guard import ForbiddenTarget, MediaUrlPolicy, Resolver, resolve_host
+from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
 
 USER_AGENT = "pv-media/0.1 (+station media collector)"
 T = TypeVar("T")
@@ -57,6 +56,9 @@ class ClientSettings:
     max_media_bytes: int = 2 * 1024**3
     chunk_bytes: int = 256 * 1024
     max_repeated_pages: int = 3
+    # A body trickling in (a hostile or broken host) is cut off: the read timeout is per read only.
+    slow_grace_s: float = 30.0
+    min_bytes_per_s: float = 8 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,10 @@ class MediaFailure(Exception):
 
 
 class _TokenRejected(Exception):
+    """The station refused a token. The token is kept as an attribute, never in the message."""
+
     def __init__(self, token: str | None):
+        super().__init__("token rejected")
         self.token = token
 
 
@@ -157,6 +162,7 @@ class StationClient:
         self._token: str | None = None
         self._token_cond = threading.Condition(threading.RLock())
         self._trial_owner: int | None = None
+        self._login_refused: LoginFailed | None = None
         # Politeness: never more requests in flight toward the station than it allows.
         self._station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
         self.session = requests.Session()
@@ -164,7 +170,7 @@ class StationClient:
         self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
         size = max(pool_size or 0, endpoint.max_connections, 4)
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=size, max_retries=0)
+        adapter = GuardedAdapter(self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session_record: SessionRecord | None = None
@@ -310,7 +316,21 @@ class StationClient:
     # -- S1: login --------------------------------------------------------------------------
 
     def login(self) -> SessionRecord:
-        """Log in (S1). A wrong account or password raises LoginFailed with the station's code and message."""
+        """Log in (S1). A wrong account or password raises LoginFailed with the station's code and message.
+
+        A refusal sticks: this client never tries the same credentials again, since every retry of
+        a wrong password brings the account closer to being locked (code 1002).
+        """
+        if self._login_refused is not None:
+            raise self._login_refused
+        try:
+            return self._login()
+        except LoginFailed as exc:
+            if exc.code in self.interface.envelope.bad_credentials:
+                self._login_refused = exc
+            raise
+
+    def _login(self) -> SessionRecord:
         login = self.interface.login
         secrets = {"account": self.endpoint.account, "password": self.endpoint.password}
         body = {key: _fill(value, secrets) for key, value in login.body.items()}
@@ -474,8 +494,6 @@ class StationClient:
             ) from None
         except _TokenRejectedAfterLogin:
             raise MediaFailure("unauthorized", "station refused the token right after a fresh login") from None
-        except LoginFailed as exc:
-            raise MediaFailure("unauthorized", f"re-login failed: {exc.detail}") from None
 
     def _download_once(self, url: str, staging_dir: Path, limit: int) -> Downloaded:
         current = url
@@ -491,7 +509,7 @@ class StationClient:
                     if not location:
                         raise MediaFailure("http_error", f"HTTP {status} redirect without Location")
                     try:
-                        current = normalize_media_url(location, current)
+                        current = redirect_target(current, location)
                     except InvalidMediaUrl as exc:
                         raise MediaFailure("forbidden_target", f"redirect to an invalid URL: {exc}") from None
                     continue
@@ -508,6 +526,8 @@ class StationClient:
                 timeout=self._timeout(),
                 allow_redirects=False,
             )
+        except ForbiddenTarget as exc:  # the connect-time check of the address reached (DNS rebinding)
+            raise MediaFailure("forbidden_target", str(exc)) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _TransientMedia(f"network error ({exc.__class__.__name__})") from None
         except requests.RequestException as exc:
@@ -558,9 +578,13 @@ class StationClient:
         size = 0
         head = b""
         media_type: MediaType | None = None
+        started = time.monotonic()
         try:
             with os.fdopen(handle, "wb") as out:
                 for chunk in response.iter_content(self.settings.chunk_bytes):
+                    elapsed = time.monotonic() - started
+                    if elapsed > self.settings.slow_grace_s and size < self.settings.min_bytes_per_s * elapsed:
+                        raise _TransientMedia(f"too slow: {size} bytes in {elapsed:.0f} s")
                     if not chunk:
                         continue
                     size += len(chunk)

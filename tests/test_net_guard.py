@@ -67,3 +67,22 @@ def test_station_host_means_scheme_host_and_port():
     assert POLICY.is_station_host("http://127.0.0.1:8080/x")
     assert not POLICY.is_station_host("http://127.0.0.1:8081/x")
     assert not POLICY.is_station_host("http://localhost:8080/x")
+
+
+@pytest.mark.parametrize("address", ["[64:ff9b::127.0.0.1]", "[2002:7f00:1::]", "[::127.0.0.1]", "[2002:a00:1::]"])
+def test_ipv6_forms_that_embed_a_private_ipv4_are_refused(address):
+    with pytest.raises(ForbiddenTarget):
+        POLICY.check(f"http://{address}/a.jpg")
+
+
+def test_the_token_origin_includes_the_scheme():
+    https = MediaUrlPolicy.for_station("https://st.example.com", (), fake_resolver)
+    assert https.is_station_host("https://st.example.com/a.jpg")
+    assert not https.is_station_host("http://st.example.com:443/a.jpg")  # would carry the token in clear text
+
+
+def test_connect_time_check_catches_a_changed_dns_answer():
+    POLICY.check_peer("cdn.example.com", 443, "93.184.216.34")
+    POLICY.check_peer("127.0.0.1", 8080, "127.0.0.1")  # the station itself
+    with pytest.raises(ForbiddenTarget, match="connected to 127.0.0.1, a loopback address"):
+        POLICY.check_peer("cdn.example.com", 443, "127.0.0.1")

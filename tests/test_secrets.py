@@ -30,8 +30,9 @@ def store_contents(store: MinioObjectStore) -> tuple[bytes, bytes]:
 def full_run(simulator_factory, tmp_path, monkeypatch, minio_env, s3_store, staging_dir, caplog, capsys):
     home = tmp_path / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    sim = simulator_factory([SimStationSpec("ST-0001", records=20, seed=41),
-                             SimStationSpec("ST-0002", records=6, seed=42)])
+    sim = simulator_factory(
+        [SimStationSpec("ST-0001", records=20, seed=41), SimStationSpec("ST-0002", records=6, seed=42)]
+    )
     sim.station("ST-0001").token_max_uses = 3  # many tokens, many re-logins: many chances to leak one
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["ST-0002"])
     caplog.set_level(logging.DEBUG)
@@ -73,8 +74,9 @@ def test_raw_id_numbers_never_appear_where_a_person_looks(full_run):
     assert leaked == []
 
 
-def test_pseudonymized_keys_hold_no_id_number(simulator_factory, tmp_path, monkeypatch, minio_env, s3_store,
-                                              staging_dir):
+def test_pseudonymized_keys_hold_no_id_number(
+    simulator_factory, tmp_path, monkeypatch, minio_env, s3_store, staging_dir
+):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PV_ID_PSEUDONYM_KEY", "group-privacy-key")
     sim = simulator_factory([SimStationSpec("ST-0001", records=10, seed=43)])

@@ -181,3 +181,22 @@ def test_daily_schedule_refreshes_registry_stations_that_are_partitions(three_st
     assert {r.run_key for r in requests} == {"daily-2026-11-27-ST-0001", "daily-2026-11-27-ST-0002"}
     assert daily_full_refresh.execution_timezone == "Asia/Shanghai"
     assert daily_full_refresh.cron_schedule == "0 2 * * *"
+
+
+def test_a_station_being_collected_is_not_polled(three_stations, dagster_instance, monkeypatch):
+    from dagster import DagsterRunStatus
+
+    from pv_assets.definitions import COLLECT_JOB_NAME, defs
+
+    sim, registry = three_stations
+    Clock(monkeypatch)
+    dagster_instance.add_dynamic_partitions("station", STATIONS)
+    dagster_instance.create_run_for_job(
+        job_def=defs.resolve_job_def(COLLECT_JOB_NAME),
+        tags={"dagster/partition": "ST-0002"},
+        status=DagsterRunStatus.STARTED,
+    )
+    sim.clear_requests()
+    result = evaluate(station_change_sensor, dagster_instance, registry)
+    assert {r.server for r in sim.requests} == {"ST-0001", "ST-0003"}
+    assert "ST-0002" not in ChangeCursor.from_json(result.cursor).stations

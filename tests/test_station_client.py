@@ -294,3 +294,50 @@ def test_a_record_without_its_id_field_is_a_clear_error(sim):
     sim.station("ST-0001").update_record(first, recordId=None)
     with pytest.raises(StationApiError, match="station ST-0001: records page 1 failed: record 0 has no 'recordId'"):
         list(client.iter_records())
+
+
+def test_a_dns_answer_that_changes_after_the_check_is_caught_at_connect(sim, tmp_path):
+    # The check's resolver says "public"; the connection really reaches 127.0.0.1 (DNS rebinding).
+    spec = sim.station("ST-0001").spec
+    endpoint = StationEndpoint("ST-0001", sim.base_url("ST-0001"), spec.account, spec.password, 4, ())
+    client = StationClient(
+        endpoint, load_interface("default"), FAST, sleep=Sleeps(), resolver=lambda host, port: ["93.184.216.34"]
+    )
+    media = ok_media(sim, "/cdn/")
+    with pytest.raises(MediaFailure, match=r"forbidden_target: host localhost connected to 127\.0\.0\.1"):
+        client.download(media.canonical_url, tmp_path)
+    assert not [r for r in sim.requests if r.server == "cdn"]
+
+
+def test_a_refused_login_sticks_instead_of_locking_the_account(sim, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = make_client(sim)
+    client.login()
+    state = sim.station("ST-0001")
+    state.spec.password = "changed-at-the-station"  # someone changed it mid-run
+    state.expire_tokens()
+    sim.clear_requests()
+    medias = [m for m in sim.expected_media("ST-0001") if m.outcome == "ok" and "/files/" in m.canonical_url]
+
+    def try_download(media):
+        try:
+            client.download(media.canonical_url, tmp_path)
+        except LoginFailed as exc:
+            return str(exc)
+        return "downloaded"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(try_download, medias))
+    assert set(outcomes) == {"station ST-0001: login failed: code 1001: 账号或密码错误"}
+    assert len([r for r in sim.requests if r.path.endswith("/auth/login")]) == 1
+
+
+def test_a_trickling_body_is_cut_off(simulator_factory, tmp_path):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=3, seed=7, quirks=False)], bandwidth_bytes_per_s=4_000)
+    settings = replace(FAST, slow_grace_s=0.3, min_bytes_per_s=50_000, max_attempts=2)
+    client = make_client(sim, settings=settings)
+    media = ok_media(sim, "/files/")
+    with pytest.raises(MediaFailure, match=r"transient: gave up after 2 attempts: too slow: \d+ bytes in"):
+        client.download(media.canonical_url, tmp_path)
+    assert list(tmp_path.iterdir()) == []

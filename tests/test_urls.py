@@ -6,6 +6,7 @@ from pv_assets.media.urls import (
     InvalidMediaUrl,
     normalize_media_url,
     parse_url_items,
+    redirect_target,
     split_url_field,
     url_identity,
 )
@@ -87,3 +88,16 @@ def test_url_identity_ignores_signatures_but_not_real_parameters():
     assert url_identity(a) == url_identity(b) == "https://oss.example.com/a.jpg"
     assert url_identity(cos) == "https://cos.example.com/a.jpg"
     assert url_identity("http://h/f?id=1") != url_identity("http://h/f?id=2")
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        ("c.jpg", "http://st.example.com/a/c.jpg"),  # RFC 3986: relative to the directory
+        ("/c.jpg", "http://st.example.com/c.jpg"),
+        ("../c.jpg", "http://st.example.com/c.jpg"),
+        ("https://oss.example.com/x.jpg?Signature=a%2Bb", "https://oss.example.com/x.jpg?Signature=a%2Bb"),
+    ],
+)
+def test_redirect_targets_resolve_against_the_answering_url(location, target):
+    assert redirect_target("http://st.example.com/a/b.jpg", location) == target

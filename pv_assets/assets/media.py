@@ -12,7 +12,7 @@ from pv_assets.partitions import station_partitions
 from pv_assets.settings import staging_root
 from pv_assets.staging import clean_stale, run_staging_dir
 from resources.object_store import ObjectStoreError, ObjectStoreResource
-from resources.station_api import StationApiResource
+from resources.station_api import LoginFailed, StationApiResource
 
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
@@ -59,6 +59,8 @@ def uploaded_media(
         raise Failure(
             description=f"station {station_id}: {exc}; nothing was half-written, the next run stores what is missing"
         ) from None
+    except LoginFailed as exc:
+        raise Failure(description=f"{exc}; what was stored before stays, the next run goes on from there") from None
     tally = collector.tally
     prefixes = sorted({k.rsplit("/", 1)[0] + "/" for k in outcomes["object_key"].dropna()})
     yield Output(

@@ -40,8 +40,14 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
             raise Failure(description=f"{exc}; the registry has no region_company_code for it either") from None
         context.log.warning(f"{exc}; using the registry's region company code")
         info = {}
-    if info.get("station_code") and str(info["station_code"]) != station_id:
-        context.log.warning(f"station {station_id}: the account belongs to station code {info['station_code']}")
+    code = str(info.get("station_code") or "").strip()
+    if code and code.lower() != station.expected_station_code.lower():
+        # Collecting another station's records under this station's prefix would mix their audit trails.
+        raise Failure(
+            description=f"station {station_id}: the account belongs to station code {code}, not "
+            f"{station.expected_station_code}; fix the credentials, or set station_code: {code} in "
+            f"{station.source.rsplit(':', 1)[0]} if the cloud names this station so"
+        )
     region = region or (str(info["region_company_code"]) if info.get("region_company_code") else None)
     try:
         records = list(client.iter_records())

@@ -53,7 +53,8 @@ def mask_ids_in(text: str, id_numbers: list[str] | set[str]) -> str:
     return text
 
 
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+# Bounded by non-digits only: "photo11010519491231002X.jpg" and "张三1101..." are masked too.
+_ID_LIKE = re.compile(r"(?<![0-9])(\d{6})(\d{5,8})(\d{3}[\dXx])(?![0-9])")
 
 
 def mask_id_like(text: str) -> str:

@@ -114,6 +114,11 @@ def normalize_media_url(item: str, base_url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def redirect_target(current: str, location: str) -> str:
+    """Where a redirect goes: Location resolved against the URL that answered (RFC 3986), normalised."""
+    return normalize_media_url(urljoin(current, location.strip()), current)
+
+
 def parse_url_items(value: object, base_url: str, separators: Sequence[str] = DEFAULT_SEPARATORS) -> list[UrlItem]:
     """Split a URL field and normalise each item, keeping refused items with their reason."""
     items = []

@@ -333,7 +333,8 @@ class _WorldBuilder:
 
     def _plain_fields(self, record_id: str) -> _Fields:
         photos = [
-            self.file(record_id, f"IMG_{n:04d}.jpg") for n in range(1, self.rng.randint(*self.spec.photos_per_record) + 1)
+            self.file(record_id, f"IMG_{n:04d}.jpg")
+            for n in range(1, self.rng.randint(*self.spec.photos_per_record) + 1)
         ]
         videos = [
             self.file(record_id, f"VID_{n:04d}.mp4", "mp4")
