@@ -13,6 +13,7 @@ line or exception built here contains them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -666,28 +667,23 @@ class StationApiResource(ConfigurableResource):
     """
 
     stations_file: str = ""
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
-    max_attempts: int = 5
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    max_retry_after_s: float = 120.0
-    max_redirects: int = 5
-    max_media_mib: int = 2048
+    # The client settings that can be configured per deployment (defaults: ClientSettings).
+    connect_timeout_s: float = ClientSettings.connect_timeout_s
+    read_timeout_s: float = ClientSettings.read_timeout_s
+    max_attempts: int = ClientSettings.max_attempts
+    backoff_initial_s: float = ClientSettings.backoff_initial_s
+    backoff_max_s: float = ClientSettings.backoff_max_s
+    max_retry_after_s: float = ClientSettings.max_retry_after_s
+    max_redirects: int = ClientSettings.max_redirects
+    max_media_mib: int = ClientSettings.max_media_bytes // (1024 * 1024)
 
     _clients: dict = PrivateAttr(default_factory=dict)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     def settings(self) -> ClientSettings:
+        shared = {f.name for f in dataclasses.fields(ClientSettings)} & set(type(self).model_fields)
         return ClientSettings(
-            connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=self.read_timeout_s,
-            max_attempts=self.max_attempts,
-            backoff_initial_s=self.backoff_initial_s,
-            backoff_max_s=self.backoff_max_s,
-            max_retry_after_s=self.max_retry_after_s,
-            max_redirects=self.max_redirects,
-            max_media_bytes=self.max_media_mib * 1024 * 1024,
+            **{name: getattr(self, name) for name in shared}, max_media_bytes=self.max_media_mib * 1024 * 1024
         )
 
     def registry(self):
@@ -698,31 +694,27 @@ class StationApiResource(ConfigurableResource):
     def station(self, station_id: str):
         return self.registry().get(station_id)
 
-    def quick_client(self, station_id: str) -> StationClient:
-        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
+    def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
         from resources.interface import load_interface
 
         station = self.station(station_id)
         account, password = station.credentials()
-        endpoint = StationEndpoint(station.id, station.base_url, account, password, 1, station.media_hosts)
-        settings = ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1)
+        connections = station.max_connections if max_connections is None else max_connections
+        endpoint = StationEndpoint(station.id, station.base_url, account, password, connections, station.media_hosts)
         return StationClient(endpoint, load_interface(station.dialect), settings)
+
+    def quick_client(self, station_id: str) -> StationClient:
+        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
+        return self._new_client(
+            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1), max_connections=1
+        )
 
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""
-        from resources.interface import load_interface
-
         with self._lock:
-            client = self._clients.get(station_id)
-            if client is None:
-                station = self.station(station_id)
-                account, password = station.credentials()
-                endpoint = StationEndpoint(
-                    station.id, station.base_url, account, password, station.max_connections, station.media_hosts
-                )
-                client = StationClient(endpoint, load_interface(station.dialect), self.settings())
-                self._clients[station_id] = client
-            return client
+            if station_id not in self._clients:
+                self._clients[station_id] = self._new_client(station_id, self.settings())
+            return self._clients[station_id]
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         for client in self._clients.values():

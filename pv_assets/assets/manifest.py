@@ -6,6 +6,7 @@ import time
 import pandas as pd
 from dagster import AssetExecutionContext, Output, asset
 
+from pv_assets.assets.common import collection_asset
 from pv_assets.checks import (
     check_absolute_http_urls,
     check_specs,
@@ -14,7 +15,6 @@ from pv_assets.checks import (
 )
 from pv_assets.media.manifest import build_manifest, count_accepted
 from pv_assets.metadata import frame_metadata
-from pv_assets.partitions import station_partitions
 from resources.interface import load_interface
 from resources.station_api import StationApiResource
 
@@ -23,18 +23,16 @@ PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "
 
 
 @asset(
-    partitions_def=station_partitions,
-    group_name="collection",
-    kinds={"pandas", "parquet"},
-    code_version="1",
-    owners=["team:pv-media"],
-    check_specs=check_specs("media_manifest"),
-    description=(
-        "c: keep the records whose pickup status is accepted (default 已提货). d1: split the photo and video "
-        "URL fields (both comma kinds, spaces, empty items), resolve relative URLs, normalise and de-duplicate; "
-        "one row per media item with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). "
-        "Items that can never be collected stay with their problem, for the audit."
-    ),
+    **collection_asset(
+        kinds={"pandas", "parquet"},
+        check_specs=check_specs("media_manifest"),
+        description=(
+            "c: keep the records whose pickup status is accepted (default 已提货). d1: split the photo and video "
+            "URL fields (both comma kinds, spaces, empty items), resolve relative URLs, normalise and de-duplicate; "
+            "one row per media item with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). "
+            "Items that can never be collected stay with their problem, for the audit."
+        ),
+    )
 )
 def media_manifest(
     context: AssetExecutionContext, infrastructure_records: pd.DataFrame, station_api: StationApiResource

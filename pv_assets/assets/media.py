@@ -5,10 +5,10 @@ import time
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
+from pv_assets.assets.common import collection_asset
 from pv_assets.checks import check_no_failed_items, check_specs, check_stored_objects_match, failures_by_reason
 from pv_assets.collector import StationCollector, stored_listing
 from pv_assets.metadata import frame_metadata
-from pv_assets.partitions import station_partitions
 from pv_assets.settings import staging_root
 from pv_assets.staging import clean_stale, run_staging_dir
 from resources.object_store import ObjectStoreError, ObjectStoreResource
@@ -18,20 +18,18 @@ PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "rea
 
 
 @asset(
-    partitions_def=station_partitions,
-    group_name="collection",
-    kinds={"minio", "pandas", "parquet"},
-    code_version="1",
-    owners=["team:pv-media"],
-    check_specs=check_specs("uploaded_media"),
-    description=(
-        "For each manifest row: skip it when its object is already stored (one listing, no download); else "
-        "d2/S4-S5/e: stream the download into a per-run staging file (timeouts, size cap, SSRF guard, type "
-        "decided from the first bytes); f/S6: upload to the object store under {region}/{station}/"
-        "{id}_{urlhash8}{.ext} with provenance metadata; g/S7: delete the staging file; S8: loop until every "
-        "item is done. One row per item: uploaded, skipped or failed with the reason - a failed item never "
-        "fails the station."
-    ),
+    **collection_asset(
+        kinds={"minio", "pandas", "parquet"},
+        check_specs=check_specs("uploaded_media"),
+        description=(
+            "For each manifest row: skip it when its object is already stored (one listing, no download); else "
+            "d2/S4-S5/e: stream the download into a per-run staging file (timeouts, size cap, SSRF guard, type "
+            "decided from the first bytes); f/S6: upload to the object store under {region}/{station}/"
+            "{id}_{urlhash8}{.ext} with provenance metadata; g/S7: delete the staging file; S8: loop until every "
+            "item is done. One row per item: uploaded, skipped or failed with the reason - a failed item never "
+            "fails the station."
+        ),
+    )
 )
 def uploaded_media(
     context: AssetExecutionContext,

@@ -5,27 +5,25 @@ import time
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, Output, asset
 
+from pv_assets.assets.common import collection_asset
 from pv_assets.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
 from pv_assets.media.records import records_frame
 from pv_assets.metadata import frame_metadata
-from pv_assets.partitions import station_partitions
 from resources.station_api import StationApiError, StationApiResource
 
 PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_status", "updated_at"]
 
 
 @asset(
-    partitions_def=station_partitions,
-    group_name="collection",
-    kinds={"pandas", "parquet"},
-    code_version="1",
-    owners=["team:pv-media"],
-    check_specs=check_specs("infrastructure_records"),
-    description=(
-        "S2/b: fetch every infrastructure record (基建数据) of the station, page by page until an empty page, "
-        "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
-        "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
-    ),
+    **collection_asset(
+        kinds={"pandas", "parquet"},
+        check_specs=check_specs("infrastructure_records"),
+        description=(
+            "S2/b: fetch every infrastructure record (基建数据) of the station, page by page until an empty page, "
+            "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
+            "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
+        ),
+    )
 )
 def infrastructure_records(context: AssetExecutionContext, station_token: dict, station_api: StationApiResource):
     station_id = context.partition_key

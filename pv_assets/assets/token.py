@@ -2,23 +2,21 @@
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
-from pv_assets.partitions import station_partitions
+from pv_assets.assets.common import collection_asset
 from pv_assets.registry import RegistryError
 from resources.station_api import LoginFailed, StationApiResource
 
 
 @asset(
-    partitions_def=station_partitions,
-    group_name="collection",
-    kinds={"python", "http"},
-    code_version="1",
-    owners=["team:pv-media"],
-    description=(
-        "S1: log in to the station cloud with the station's own account (credentials from the environment "
-        "variables the registry names). S2: a wrong password or locked account fails this station only, with "
-        "the station's code and message. Stores a session record (station, when, expiry, a short token "
-        "fingerprint) - never the token, which stays in the station resource's memory."
-    ),
+    **collection_asset(
+        kinds={"python", "http"},
+        description=(
+            "S1: log in to the station cloud with the station's own account (credentials from the environment "
+            "variables the registry names). S2: a wrong password or locked account fails this station only, with "
+            "the station's code and message. Stores a session record (station, when, expiry, a short token "
+            "fingerprint) - never the token, which stays in the station resource's memory."
+        ),
+    )
 )
 def station_token(context: AssetExecutionContext, station_api: StationApiResource) -> dict:
     station_id = context.partition_key
