@@ -176,7 +176,7 @@ def collect(
 
     from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from resources.station_api import StationApiResource
+    from resources.dagster_resources import StationApiResource
 
     instance = DagsterInstance.get()
     known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))

@@ -13,7 +13,7 @@ import json
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
-from resources.object_store import ObjectStoreResource
+from resources.dagster_resources import ObjectStoreResource
 
 AUDIT_PREFIX = "_pv-media/assets"
 

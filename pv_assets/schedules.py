@@ -6,7 +6,7 @@ from dagster import DefaultScheduleStatus, ScheduleEvaluationContext, SkipReason
 
 from pv_assets.jobs import collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME
-from resources.station_api import StationApiResource
+from resources.dagster_resources import StationApiResource
 
 REFRESH_CRON = os.environ.get("PV_REFRESH_CRON", "0 2 * * *")
 REFRESH_TIMEZONE = os.environ.get("PV_REFRESH_TIMEZONE", "Asia/Shanghai")

@@ -20,8 +20,9 @@ from pv_assets.change_cursor import ChangeCursor, due_stations, has_changed
 from pv_assets.jobs import collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME, station_partitions
 from pv_assets.registry import RegistryError
+from resources.dagster_resources import StationApiResource
 from resources.interface import load_interface
-from resources.station_api import StationApiError, StationApiResource
+from resources.station_api import StationApiError
 
 # Bounded work per tick, so thousands of stations never overrun a sensor tick.
 MAX_STATIONS_PER_TICK = int(os.environ.get("PV_CHANGE_SENSOR_MAX_PER_TICK", "25"))

@@ -1,9 +1,20 @@
-"""Dagster resources of pv-media: the station cloud API and the object store."""
+"""The station cloud API client and the object store, and their Dagster resources.
+
+The Dagster resources are loaded on first use (PEP 562), so `import resources.station_api`
+does not import Dagster: the media path stays light where it runs alone (the benchmark).
+"""
 
 from resources import log_masking
-from resources.object_store import LocalStoreResource, MinioResource, ObjectStoreResource
-from resources.station_api import StationApiResource
 
 log_masking.install()
 
-__all__ = ["LocalStoreResource", "MinioResource", "ObjectStoreResource", "StationApiResource"]
+_DAGSTER_RESOURCES = {"LocalStoreResource", "MinioResource", "ObjectStoreResource", "StationApiResource"}
+__all__ = sorted(_DAGSTER_RESOURCES)
+
+
+def __getattr__(name: str):
+    if name in _DAGSTER_RESOURCES:
+        from resources import dagster_resources
+
+        return getattr(dagster_resources, name)
+    raise AttributeError(f"module 'resources' has no attribute {name!r}")

@@ -13,7 +13,6 @@ line or exception built here contains them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import os
 import tempfile
@@ -651,72 +650,3 @@ def _fill(template: Any, values: dict[str, str]) -> Any:
 
 def short_error(exc: BaseException) -> str:
     return shorten(str(exc), 300)
-
-
-# -- Dagster resource -------------------------------------------------------------------------
-
-from dagster import ConfigurableResource, InitResourceContext  # noqa: E402
-from pydantic import PrivateAttr  # noqa: E402
-
-
-class StationApiResource(ConfigurableResource):
-    """Station cloud clients for the stations of the registry, one per station and run.
-
-    Station credentials are read at run time from the environment variables that the
-    registry names; the registry itself holds no secret.
-    """
-
-    stations_file: str = ""
-    # The client settings that can be configured per deployment (defaults: ClientSettings).
-    connect_timeout_s: float = ClientSettings.connect_timeout_s
-    read_timeout_s: float = ClientSettings.read_timeout_s
-    max_attempts: int = ClientSettings.max_attempts
-    backoff_initial_s: float = ClientSettings.backoff_initial_s
-    backoff_max_s: float = ClientSettings.backoff_max_s
-    max_retry_after_s: float = ClientSettings.max_retry_after_s
-    max_redirects: int = ClientSettings.max_redirects
-    max_media_mib: int = ClientSettings.max_media_bytes // (1024 * 1024)
-
-    _clients: dict = PrivateAttr(default_factory=dict)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
-
-    def settings(self) -> ClientSettings:
-        shared = {f.name for f in dataclasses.fields(ClientSettings)} & set(type(self).model_fields)
-        return ClientSettings(
-            **{name: getattr(self, name) for name in shared}, max_media_bytes=self.max_media_mib * 1024 * 1024
-        )
-
-    def registry(self):
-        from pv_assets.registry import load_registry
-
-        return load_registry(self.stations_file or None)
-
-    def station(self, station_id: str):
-        return self.registry().get(station_id)
-
-    def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
-        from resources.interface import load_interface
-
-        station = self.station(station_id)
-        account, password = station.credentials()
-        connections = station.max_connections if max_connections is None else max_connections
-        endpoint = StationEndpoint(station.id, station.base_url, account, password, connections, station.media_hosts)
-        return StationClient(endpoint, load_interface(station.dialect), settings)
-
-    def quick_client(self, station_id: str) -> StationClient:
-        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
-        return self._new_client(
-            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1), max_connections=1
-        )
-
-    def client(self, station_id: str) -> StationClient:
-        """The station's client for this run; built once, so its token is shared by the run's steps."""
-        with self._lock:
-            if station_id not in self._clients:
-                self._clients[station_id] = self._new_client(station_id, self.settings())
-            return self._clients[station_id]
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()

@@ -17,8 +17,8 @@ from moto.server import ThreadedMotoServer
 from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_assets.simulator import SimStationSpec, StationSimulator
+from resources.dagster_resources import StationApiResource
 from resources.object_store import MinioObjectStore
-from resources.station_api import StationApiResource
 
 S3_ACCESS_KEY = "pv-test-access-key"
 S3_SECRET_KEY = "pv-test-secret-key-0123456789"

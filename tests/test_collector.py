@@ -56,7 +56,7 @@ def test_preview_masks_id_numbers_in_file_names_and_drops_signatures():
 def test_an_account_of_another_station_fails_the_run(
     simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
 ):
-    from resources.object_store import LocalStoreResource
+    from resources.dagster_resources import LocalStoreResource
 
     sim = simulator_factory([SimStationSpec("ST-0001", records=4, seed=1)])
     registry = write_registry(

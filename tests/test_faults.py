@@ -16,7 +16,8 @@ from pv_assets.cli import main
 from pv_assets.media.identity import normalize_id_card
 from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
-from resources.object_store import LocalDirObjectStore, LocalStoreResource, MinioResource
+from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.object_store import LocalDirObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,8 @@ import pytest
 from pv_assets.media.identity import normalize_id_card
 from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
-from resources.object_store import LocalDirObjectStore, LocalStoreResource, MinioResource
+from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.object_store import LocalDirObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, sha256, write_registry
 
 

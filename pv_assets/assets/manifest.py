@@ -15,8 +15,8 @@ from pv_assets.checks import (
 )
 from pv_assets.media.manifest import build_manifest, count_accepted
 from pv_assets.metadata import frame_metadata
+from resources.dagster_resources import StationApiResource
 from resources.interface import load_interface
-from resources.station_api import StationApiResource
 
 PSEUDONYM_KEY_ENV = "PV_ID_PSEUDONYM_KEY"
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "key_stem", "problem"]

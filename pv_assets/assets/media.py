@@ -11,8 +11,9 @@ from pv_assets.collector import StationCollector, stored_listing
 from pv_assets.metadata import frame_metadata
 from pv_assets.settings import staging_root
 from pv_assets.staging import clean_stale, run_staging_dir
-from resources.object_store import ObjectStoreError, ObjectStoreResource
-from resources.station_api import LoginFailed, StationApiResource
+from resources.dagster_resources import ObjectStoreResource, StationApiResource
+from resources.object_store import ObjectStoreError
+from resources.station_api import LoginFailed
 
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 

@@ -9,7 +9,8 @@ from pv_assets.assets.common import collection_asset
 from pv_assets.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
 from pv_assets.media.records import records_frame
 from pv_assets.metadata import frame_metadata
-from resources.station_api import StationApiError, StationApiResource
+from resources.dagster_resources import StationApiResource
+from resources.station_api import StationApiError
 
 PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_status", "updated_at"]
 

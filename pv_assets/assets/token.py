@@ -4,7 +4,8 @@ from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from pv_assets.assets.common import collection_asset
 from pv_assets.registry import RegistryError
-from resources.station_api import LoginFailed, StationApiResource
+from resources.dagster_resources import StationApiResource
+from resources.station_api import LoginFailed
 
 
 @asset(

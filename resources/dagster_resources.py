@@ -1,0 +1,114 @@
+"""pv-media's Dagster resources: the station API and the object store, as ConfigurableResources.
+
+They sit on top of the plain client and store classes, which import no Dagster, so the media
+path can run (and be measured) without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
+
+from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore
+from resources.station_api import ClientSettings, StationClient, StationEndpoint
+
+
+class ObjectStoreResource(ConfigurableResource):
+    """The object store as a Dagster resource; `open()` gives the store for one run."""
+
+    def open(self) -> ObjectStore:
+        raise NotImplementedError
+
+
+class MinioResource(ObjectStoreResource):
+    """The group's MinIO (or any S3 endpoint). Keys come in as dagster.EnvVar, never shown in the UI."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str = "pv-media"
+    secure: bool = False
+    region: str | None = None
+
+    def open(self) -> ObjectStore:
+        endpoint = self.endpoint.split("://", 1)[-1].rstrip("/")
+        return MinioObjectStore(
+            endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
+        )
+
+
+class LocalStoreResource(ObjectStoreResource):
+    """The embedded store: a local directory, used when MINIO_ENDPOINT is unset."""
+
+    root: str
+
+    def open(self) -> ObjectStore:
+        return LocalDirObjectStore(Path(self.root))
+
+
+class StationApiResource(ConfigurableResource):
+    """Station cloud clients for the stations of the registry, one per station and run.
+
+    Station credentials are read at run time from the environment variables that the
+    registry names; the registry itself holds no secret.
+    """
+
+    stations_file: str = ""
+    # The client settings that can be configured per deployment (defaults: ClientSettings).
+    connect_timeout_s: float = ClientSettings.connect_timeout_s
+    read_timeout_s: float = ClientSettings.read_timeout_s
+    max_attempts: int = ClientSettings.max_attempts
+    backoff_initial_s: float = ClientSettings.backoff_initial_s
+    backoff_max_s: float = ClientSettings.backoff_max_s
+    max_retry_after_s: float = ClientSettings.max_retry_after_s
+    max_redirects: int = ClientSettings.max_redirects
+    max_media_mib: int = ClientSettings.max_media_bytes // (1024 * 1024)
+
+    _clients: dict = PrivateAttr(default_factory=dict)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def settings(self) -> ClientSettings:
+        shared = {f.name for f in dataclasses.fields(ClientSettings)} & set(type(self).model_fields)
+        return ClientSettings(
+            **{name: getattr(self, name) for name in shared}, max_media_bytes=self.max_media_mib * 1024 * 1024
+        )
+
+    def registry(self):
+        from pv_assets.registry import load_registry
+
+        return load_registry(self.stations_file or None)
+
+    def station(self, station_id: str):
+        return self.registry().get(station_id)
+
+    def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
+        from resources.interface import load_interface
+
+        station = self.station(station_id)
+        account, password = station.credentials()
+        connections = station.max_connections if max_connections is None else max_connections
+        endpoint = StationEndpoint(station.id, station.base_url, account, password, connections, station.media_hosts)
+        return StationClient(endpoint, load_interface(station.dialect), settings)
+
+    def quick_client(self, station_id: str) -> StationClient:
+        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
+        return self._new_client(
+            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1), max_connections=1
+        )
+
+    def client(self, station_id: str) -> StationClient:
+        """The station's client for this run; built once, so its token is shared by the run's steps."""
+        with self._lock:
+            if station_id not in self._clients:
+                self._clients[station_id] = self._new_client(station_id, self.settings())
+            return self._clients[station_id]
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
