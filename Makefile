@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint ui clean
+.PHONY: install demo test lint ui bench clean
 
 # A virtualenv with the project (editable) and its dev tools, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -30,3 +30,7 @@ ui: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .dagster_home var conf/staging *.egg-info
+
+# The benchmark: pv-media side by side with the seed's loop, in one run (a few minutes).
+bench: $(STAMP)
+	$(PY) -m bench.run

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich import filesize
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from pv_assets import progress as progress_hook
@@ -124,7 +130,7 @@ def progress_bars(enabled: bool) -> Iterator[None]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        DownloadColumn(),
+        TextColumn("items, {task.fields[stored]} stored"),
         console=err,
         transient=True,
     )
@@ -132,12 +138,9 @@ def progress_bars(enabled: bool) -> Iterator[None]:
 
     def listener(update: progress_hook.Progress) -> None:
         if update.station_id not in tasks:
-            tasks[update.station_id] = bars.add_task(update.station_id, total=update.total)
+            tasks[update.station_id] = bars.add_task(update.station_id, total=update.total, stored="0 B")
         bars.update(
-            tasks[update.station_id],
-            completed=update.done,
-            total=update.total,
-            description=f"{update.station_id} items",
+            tasks[update.station_id], completed=update.done, total=update.total, stored=filesize.decimal(update.bytes)
         )
 
     progress_hook.add_listener(listener)
@@ -155,6 +158,8 @@ def collect(
     stations_file: str | None,
     verbose: bool = False,
     show_progress: bool = True,
+    parallel: int = 1,
+    summary_json: str | None = None,
 ) -> tuple[int, list[StationSummary]]:
     """Materialize the four assets for each selected station as Dagster runs; exit code and summaries."""
     try:
@@ -174,7 +179,7 @@ def collect(
     prepare_dagster_home()
     from dagster import DagsterInstance
 
-    from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
+    from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
     from pv_assets.partitions import STATION_PARTITIONS_NAME
     from resources.dagster_resources import StationApiResource
 
@@ -183,38 +188,79 @@ def collect(
     missing = [s for s in registry.ids() if s not in known]
     if missing:
         instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
-    defs = make_definitions(station_api=StationApiResource(stations_file=str(registry.path)))
-    job = defs.resolve_job_def(COLLECT_JOB_NAME)
-    # Quiet by default: the summary below says what failed, and every event is in the Dagster instance.
-    log_level = "INFO" if verbose else "CRITICAL"
-    summaries = []
-    with progress_bars(show_progress and err.is_terminal):
-        for station_id in selected:
-            running = active_collection(instance, station_id)
-            if running:
-                # The run limit for runs that do not pass the queue: never the same station twice at once.
-                summaries.append(
-                    StationSummary(
-                        station_id, False, "", error=f"already being collected by run {running}; not started twice"
-                    )
-                )
-                continue
-            err.print(f"collecting station {station_id} …")
-            result = job.execute_in_process(
-                partition_key=station_id,
-                instance=instance,
-                raise_on_error=False,
-                tags={
-                    STATION_TAG: station_id,
-                    PID_TAG: str(os.getpid()),
-                    HOST_TAG: socket.gethostname(),
-                    "pv-media/trigger": "cli",
-                },
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
-            summaries.append(summarize(station_id, result))
+    if parallel > 1 and len(selected) > 1:
+        summaries = collect_in_processes(selected, registry.path, parallel, verbose)
+    else:
+        defs = make_definitions(station_api=StationApiResource(stations_file=str(registry.path)))
+        job = defs.resolve_job_def(COLLECT_JOB_NAME)
+        summaries = []
+        with progress_bars(show_progress and err.is_terminal):
+            for station_id in selected:
+                summaries.append(collect_station(job, instance, station_id, verbose))
+    if summary_json:
+        Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
     return (0 if all(s.ok for s in summaries) else 1), summaries
+
+
+def collect_station(job: Any, instance: Any, station_id: str, verbose: bool) -> StationSummary:
+    """One Dagster run of the station in this process, unless the station is being collected already."""
+    from pv_assets.definitions import STATION_TAG
+
+    running = active_collection(instance, station_id)
+    if running:
+        # The run limit for runs that do not pass the queue: never the same station twice at once.
+        return StationSummary(
+            station_id, False, "", error=f"already being collected by run {running}; not started twice"
+        )
+    err.print(f"collecting station {station_id} …")
+    result = job.execute_in_process(
+        partition_key=station_id,
+        instance=instance,
+        raise_on_error=False,
+        tags={
+            STATION_TAG: station_id,
+            PID_TAG: str(os.getpid()),
+            HOST_TAG: socket.gethostname(),
+            "pv-media/trigger": "cli",
+        },
+        # Quiet by default: the summary says what failed, and every event is in the Dagster instance.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+    )
+    return summarize(station_id, result)
+
+
+def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, verbose: bool) -> list[StationSummary]:
+    """Stations in parallel, each in its own `pv-media collect` process (its own Dagster run)."""
+
+    def run_child(station_id: str) -> StationSummary:
+        with tempfile.TemporaryDirectory() as tmp:
+            summary_file = Path(tmp) / "summary.json"
+            command = [
+                sys.executable,
+                "-m",
+                "pv_assets.cli",
+                "collect",
+                "--station",
+                station_id,
+                "--stations",
+                str(registry),
+                "--summary-json",
+                str(summary_file),
+            ]
+            child = subprocess.run(command + (["-v"] if verbose else []), capture_output=True, text=True)
+            if summary_file.exists():
+                return StationSummary(**json.loads(summary_file.read_text("utf-8"))[0])
+            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            return StationSummary(station_id, False, "", error=f"collector process exited {child.returncode}: {last}")
+
+    err.print(f"collecting {len(station_ids)} stations, {parallel} at a time …")
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        summaries = []
+        for summary in pool.map(run_child, station_ids):
+            err.print(f"  {summary.station_id}: {'ok' if summary.ok else 'FAILED'}")
+            summaries.append(summary)
+    return summaries
 
 
 def print_summary(summaries: list[StationSummary]) -> None:
@@ -244,6 +290,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, else conf/stations.yaml)"
     )
     collect_cmd.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
+    collect_cmd.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="collect N stations at a time, each in its own process (default 1)",
+    )
+    collect_cmd.add_argument("--summary-json", metavar="FILE", help=argparse.SUPPRESS)
 
     demo_cmd = commands.add_parser("demo", help="simulate a few stations and collect them into a local store")
     demo_cmd.add_argument(
@@ -266,7 +320,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "collect":
-        code, _ = collect(args.station, all_stations=args.all, stations_file=args.stations, verbose=args.verbose)
+        code, _ = collect(
+            args.station,
+            all_stations=args.all,
+            stations_file=args.stations,
+            verbose=args.verbose,
+            parallel=max(1, args.parallel),
+            summary_json=args.summary_json,
+        )
         return code
     if args.command == "demo":
         from pv_assets.demo import run_demo

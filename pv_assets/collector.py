@@ -117,6 +117,7 @@ class StationCollector:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.tally = Tally()
+        self.stored_before: list[StoredObject] = []  # what the run's one listing found
 
     def collect_one(self, row: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
@@ -159,6 +160,7 @@ class StationCollector:
         rows = plain_rows(manifest)
         self.store.ensure_ready()
         index = stored_index(self.store, [r["key_stem"] for r in rows if r.get("key_stem")])
+        self.stored_before = list(index.values())
         results: list[dict[str, Any]] = []
         todo: list[dict[str, Any]] = []
         for row in rows:

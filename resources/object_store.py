@@ -109,6 +109,8 @@ class MinioObjectStore:
                 except S3Error as exc:
                     if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
+        except ValueError as exc:  # minio checks the bucket name before any request
+            raise ObjectStoreError(f"object store {self.describe()}: {exc} (MINIO_BUCKET)") from None
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("opening bucket", None, exc) from None
         self._ready = True

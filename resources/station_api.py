@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -414,28 +416,67 @@ class StationClient:
             "region_company_code": dig(document, info.region_company_code),
         }
 
+    def _records_page(self, page: int, updated_since: datetime | None) -> tuple[list, int | None]:
+        """One page of records and the station's `total` (a hint only)."""
+        spec = self.interface.records
+        params: dict[str, Any] = {spec.page_param: page, spec.page_size_param: spec.page_size}
+        if updated_since is not None and spec.updated_since_param:
+            params[spec.updated_since_param] = updated_since.strftime(spec.time_format)
+        call = f"records page {page}"
+        document = self._call(call, spec.method, spec.path, params)
+        items = dig(document, spec.items)
+        if items is None:
+            items = []
+            if dig(document, self.interface.envelope.data) is None and page == spec.first_page:
+                raise StationApiError(self.station_id, call, f"response has no '{spec.items}'")
+        if not isinstance(items, list):
+            raise StationApiError(self.station_id, call, f"'{spec.items}' is not a list")
+        try:
+            total = int(dig(document, spec.total)) if spec.total else None
+        except (TypeError, ValueError):
+            total = None
+        return items, total
+
+    def _pages(self, updated_since: datetime | None) -> Iterator[tuple[int, list]]:
+        """(page number, records) in order, up to and including the first empty page.
+
+        After page 1, the pages its `total` announces are fetched concurrently, within the
+        station's connection limit; `total` is only a hint (it changes while people edit), so
+        paging then goes on one page at a time until a page is empty.
+        """
+        first = self.interface.records.first_page
+        items, total = self._records_page(first, updated_since)
+        yield first, items
+        if not items:
+            return
+        page = first + 1
+        if total is not None and total > len(items):
+            last = first + math.ceil(total / len(items))  # one past the announced end: expected empty
+            ahead = list(range(page, last + 1))
+            workers = max(1, min(self.endpoint.max_connections, len(ahead)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pages") as pool:
+                for number, (items, _total) in zip(
+                    ahead, pool.map(lambda n: self._records_page(n, updated_since), ahead), strict=True
+                ):
+                    yield number, items
+                    if not items:
+                        return
+            page = last + 1
+        while True:
+            items, _total = self._records_page(page, updated_since)
+            yield page, items
+            if not items:
+                return
+            page += 1
+
     def iter_records(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every record, page by page until an empty page, each recordId once."""
+        """Every record, until an empty page, each recordId once (a record can move between pages)."""
         spec = self.interface.records
         id_field = self.interface.fields.record_id
         seen: set[str] = set()
-        page = spec.first_page
         pages_without_news = 0
-        while True:
-            params: dict[str, Any] = {spec.page_param: page, spec.page_size_param: spec.page_size}
-            if updated_since is not None and spec.updated_since_param:
-                params[spec.updated_since_param] = updated_since.strftime(spec.time_format)
+        for page, items in self._pages(updated_since):
             call = f"records page {page}"
-            document = self._call(call, spec.method, spec.path, params)
-            items = dig(document, spec.items)
-            if items is None:
-                items = []
-                if dig(document, self.interface.envelope.data) is None and page == spec.first_page:
-                    raise StationApiError(self.station_id, call, f"response has no '{spec.items}'")
-            if not isinstance(items, list):
-                raise StationApiError(self.station_id, call, f"'{spec.items}' is not a list")
-            if not items:
-                return
             news = 0
             for position, item in enumerate(items):
                 if not isinstance(item, dict):
@@ -449,7 +490,7 @@ class StationClient:
                 seen.add(key)
                 news += 1
                 yield item
-            pages_without_news = 0 if news else pages_without_news + 1
+            pages_without_news = 0 if news or not items else pages_without_news + 1
             if pages_without_news >= self.settings.max_repeated_pages:
                 raise StationApiError(
                     self.station_id,
@@ -457,7 +498,6 @@ class StationClient:
                     f"{pages_without_news} pages in a row repeat records already seen; "
                     f"the station seems to ignore '{spec.page_param}'",
                 )
-            page += 1
 
     def probe_changes(self, updated_since: datetime | None) -> tuple[int | None, int]:
         """The cheapest look at a station: one record of page 1, (total, records returned).

@@ -141,3 +141,20 @@ def test_instance_config_limits_one_run_per_station_and_a_global_limit(tmp_path)
     limits = {limit["key"]: limit for limit in queue.tag_concurrency_limits}
     for key in ("dagster/partition", "pv-media/station"):
         assert limits[key]["limit"] == 1 and limits[key]["value"] == {"applyLimitPerUniqueValue": True}
+
+
+def test_collect_in_parallel_processes(simulator_factory, project_env, monkeypatch, capsys, staging_dir):
+    sim = simulator_factory([SimStationSpec(f"ST-000{i}", records=5, seed=i) for i in (1, 2, 3)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch, wrong_password_for=["ST-0003"])
+    assert main(["collect", "--all", "--parallel", "3", "--stations", str(registry)]) == 1
+    printed = capsys.readouterr().out
+    assert "ST-0003 failed: station ST-0003: login failed: code 1001" in printed
+    runs = DagsterInstance.get().get_runs(RunsFilter(job_name="collect_station"))
+    assert sorted((r.tags["dagster/partition"], r.status) for r in runs) == [
+        ("ST-0001", DagsterRunStatus.SUCCESS),
+        ("ST-0002", DagsterRunStatus.SUCCESS),
+        ("ST-0003", DagsterRunStatus.FAILURE),
+    ]
+    assert len({r.tags["pv-media/pid"] for r in runs}) == 3  # three processes
+    for station_id in ("ST-0001", "ST-0002"):
+        assert sim.station(station_id).media_gets > 0

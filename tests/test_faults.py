@@ -58,8 +58,9 @@ def test_station_down_mid_paging_fails_the_run_and_the_next_run_gets_everything(
     monkeypatch.setattr(
         interface, "load_interface", lambda name="default": replace(v1, records=replace(v1.records, page_size=10))
     )
-    sim.station("ST-0001").script("records", ["slow:0"] + ["reset"] * 4)
+    sim.station("ST-0001").script("records", ["slow:0"] + ["reset"] * 50)
     failed = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0001")
+    sim.station("ST-0001").clear_script("records")  # the station is back
     assert not failed.success
     message = failed.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert message == (

@@ -48,12 +48,18 @@ def uploaded_media(
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
     run_id = context.run.run_id
-    collector = StationCollector(client, store, root, run_id, workers=station.max_connections, log=context.log.info)
+    # Twice the station's connections: while some workers upload, the others keep every station connection
+    # busy downloading (the client's slots still cap connections to the station at max_connections).
+    collector = StationCollector(client, store, root, run_id, workers=2 * station.max_connections, log=context.log.info)
     try:
         with run_staging_dir(root, run_id) as staging_dir:
             collector.staging_dir = staging_dir
             outcomes = collector.run(media_manifest)
-        listing = stored_listing(store, outcomes["object_key"].dropna())
+        collect_seconds = time.monotonic() - started
+        check_started = time.monotonic()
+        # The store as it is now: the run's first listing suffices unless this run uploaded something.
+        uploaded_now = collector.tally.uploaded > 0
+        listing = stored_listing(store, outcomes["object_key"].dropna()) if uploaded_now else collector.stored_before
     except ObjectStoreError as exc:
         raise Failure(
             description=f"station {station_id}: {exc}; nothing was half-written, the next run stores what is missing"
@@ -73,7 +79,8 @@ def uploaded_media(
             "failures_by_reason": MetadataValue.json(failures_by_reason(outcomes)),
             "object_store": store.describe(),
             "object_prefix": prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes) or "(none)",
-            "duration_s": round(time.monotonic() - started, 3),
+            "duration_s": round(collect_seconds, 3),  # skip, download, check, upload, delete
+            "check_listing_s": round(time.monotonic() - check_started, 3),
             **frame_metadata(outcomes, PREVIEW_COLUMNS),
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -32,8 +33,12 @@ def normalize_id_card(raw: object) -> str:
     raise InvalidIdCardNumber(f"invalid ID card number: {reason}")
 
 
+@functools.lru_cache(maxsize=65536)
 def id_checksum_ok(normalized: str) -> bool:
-    """True when the GB 11643 checksum (and birth date) of the number is valid."""
+    """True when the GB 11643 checksum (and birth date) of the number is valid.
+
+    Cached: stdnum also looks the area code up in its database (~0.2 ms), and an owner's number
+    repeats on every one of their media items."""
     return ric.is_valid(normalized)
 
 

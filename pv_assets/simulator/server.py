@@ -43,6 +43,7 @@ from .world import (
 )
 
 ROUTES = ("login", "info", "records", "media", "cdn")
+STATS_PATH = "/__sim/stats"
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 20
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -122,6 +123,11 @@ class StationState:
         with self._lock:
             queue = self._scripts[route]
             return queue.popleft() if queue else None
+
+    def clear_script(self, route: str) -> None:
+        """Drop what is still queued for `route`: the fault is over."""
+        with self._lock:
+            self._scripts[route].clear()
 
     def pending_script(self, route: str) -> list:
         with self._lock:
@@ -354,6 +360,17 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _admit_and_dispatch(self, state, raw_path: str, raw_query: str, body: bytes) -> None:
+        if raw_path == STATS_PATH and state is not None and self.server.label != "cdn":
+            # The simulator's own counters, for a benchmark that runs it in another process.
+            self._send_json(
+                {
+                    "logins": state.logins,
+                    "media_gets": state.media_gets,
+                    "max_concurrent_seen": state.max_concurrent_seen,
+                    "busy_rejections": state.busy_rejections,
+                }
+            )
+            return
         polite = state is not None and self.server.label != "cdn"
         with state.admission() if polite else nullcontext(True) as admitted:
             if not admitted:

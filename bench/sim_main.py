@@ -1,0 +1,48 @@
+"""The station simulator as a separate process for the benchmark, so it does not share pv-media's GIL.
+
+Usage: python -m bench.sim_main SPEC_JSON OUT_JSON [--latency-ms N]
+Writes {"entries": [...registry entries...], "env": {...credentials...}} to OUT_JSON, then serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from pv_assets.simulator import SimStationSpec, StationSimulator
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("spec", help="JSON list of SimStationSpec keyword arguments")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    specs = []
+    for raw in json.loads(args.spec):
+        for key in ("photo_size", "video_size", "photos_per_record", "videos_per_record"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        specs.append(SimStationSpec(**raw))
+    sim = StationSimulator(specs, latency_ms=args.latency_ms, retry_after="1").start()
+    entries, env = sim.registry_entries()
+    expected = {
+        s.station_id: sum(1 for m in sim.expected_media(s.station_id) if m.picked_up and m.outcome == "ok")
+        for s in specs
+    }
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"entries": entries, "env": env, "expected": expected}), "utf-8")
+    tmp.rename(args.out)  # the parent waits for this file
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
