@@ -305,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="var/demo",
         help="where the demo keeps its store, registry and Dagster instance (default var/demo)",
     )
+    demo_cmd.add_argument("--dialect", default="default", help="the dialect the simulated stations speak")
 
     commands.add_parser("simulate", help="run the station simulator (see `pv-media simulate --help`)", add_help=False)
 
@@ -332,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from pv_assets.demo import run_demo
 
-        return run_demo(Path(args.dir))
+        return run_demo(Path(args.dir), args.dialect)
     return 2
 
 

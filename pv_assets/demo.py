@@ -3,6 +3,7 @@ into the embedded local store through real Dagster runs, then checked against th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -60,8 +61,9 @@ def _preview(store: LocalDirObjectStore, station_id: str) -> None:
     console.print(table)
 
 
-def run_demo(workdir: Path) -> int:
+def run_demo(workdir: Path, dialect: str = "default") -> int:
     workdir = workdir.absolute()
+    stations = [dataclasses.replace(spec, dialect=dialect) for spec in DEMO_STATIONS]
     for stale in ("object-store", "dagster_home"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -69,12 +71,12 @@ def run_demo(workdir: Path) -> int:
     os.environ.pop("MINIO_ENDPOINT", None)  # the demo uses the embedded local-directory store
     os.environ.update({"PV_LOCAL_STORE": str(store_root), "DAGSTER_HOME": str(home)})
 
-    with StationSimulator(DEMO_STATIONS) as sim:
+    with StationSimulator(stations) as sim:
         entries, env = sim.registry_entries(wrong_password_for=(BAD_LOGIN_STATION,))
         os.environ.update(env)
         registry.write_text(yaml.safe_dump({"stations": entries}, allow_unicode=True, sort_keys=False), "utf-8")
         console.print(
-            f"simulator: {len(entries)} stations on {', '.join(e['base_url'] for e in entries)}, "
+            f"simulator ({dialect} dialect): {len(entries)} stations on {', '.join(e['base_url'] for e in entries)}, "
             f"CDN on {sim.cdn_host}; {BAD_LOGIN_STATION} is given a wrong password"
         )
         _code, summaries = collect([], all_stations=True, stations_file=str(registry))

@@ -17,6 +17,7 @@ import yaml
 
 from pv_assets.media.keys import InvalidKeySegment, safe_segment
 from pv_assets.settings import stations_file
+from resources.interface import InterfaceError, load_interface
 
 DEFAULT_ACCEPTED_PICKUP = ("已提货",)
 STATION_FIELDS = {
@@ -211,6 +212,10 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
     if not isinstance(accepted, list) or not accepted or not all(isinstance(v, str) for v in accepted):
         raise fail("accepted_pickup_status", "must be a list of pickup status values")
     dialect = text("dialect", required=False) or "default"
+    try:
+        load_interface(dialect)  # a broken or unknown dialect is refused here, naming its file and key
+    except InterfaceError as exc:
+        raise fail("dialect", str(exc)) from None
     poll_interval_s = merged.get("poll_interval_s", 900)
     if not isinstance(poll_interval_s, int) or isinstance(poll_interval_s, bool) or poll_interval_s < 60:
         raise fail("poll_interval_s", f"must be a whole number of seconds, at least 60, got {poll_interval_s!r}")

@@ -22,6 +22,8 @@ class Reply:
     code: str | None = None
     message: str = ""
     retry_after: float | None = None
+    headers: Any = None  # the response's headers and cookies, for tokens that come back there
+    cookies: Any = None
 
     def describe(self) -> str:
         code = f"code {self.code}: " if self.code is not None else ""
@@ -79,12 +81,18 @@ def classify_reply(interface: StationInterface, status: int, headers: Any, body:
     envelope = interface.envelope
     raw_code = dig(document, envelope.code)
     message = shorten(dig(document, envelope.message) or "")
+    if envelope.success_flag is not None:
+        flag = dig(document, envelope.success_flag)
+        if (flag is True or str(flag).strip().lower() == "true") and status == 200:
+            return Reply("ok", document=document, code=None if raw_code is None else str(raw_code), message=message)
+        if raw_code is None:
+            return Reply("error", message=message or f"'{envelope.success_flag}' is not true")
     if raw_code is None:
         if status != 200:
             return Reply("error", code=f"HTTP {status}", message="unexpected HTTP status")
         return Reply("error", message=f"response has no '{envelope.code}' field")
     code = str(raw_code).strip()
-    if code in envelope.success and status == 200:
+    if code in envelope.success and status == 200 and envelope.success_flag is None:
         return Reply("ok", document=document, code=code, message=message)
     for kind, codes in (
         ("token_expired", envelope.token_expired),

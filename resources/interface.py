@@ -7,6 +7,7 @@ names the file and the key of anything wrong.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,11 +15,22 @@ from typing import Any
 
 import yaml
 
-BUILTIN_DIALECTS = Path(__file__).parent / "dialects"
+# Dialect files: $PV_DIALECTS_DIR, else conf/dialects in the working directory, else the project's own.
+PROJECT_DIALECTS = Path(__file__).resolve().parents[1] / "conf" / "dialects"
+
+
+def dialect_dirs() -> list[Path]:
+    dirs = [Path(os.environ["PV_DIALECTS_DIR"])] if os.environ.get("PV_DIALECTS_DIR") else []
+    return [*dirs, Path("conf/dialects").absolute(), PROJECT_DIALECTS]
 
 
 class InterfaceError(ValueError):
     """A dialect file that cannot be used; the message names the file and the key."""
+
+
+TOKEN_SOURCES = ("json", "header", "cookie")
+PARAMS_IN = ("query", "body")
+EPOCH_MS = "epoch_ms"
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class Envelope:
     code: str
     message: str
     data: str
+    success_flag: str | None  # a boolean field that says success (FusionSolar's `success`), if any
     success: frozenset[str]
     token_expired: frozenset[str]
     rate_limited: frozenset[str]
@@ -38,16 +51,20 @@ class Login:
     method: str
     path: str
     body: dict[str, Any]
-    token: str
+    token_from: str  # json | header | cookie: where the token comes back
+    token: str  # its JSON path, or the header / cookie name; a JSON object is sent JSON-encoded
     expires_in: str | None
-    send_header: str
+    send_header: str | None  # how it goes out: a header (with a prefix) ...
     send_prefix: str
+    send_cookie: str | None  # ... and/or a cookie
+    api_base: str | None  # JSON path of the base URL that all later calls must use (regional hosts)
 
 
 @dataclass(frozen=True)
 class StationInfoCall:
     method: str
     path: str
+    params: dict[str, Any]
     station_code: str
     station_name: str
     region_company_code: str
@@ -57,6 +74,7 @@ class StationInfoCall:
 class RecordsCall:
     method: str
     path: str
+    params_in: str  # query | body: where paging parameters go
     page_param: str
     page_size_param: str
     first_page: int
@@ -93,15 +111,25 @@ class StationInterface:
 
 
 def dig(document: Any, dotted_path: str | None) -> Any:
-    """Value at a dotted path ("data.records") of a decoded JSON document, or None."""
+    """Value at a dotted path ("data.records", "data.list.0.code") of a decoded JSON document, or None."""
     if not dotted_path:
         return None
     value = document
     for part in dotted_path.split("."):
-        if not isinstance(value, dict):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
             return None
-        value = value.get(part)
     return value
+
+
+def format_time(when: Any, time_format: str) -> str:
+    """A datetime as the station wants it: a strftime pattern, or epoch milliseconds."""
+    if time_format == EPOCH_MS:
+        return str(int(when.timestamp() * 1000))
+    return when.strftime(time_format)
 
 
 class _Reader:
@@ -147,6 +175,12 @@ class _Reader:
             raise self.error(key, "must be a field name or a list of field names")
         return tuple(value)
 
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.mapping.get(key, default)
+        if value not in choices:
+            raise self.error(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
     def method(self, key: str = "method") -> str:
         value = self.text(key, "GET").upper()
         if value not in ("GET", "POST"):
@@ -177,6 +211,15 @@ def parse_interface(document: Any, source: str) -> StationInterface:
     page_size = rec.integer("page_size", 100)
     if page_size == 0:
         raise rec.error("page_size", "must be at least 1")
+    send_header = login.text("send_header", optional=True)
+    send_cookie = login.text("send_cookie", optional=True)
+    if "send_header" not in login.mapping and send_cookie is None:
+        send_header = "Authorization"
+    if not send_header and not send_cookie:
+        raise login.error("send_header", "or send_cookie must say how the token goes out")
+    info_params = info.mapping.get("params") or {}
+    if not isinstance(info_params, dict):
+        raise info.error("params", "must be a mapping of request parameters")
     return StationInterface(
         name=root.text("name"),
         source=source,
@@ -184,6 +227,7 @@ def parse_interface(document: Any, source: str) -> StationInterface:
             code=env.text("code"),
             message=env.text("message"),
             data=env.text("data"),
+            success_flag=env.text("success_flag", optional=True),
             success=env.codes("success"),
             token_expired=env.codes("token_expired"),
             rate_limited=env.codes("rate_limited"),
@@ -194,14 +238,18 @@ def parse_interface(document: Any, source: str) -> StationInterface:
             method=login.method(),
             path=login.path(),
             body=body,
+            token_from=login.choice("token_from", TOKEN_SOURCES, "json"),
             token=login.text("token"),
             expires_in=login.text("expires_in", optional=True),
-            send_header=login.text("send_header", "Authorization"),
-            send_prefix=str(login.mapping.get("send_prefix", "")),
+            send_header=send_header,
+            send_prefix=str(login.mapping.get("send_prefix") or ""),
+            send_cookie=send_cookie,
+            api_base=login.text("api_base", optional=True),
         ),
         station_info=StationInfoCall(
             method=info.method(),
             path=info.path(),
+            params=info_params,
             station_code=info.text("station_code"),
             station_name=info.text("station_name"),
             region_company_code=info.text("region_company_code"),
@@ -209,6 +257,7 @@ def parse_interface(document: Any, source: str) -> StationInterface:
         records=RecordsCall(
             method=rec.method(),
             path=rec.path(),
+            params_in=rec.choice("params_in", PARAMS_IN, "query" if rec.method() == "GET" else "body"),
             page_param=rec.text("page_param"),
             page_size_param=rec.text("page_size_param"),
             first_page=rec.integer("first_page", 1),
@@ -245,11 +294,19 @@ def load_interface_file(path: Path) -> StationInterface:
     return parse_interface(document, str(path))
 
 
-@cache
+def known_dialects() -> list[str]:
+    return sorted({p.stem for d in dialect_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+
+
 def load_interface(name: str = "default") -> StationInterface:
-    """A built-in dialect by name."""
-    path = BUILTIN_DIALECTS / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in BUILTIN_DIALECTS.glob("*.yaml")))
-        raise InterfaceError(f"unknown dialect {name!r} (known: {known})")
+    """A dialect by name, from the first dialect directory that has it."""
+    for directory in dialect_dirs():
+        path = directory / f"{name}.yaml"
+        if path.is_file():
+            return _load_cached(path.resolve(), path.stat().st_mtime_ns)
+    raise InterfaceError(f"unknown dialect {name!r} (known: {', '.join(known_dialects())})")
+
+
+@cache
+def _load_cached(path: Path, _mtime: int) -> StationInterface:
     return load_interface_file(path)

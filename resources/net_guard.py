@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
@@ -73,21 +73,27 @@ class MediaUrlPolicy:
     station_base_url: str
     media_hosts: frozenset[str] = field(default_factory=frozenset)
     resolver: Resolver = resolve_host
+    # Other origins of the station itself: the regional API host its login names (SEMS-like dialects).
+    extra_station_origins: frozenset[tuple[str, str, int]] = field(default_factory=frozenset)
 
     @classmethod
     def for_station(cls, base_url: str, media_hosts: Iterable[str] = (), resolver: Resolver = resolve_host):
         return cls(base_url, frozenset(h.strip().lower() for h in media_hosts if h.strip()), resolver)
 
+    def with_station_origin(self, url: str) -> MediaUrlPolicy:
+        return replace(self, extra_station_origins=self.extra_station_origins | {origin_of(url)})
+
     def is_station_host(self, url: str) -> bool:
-        """Same scheme, host and port as the station's base URL: only there does the token go."""
-        return origin_of(url) == origin_of(self.station_base_url)
+        """Same scheme, host and port as one of the station's origins: only there does the token go."""
+        origin = origin_of(url)
+        return origin == origin_of(self.station_base_url) or origin in self.extra_station_origins
 
     def check_peer(self, host: str, port: int, address: str) -> None:
         """Connect-time check of the address a connection really reached, against DNS rebinding:
         a name that resolved to a public address for `check` and to a private one for the connect."""
         host = host.strip("[]").lower()
-        station = origin_of(self.station_base_url)
-        if (host, port) == station[1:] or self._listed(host, port) or is_public_address(address):
+        stations = {origin_of(self.station_base_url)[1:]} | {o[1:] for o in self.extra_station_origins}
+        if (host, port) in stations or self._listed(host, port) or is_public_address(address):
             return
         raise ForbiddenTarget(
             f"host {host} connected to {address}, {_address_kind(address)} (its DNS answer changed after the check)"
@@ -151,20 +157,20 @@ def _address_kind(address: str) -> str:
 class GuardedAdapter(HTTPAdapter):
     """A requests adapter whose connections check the peer address they reached (see check_peer)."""
 
-    def __init__(self, policy: MediaUrlPolicy, **kwargs):
-        self._policy = policy
+    def __init__(self, policy: Callable[[], MediaUrlPolicy], **kwargs):
+        self._policy = policy  # read at every connect: the policy grows when a login names a regional host
         super().__init__(**kwargs)
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
-        policy = self._policy
+        current_policy = self._policy
 
         def guarded(base: type) -> type:
             class GuardedConnection(base):
                 def _new_conn(self):
                     sock = super()._new_conn()
                     try:
-                        policy.check_peer(self.host, self.port, sock.getpeername()[0])
+                        current_policy().check_peer(self.host, self.port, sock.getpeername()[0])
                     except ForbiddenTarget:
                         sock.close()
                         raise

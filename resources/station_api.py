@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
 import os
 import tempfile
@@ -21,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,7 +39,7 @@ from tenacity import (
 from pv_assets.media.sniff import SNIFF_BYTES, MediaType, NotMedia, sniff_media_type
 from pv_assets.media.urls import InvalidMediaUrl, redirect_target
 from resources.envelope import Reply, classify_reply, parse_retry_after, shorten
-from resources.interface import StationInterface, dig
+from resources.interface import StationInterface, dig, format_time
 from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
 
 USER_AGENT = "pv-media/0.1 (+station media collector)"
@@ -165,6 +166,7 @@ class StationClient:
         self._token_cond = threading.Condition(threading.RLock())
         self._trial_owner: int | None = None
         self._login_refused: LoginFailed | None = None
+        self._api_base: str | None = None
         # Politeness: never more requests in flight toward the station than it allows.
         self._station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
         self.session = requests.Session()
@@ -172,7 +174,7 @@ class StationClient:
         self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
         size = max(pool_size or 0, endpoint.max_connections, 4)
-        adapter = GuardedAdapter(self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
+        adapter = GuardedAdapter(lambda: self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session_record: SessionRecord | None = None
@@ -186,8 +188,10 @@ class StationClient:
     def close(self) -> None:
         self.session.close()
 
-    def _url(self, path: str) -> str:
-        return self.endpoint.base_url.rstrip("/") + path
+    def _url(self, path: str, *, login: bool = False) -> str:
+        # After a login that names a regional host, every later call goes there.
+        base = self.endpoint.base_url if login or self._api_base is None else self._api_base
+        return base.rstrip("/") + path
 
     def _timeout(self) -> tuple[float, float]:
         return (self.settings.connect_timeout_s, self.settings.read_timeout_s)
@@ -197,7 +201,10 @@ class StationClient:
         if token is None or not self.policy.is_station_host(url):
             return {}
         login = self.interface.login
-        return {login.send_header: f"{login.send_prefix}{token}"}
+        headers = {login.send_header: f"{login.send_prefix}{token}"} if login.send_header else {}
+        if login.send_cookie:
+            headers["Cookie"] = f"{login.send_cookie}={token}"
+        return headers
 
     @contextlib.contextmanager
     def _slot(self, url: str) -> Iterator[None]:
@@ -240,8 +247,9 @@ class StationClient:
         params: dict | None = None,
         body: dict | None = None,
         token: str | None = None,
+        login: bool = False,
     ) -> Reply:
-        url = self._url(path)
+        url = self._url(path, login=login)
         try:
             with self._slot(url):
                 response = self.session.request(
@@ -258,13 +266,17 @@ class StationClient:
             raise TransientStationError(self.station_id, call, f"network error ({exc.__class__.__name__})") from None
         except requests.RequestException as exc:
             raise TransientStationError(self.station_id, call, f"HTTP error ({exc.__class__.__name__})") from None
-        return classify_reply(self.interface, response.status_code, response.headers, content)
+        reply = classify_reply(self.interface, response.status_code, response.headers, content)
+        return replace(reply, headers=response.headers, cookies=response.cookies) if login else reply
 
-    def _call(self, call: str, method: str, path: str, params: dict | None = None) -> Any:
-        """An authorised call: retried when transient, logging in again when the token was rejected."""
+    def _call(self, call: str, method: str, path: str, params: dict | None = None, *, in_body: bool = False) -> Any:
+        """An authorised call: retried when transient, logging in again when the token was rejected.
+
+        `params` go in the query string, or with `in_body` as the JSON body (POST-style vendor APIs)."""
+        query, body = (None, params or {}) if in_body else (params, None)
 
         def send(token: str) -> Reply:
-            reply = self._send_json(call, method, path, params=params, token=token)
+            reply = self._send_json(call, method, path, params=query, body=body, token=token)
             if reply.kind == "token_expired":
                 raise _TokenRejected(token)
             return reply
@@ -338,13 +350,14 @@ class StationClient:
         body = {key: _fill(value, secrets) for key, value in login.body.items()}
 
         def attempt() -> Any:
-            reply = self._send_json("login", login.method, login.path, body=body)
+            reply = self._send_json("login", login.method, login.path, body=body, login=True)
             if reply.kind in ("bad_credentials", "token_expired"):
                 raise LoginFailed(self.station_id, "login", reply.message or "login refused", reply.code)
-            return self._accept("login", reply)
+            self._accept("login", reply)
+            return reply
 
         try:
-            document = self._retrying(TransientStationError)(attempt)
+            reply = self._retrying(TransientStationError)(attempt)
         except TransientStationError as exc:
             raise LoginFailed(
                 self.station_id,
@@ -356,9 +369,14 @@ class StationClient:
             raise
         except StationApiError as exc:
             raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
-        token = dig(document, login.token)
-        if not isinstance(token, str) or not token:
-            raise LoginFailed(self.station_id, "login", f"no token at '{login.token}' in the login response")
+        document = reply.document
+        token = _token_from(reply, login)
+        if not token:
+            raise LoginFailed(
+                self.station_id, "login", f"no token ({login.token_from} '{login.token}') in the login response"
+            )
+        if login.api_base:
+            self._use_api_base(dig(document, login.api_base))
         now = datetime.now(UTC)
         expires_in = dig(document, login.expires_in)
         try:
@@ -369,6 +387,19 @@ class StationClient:
             self._token = token
         self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
         return self.session_record
+
+    def _use_api_base(self, value: Any) -> None:
+        """The regional host a login names: checked like a media URL (it comes from outside), then used."""
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise LoginFailed(
+                self.station_id, "login", f"no regional API base URL at '{self.interface.login.api_base}'"
+            )
+        try:
+            self.policy.check(value)
+        except ForbiddenTarget as exc:
+            raise LoginFailed(self.station_id, "login", f"regional API host refused: {exc}") from None
+        self.policy = self.policy.with_station_origin(value)
+        self._api_base = value
 
     def _wait_for_trial(self) -> None:
         # Called with the condition held: a fresh token's first use belongs to the thread that logged in,
@@ -409,7 +440,7 @@ class StationClient:
 
     def station_info(self) -> dict[str, Any]:
         info = self.interface.station_info
-        document = self._call("station info", info.method, info.path)
+        document = self._call("station info", info.method, info.path, dict(info.params), in_body=info.method == "POST")
         return {
             "station_code": dig(document, info.station_code),
             "station_name": dig(document, info.station_name),
@@ -421,9 +452,9 @@ class StationClient:
         spec = self.interface.records
         params: dict[str, Any] = {spec.page_param: page, spec.page_size_param: spec.page_size}
         if updated_since is not None and spec.updated_since_param:
-            params[spec.updated_since_param] = updated_since.strftime(spec.time_format)
+            params[spec.updated_since_param] = format_time(updated_since, spec.time_format)
         call = f"records page {page}"
-        document = self._call(call, spec.method, spec.path, params)
+        document = self._call(call, spec.method, spec.path, params, in_body=spec.params_in == "body")
         items = dig(document, spec.items)
         if items is None:
             items = []
@@ -508,8 +539,8 @@ class StationClient:
         spec = self.interface.records
         params: dict[str, Any] = {spec.page_param: spec.first_page, spec.page_size_param: 1}
         if updated_since is not None and spec.updated_since_param:
-            params[spec.updated_since_param] = updated_since.strftime(spec.time_format)
-        document = self._call("change probe", spec.method, spec.path, params)
+            params[spec.updated_since_param] = format_time(updated_since, spec.time_format)
+        document = self._call("change probe", spec.method, spec.path, params, in_body=spec.params_in == "body")
         items = dig(document, spec.items) or []
         total = dig(document, spec.total) if spec.total else None
         try:
@@ -680,6 +711,19 @@ def _raise_for_media_status(status: int, headers: Any) -> None:
     if status == 429 or status in (500, 502, 503, 504):
         raise _TransientMedia(f"HTTP {status}", parse_retry_after(headers.get("Retry-After")))
     raise MediaFailure("http_error", f"HTTP {status}")
+
+
+def _token_from(reply: Reply, login: Any) -> str | None:
+    """The token where the dialect says it comes back; an object (SEMS) goes out JSON-encoded."""
+    if login.token_from == "header":  # noqa: S105 - a location, not a secret
+        value = reply.headers.get(login.token) if reply.headers is not None else None
+    elif login.token_from == "cookie":  # noqa: S105
+        value = reply.cookies.get(login.token) if reply.cookies is not None else None
+    else:
+        value = dig(reply.document, login.token)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value) if value not in (None, "") else None
 
 
 def _fill(template: Any, values: dict[str, str]) -> Any:
