@@ -92,12 +92,17 @@ class MediaUrlPolicy:
         """Connect-time check of the address a connection really reached, against DNS rebinding:
         a name that resolved to a public address for `check` and to a private one for the connect."""
         host = host.strip("[]").lower()
-        stations = {origin_of(self.station_base_url)[1:]} | {o[1:] for o in self.extra_station_origins}
-        if (host, port) in stations or self._listed(host, port) or is_public_address(address):
+        if self._is_station_machine(host) or self._listed(host, port) or is_public_address(address):
             return
         raise ForbiddenTarget(
             f"host {host} connected to {address}, {_address_kind(address)} (its DNS answer changed after the check)"
         )
+
+    def _is_station_machine(self, host: str) -> bool:
+        # For SSRF the station's own host name counts at any port: it is the station's machine, not ours.
+        # (The token is stricter: it goes to the exact origin only, see is_station_host.)
+        names = {origin_of(self.station_base_url)[1]} | {o[1] for o in self.extra_station_origins}
+        return host in names
 
     def _listed(self, host: str, port: int) -> bool:
         return host in self.media_hosts or f"{host}:{port}" in self.media_hosts
@@ -114,7 +119,7 @@ class MediaUrlPolicy:
         if not host:
             raise ForbiddenTarget("URL has no host")
         port = _effective_port(scheme, parts.port)
-        if self.is_station_host(url) or self._listed(host, port):
+        if self._is_station_machine(host) or self._listed(host, port):
             return
         try:
             addresses = [host] if _is_ip_literal(host) else self.resolver(host, port)

@@ -53,7 +53,7 @@ def test_preview_masks_id_numbers_in_file_names_and_drops_signatures():
     assert "110105********002X" in shown and "张三110105********002X.jpg" in shown
 
 
-def test_an_account_of_another_station_fails_the_run(
+def test_an_account_of_another_station_fails_the_run_when_the_registry_names_its_code(
     simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
 ):
     from resources.dagster_resources import LocalStoreResource
@@ -68,3 +68,4 @@ def test_an_account_of_another_station_fails_the_run(
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert message.startswith("station ST-0001: the account belongs to station code ST-0001, not ST-9999")
+    assert "fix the credentials or station_code in " in message

@@ -25,6 +25,7 @@ POLICY = MediaUrlPolicy.for_station("http://127.0.0.1:8080", ["files.lan:9000", 
     "url",
     [
         "http://127.0.0.1:8080/files/a.jpg",  # the station's own host
+        "http://127.0.0.1:9999/a.jpg",  # its host name at another port: still the station's machine
         "http://files.lan:9000/a.jpg",  # listed host:port
         "https://nas.lan/a.jpg",  # listed host, any port
         "https://cdn.example.com/a.jpg",  # public
@@ -38,7 +39,7 @@ def test_allowed(url):
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("http://127.0.0.1:9999/a.jpg", "loopback"),  # same address, another port: not the station
+        ("http://127.0.0.2/a.jpg", "loopback"),  # another loopback address is not the station
         ("http://localhost.localdomain.invalid/a.jpg", "cannot be resolved"),
         ("http://10.0.0.5/a.jpg", "private"),
         ("http://172.16.3.4/a.jpg", "private"),

@@ -41,12 +41,14 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
         info = {}
     code = str(info.get("station_code") or "").strip()
     if code and code.lower() != station.expected_station_code.lower():
-        # Collecting another station's records under this station's prefix would mix their audit trails.
-        raise Failure(
-            description=f"station {station_id}: the account belongs to station code {code}, not "
-            f"{station.expected_station_code}; fix the credentials, or set station_code: {code} in "
-            f"{station.source.rsplit(':', 1)[0]} if the cloud names this station so"
+        mismatch = (
+            f"station {station_id}: the account belongs to station code {code}, not {station.expected_station_code}"
         )
+        if station.station_code:
+            # The registry says which code to expect: collecting another station's records under this
+            # station's prefix would mix their audit trails.
+            raise Failure(description=f"{mismatch}; fix the credentials or station_code in {station.source}")
+        context.log.warning(f"{mismatch}; set station_code in the registry to have this checked")
     region = region or (str(info["region_company_code"]) if info.get("region_company_code") else None)
     try:
         records = list(client.iter_records())
