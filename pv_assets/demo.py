@@ -22,6 +22,7 @@ from pv_assets.media.keys import mask_key
 from pv_assets.settings import staging_root
 from pv_assets.simulator import SimStationSpec, StationSimulator
 from pv_assets.staging import leftover_files
+from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -84,8 +85,9 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
         problems = []
         for summary in summaries:
             if summary.station_id == BAD_LOGIN_STATION:
-                if summary.ok or "code 1001" not in summary.error:
-                    problems.append(f"{summary.station_id} should have failed to log in with code 1001")
+                refusals = sorted(load_interface(dialect).envelope.bad_credentials)
+                if summary.ok or not any(f"login failed: code {code}:" in summary.error for code in refusals):
+                    problems.append(f"{summary.station_id} should have failed to log in with code {refusals[0]}")
                 continue
             stored = [
                 o

@@ -19,7 +19,8 @@ from pv_assets.media.keys import InvalidKeySegment, safe_segment
 from pv_assets.settings import stations_file
 from resources.interface import InterfaceError, load_interface
 
-DEFAULT_ACCEPTED_PICKUP = ("已提货",)
+# 已提货 as the v1 interface writes it, and the canonical status every dialect maps its own value to.
+DEFAULT_ACCEPTED_PICKUP = ("已提货", "picked_up")
 STATION_FIELDS = {
     "id",
     "station_code",

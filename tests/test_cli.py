@@ -15,6 +15,7 @@ from pv_assets.cli import HOST_TAG, PID_TAG, main
 from pv_assets.definitions import COLLECT_JOB_NAME, defs
 from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
+from resources.interface import load_interface
 from tests.conftest import write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,11 +83,12 @@ def test_collect_with_a_broken_registry_names_the_file_and_line(project_env, cap
     assert f"{broken}:2: station ST-1: field 'base_url'" in err
 
 
-def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path):
+@pytest.mark.parametrize("dialect", ["default", "fusionsolar", "isolarcloud", "sems"])
+def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path, dialect):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "PV_", "DAGSTER_"))}
     env["PV_STAGING_DIR"] = str(tmp_path / "staging")
     done = subprocess.run(
-        [sys.executable, "-m", "pv_assets.cli", "demo", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "pv_assets.cli", "demo", "--dir", str(tmp_path / "demo"), "--dialect", dialect],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -95,7 +97,8 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Demo behaved as designed" in done.stdout
-    assert "DEMO-03 failed: station DEMO-03: login failed: code 1001" in done.stdout
+    refusal = sorted(load_interface(dialect).envelope.bad_credentials)[0]
+    assert f"DEMO-03 failed: station DEMO-03: login failed: code {refusal}" in done.stdout
     objects = [
         p
         for p in (tmp_path / "demo" / "object-store").rglob("*")

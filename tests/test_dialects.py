@@ -27,13 +27,17 @@ def test_the_shipped_dialects():
 
 def collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir, station_id="ST-0001"):
     store_root = tmp_path / "store"
-    result = run_station(dagster_instance, fast_station_api(registry), LocalStoreResource(root=str(store_root)),
-                         station_id)
+    result = run_station(
+        dagster_instance, fast_station_api(registry), LocalStoreResource(root=str(store_root)), station_id
+    )
     assert result.success, result.get_step_failure_events()
     store = LocalDirObjectStore(store_root)
     stored = [o for o in store.list_prefix("") if not o.key.startswith("_pv-media/")]
-    expected = {(normalize_id_card(m.id_card_no), m.canonical_url): m.sha256
-                for m in sim.expected_media(station_id) if m.picked_up and m.outcome == "ok"}
+    expected = {
+        (normalize_id_card(m.id_card_no), m.canonical_url): m.sha256
+        for m in sim.expected_media(station_id)
+        if m.picked_up and m.outcome == "ok"
+    }
     # Every picked-up file once, with the right bytes; nothing else.
     assert sorted(sha256(store.get_bytes(o.key)) for o in stored) == sorted(expected.values())
     failed = result.output_for_node("uploaded_media").query("outcome == 'failed'")
@@ -61,12 +65,14 @@ def test_each_dialect_end_to_end(dialect, simulator_factory, tmp_path, monkeypat
     assert station_calls and all(r.status != 404 for r in station_calls)
 
 
-def test_a_wrong_password_names_the_dialects_code(simulator_factory, tmp_path, monkeypatch, staging_dir,
-                                                  dagster_instance):
+def test_a_wrong_password_names_the_dialects_code(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
+):
     sim = simulator_factory([SimStationSpec("ST-0001", records=4, seed=62, dialect="fusionsolar")])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["ST-0001"])
-    result = run_station(dagster_instance, fast_station_api(registry), LocalStoreResource(root=str(tmp_path / "s")),
-                         "ST-0001")
+    result = run_station(
+        dagster_instance, fast_station_api(registry), LocalStoreResource(root=str(tmp_path / "s")), "ST-0001"
+    )
     assert not result.success
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert message.startswith("station ST-0001: login failed: code 20400: ")
@@ -77,8 +83,9 @@ def worked_example() -> str:
     return re.search(r"Save this as `conf/dialects/growatt.yaml`:\n\n```yaml\n(.*?)```", page, re.S).group(1)
 
 
-def test_the_worked_example_in_the_docs_works_without_code(simulator_factory, tmp_path, monkeypatch, staging_dir,
-                                                            dagster_instance):
+def test_the_worked_example_in_the_docs_works_without_code(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
+):
     dialects = tmp_path / "dialects"
     dialects.mkdir()
     (dialects / "growatt.yaml").write_text(worked_example(), "utf-8")
@@ -98,9 +105,14 @@ def test_a_broken_dialect_is_refused_when_the_registry_loads(simulator_factory, 
     (dialects / "broken.yaml").write_text(worked_example().replace("path: /v1/install/list", "path: v1/list"))
     monkeypatch.setenv("PV_DIALECTS_DIR", str(dialects))
     sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=64)])
-    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, overrides={"ST-0001": {"dialect": "broken"}})
-    with pytest.raises(RegistryError, match=r"station ST-0001: field 'dialect': .*broken.yaml: key 'records.path' "
-                                            r"must start with '/'"):
+    registry = write_registry(
+        sim, tmp_path / "stations.yaml", monkeypatch, overrides={"ST-0001": {"dialect": "broken"}}
+    )
+    with pytest.raises(
+        RegistryError,
+        match=r"station ST-0001: field 'dialect': .*broken.yaml: key 'records.path' "
+        r"must start with '/'",
+    ):
         load_registry(registry)
     with pytest.raises(InterfaceError, match="unknown dialect 'nope'"):
         load_interface("nope")

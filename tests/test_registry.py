@@ -36,7 +36,7 @@ def test_a_good_registry_loads_with_defaults(tmp_path):
     first, second = registry.stations
     assert registry.ids() == ["ST-0001", "ST-0002"]
     assert first.base_url == "https://st0001.example.com" and first.max_connections == 3
-    assert first.media_hosts == ("files.example.com",) and first.accepted_pickup_status == ("已提货",)
+    assert first.media_hosts == ("files.example.com",) and first.accepted_pickup_status == ("已提货", "picked_up")
     assert second.region_company_code is None and second.max_connections == 8
     assert first.source.endswith("stations.yaml:4")
 

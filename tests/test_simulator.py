@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
+import re
 import threading
 from urllib.parse import urlsplit
 
@@ -11,9 +14,13 @@ import requests
 from stdnum.cn import ric
 
 from pv_assets.simulator import SimStationSpec, StationSimulator, iter_media, media_sha256
+from pv_assets.simulator.__main__ import build_specs
+from pv_assets.simulator.dialect import put, split_urls
+from resources.interface import InterfaceError, dig, load_interface
 
 RECORDS = "/api/v1/infrastructure/records"
 TIMEOUT = 10
+TIME = "%Y-%m-%d %H:%M:%S"
 MAGIC = {".jpg": b"\xff\xd8\xff\xe0", ".png": b"\x89PNG\r\n\x1a\n", ".gif": b"GIF89a"}
 
 
@@ -289,3 +296,199 @@ def test_politeness_limit_answers_429(small):
         thread.join()
     assert sorted(statuses) == [200, 200, 429, 429]
     assert small.station("ST-0009").max_concurrent_seen >= 3
+
+
+# ----------------------------------------------------------------------------- dialects
+
+VENDOR_DIALECTS = ["fusionsolar", "isolarcloud", "sems"]
+WORLD_PICKUP = {"已提货": "picked_up", "未提货": "not_picked_up", "部分提货": "partly_picked_up"}
+
+
+@pytest.fixture(params=VENDOR_DIALECTS)
+def vendor(request):
+    """A fresh one-station simulator speaking a vendor dialect, and that dialect."""
+    spec = SimStationSpec("ST-0101", records=30, dialect=request.param)
+    with StationSimulator([spec]) as simulator:
+        yield simulator, load_interface(request.param)
+
+
+def code_of(iface, document) -> str:
+    return str(dig(document, iface.envelope.code))
+
+
+def dialect_login(simulator, iface, password=None) -> tuple[requests.Response, dict]:
+    """Log in as the dialect says; the response and the headers that carry the token."""
+    spec = simulator.station("ST-0101").spec
+    values = {"{account}": spec.account, "{password}": password or spec.password}
+    body = {name: values.get(template, template) for name, template in iface.login.body.items()}
+    response = requests.request(
+        iface.login.method, simulator.base_url("ST-0101") + iface.login.path, json=body, timeout=TIMEOUT
+    )
+    if iface.login.token_from == "json":
+        token = dig(response.json(), iface.login.token)
+    elif iface.login.token_from == "header":
+        token = response.headers.get(iface.login.token)
+    else:
+        token = response.cookies.get(iface.login.token)
+    token = json.dumps(token) if isinstance(token, dict) else token
+    return response, {iface.login.send_header: iface.login.send_prefix + (token or "")}
+
+
+def dialect_call(simulator, iface, call, headers, params=None, base=None) -> requests.Response:
+    url = (base or simulator.api_url("ST-0101")) + call.path
+    in_query = getattr(call, "params_in", "query") == "query"
+    return requests.request(
+        call.method,
+        url,
+        headers=headers,
+        timeout=TIMEOUT,
+        params=params if in_query else None,
+        json=None if in_query else (params or {}),
+    )
+
+
+def url_items(text: str | None) -> list[str]:
+    return [url.strip() for url in re.split("[,，]", text or "") if url.strip()]
+
+
+def records_params(iface, page, size) -> dict:
+    return {iface.records.page_param: page, iface.records.page_size_param: size}
+
+
+def test_dialect_login_and_first_page_of_records(vendor):
+    simulator, iface = vendor
+    login_response, headers = dialect_login(simulator, iface)
+    assert login_response.status_code == 200 and code_of(iface, login_response.json()) in iface.envelope.success
+    if iface.envelope.success_flag:
+        assert dig(login_response.json(), iface.envelope.success_flag) is True
+    page_size = iface.records.page_size
+    response = dialect_call(
+        simulator, iface, iface.records, headers, records_params(iface, iface.records.first_page, 500)
+    )
+    document = response.json()
+    assert response.status_code == 200 and code_of(iface, document) in iface.envelope.success
+    items, world = dig(document, iface.records.items), simulator.records("ST-0101")
+    assert dig(document, iface.records.total) == len(world) and len(items) == min(page_size, len(world))
+    fields = iface.fields
+    dialect_names = {fields.record_id, fields.id_card_no, fields.pickup_status, fields.updated_at}
+    dialect_names |= set(fields.photo_urls) | set(fields.video_urls)
+    for item, record in zip(items, world, strict=False):
+        assert dialect_names <= set(item) and not {"recordId", "pickupStatus", "photoUrls", "videoUrls"} & set(item)
+        assert item[fields.record_id] == record["recordId"] and item[fields.id_card_no] == record["idCardNo"]
+        raw = item[fields.pickup_status]
+        if record["pickupStatus"] is None:
+            assert raw is None
+        else:  # the dialect's raw value, which the dialect maps back to the world's meaning
+            assert iface.pickup_status[raw] == WORLD_PICKUP[record["pickupStatus"]]
+        updated = item[fields.updated_at]
+        if iface.records.time_format == "epoch_ms":
+            assert isinstance(updated, int)
+        else:
+            assert dt.datetime.strptime(updated, iface.records.time_format).strftime(TIME) == record["updatedAt"]
+        spread = [url for name in fields.photo_urls if item[name] != "--" for url in url_items(item[name])]
+        assert spread == url_items(record["photoUrls"])  # spread over the photo fields, in order
+    raw_statuses = {item[fields.pickup_status] for item in items}
+    assert raw_statuses - {None} <= set(iface.pickup_status) and not raw_statuses & set(WORLD_PICKUP) - set(
+        iface.pickup_status
+    )
+
+
+def test_dialect_station_info(vendor):
+    simulator, iface = vendor
+    _, headers = dialect_login(simulator, iface)
+    document = dialect_call(simulator, iface, iface.station_info, headers).json()
+    assert code_of(iface, document) in iface.envelope.success
+    assert dig(document, iface.station_info.station_code) == "ST-0101"
+    assert dig(document, iface.station_info.region_company_code) == "RC-320100"
+
+
+def test_dialect_wrong_password_locked_and_expired_token(vendor):
+    simulator, iface = vendor
+    envelope = iface.envelope
+    wrong, _ = dialect_login(simulator, iface, password="nope")
+    assert wrong.status_code == 200 and code_of(iface, wrong.json()) in envelope.bad_credentials
+    assert dig(wrong.json(), envelope.message) == "账号或密码错误"
+    if envelope.success_flag:
+        assert dig(wrong.json(), envelope.success_flag) is False
+    _, headers = dialect_login(simulator, iface)
+    state = simulator.station("ST-0101")
+    state.expire_tokens()
+    expired = [dialect_call(simulator, iface, iface.records, headers, records_params(iface, 1, 5)) for _ in range(2)]
+    assert all(r.status_code == 200 for r in expired)  # business errors come with HTTP 200
+    codes = {code_of(iface, r.json()) for r in expired}
+    assert codes <= envelope.token_expired and len(codes) == min(2, len(envelope.token_expired))
+    state.locked = True
+    assert code_of(iface, dialect_login(simulator, iface)[0].json()) in envelope.bad_credentials
+
+
+def test_dialect_scripted_faults_speak_the_dialect(vendor):
+    simulator, iface = vendor
+    _, headers = dialect_login(simulator, iface)
+    envelope = iface.envelope
+    simulator.station("ST-0101").script("records", ["code429", "code500", "code1003", "code401", 503])
+    answers = [dialect_call(simulator, iface, iface.records, headers, records_params(iface, 1, 5)) for _ in range(5)]
+    codes = [code_of(iface, r.json()) for r in answers[:4]]
+    assert codes[0] in envelope.rate_limited and codes[1] in envelope.transient and codes[3] in envelope.token_expired
+    listed = envelope.success | envelope.token_expired | envelope.rate_limited | envelope.transient
+    assert codes[2] not in listed | envelope.bad_credentials
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 503]
+
+
+def test_sems_api_lives_on_the_regional_host():
+    iface = load_interface("sems")
+    with StationSimulator([SimStationSpec("ST-0101", records=8, dialect="sems")]) as simulator:
+        login_response, headers = dialect_login(simulator, iface)
+        document = login_response.json()
+        token = dig(document, iface.login.token)
+        assert isinstance(token, dict) and token["token"] in simulator.station("ST-0101").issued_tokens
+        api = urlsplit(dig(document, iface.login.api_base))
+        primary = urlsplit(simulator.base_url("ST-0101"))
+        assert api.hostname == primary.hostname and api.port != primary.port and api.path == "/api/"
+        assert simulator.api_url("ST-0101") == dig(document, iface.login.api_base).rstrip("/")
+        on_primary = dialect_call(
+            simulator, iface, iface.records, headers, records_params(iface, 1, 5), base=simulator.base_url("ST-0101")
+        ).json()
+        assert code_of(iface, on_primary) not in iface.envelope.success | iface.envelope.token_expired
+        regional = dialect_call(simulator, iface, iface.records, headers, records_params(iface, 1, 5)).json()
+        assert code_of(iface, regional) in iface.envelope.success and len(dig(regional, iface.records.items)) == 5
+        assert {r.server for r in simulator.requests} == {"ST-0101"}
+        assert any(
+            r.path == "/api" + iface.records.path and r.authorization == headers["Token"] for r in simulator.requests
+        )
+        # The token object goes back JSON-encoded; only a live token inside it counts.
+        bogus = {"Token": json.dumps({**token, "token": "bogus"})}
+        refused = dialect_call(simulator, iface, iface.records, bogus, records_params(iface, 1, 5)).json()
+        assert code_of(iface, refused) in iface.envelope.token_expired
+        # Media stay on the login host, with the same token header.
+        item = next(
+            e for e in simulator.expected_media("ST-0101") if e.outcome == "ok" and "/files/" in e.canonical_url
+        )
+        assert urlsplit(item.canonical_url).netloc == primary.netloc
+        assert requests.get(item.canonical_url, headers=headers, timeout=TIMEOUT).status_code == 200
+        entries, _ = simulator.registry_entries()
+        assert entries[0]["dialect"] == "sems" and entries[0]["media_hosts"][1] == api.netloc
+
+
+def test_registry_entries_name_only_vendor_dialects():
+    specs = [SimStationSpec("ST-0001", records=2), SimStationSpec("ST-0002", records=2, dialect="fusionsolar")]
+    with StationSimulator(specs) as simulator:
+        entries, _ = simulator.registry_entries()
+        assert "dialect" not in entries[0] and entries[1]["dialect"] == "fusionsolar"
+        assert entries[1]["media_hosts"] == [simulator.cdn_host]
+    with pytest.raises(InterfaceError, match="unknown dialect"):
+        StationSimulator([SimStationSpec("ST-0003", dialect="nope")])
+    assert {s.dialect for s in build_specs(2, 3, 1, dialect="sems")} == {"sems"}
+
+
+def test_url_lists_are_spread_over_several_fields_with_their_quirks():
+    separators = (",", "，")
+    assert split_urls(" a ，b , c ", 2, separators) == [" a ", "b , c "]
+    assert split_urls("a,,b,", 2, separators) == ["a,", "b,"]
+    assert split_urls("a", 2, separators) == ["a", None]
+    assert split_urls(None, 3, separators) == [None, None, None]
+    assert split_urls("a,b", 1, separators) == ["a,b"]
+    document: dict = {}
+    put(document, "data.0.stationCode", "ST-1")
+    put(document, "data.0.stationName", "x")
+    put(document, "total", 3)
+    assert document == {"data": [{"stationCode": "ST-1", "stationName": "x"}], "total": 3}

@@ -4,6 +4,10 @@ with StationSimulator([SimStationSpec("ST-0001")]) as sim:
     url = sim.base_url("ST-0001")
     sim.station("ST-0001").script("records", [503, "reset"])
     expected = sim.expected_media("ST-0001")
+
+A station speaks v1 unless its spec names another dialect (conf/dialects/*.yaml):
+SimStationSpec("ST-0002", dialect="sems"); its records stay v1-shaped in the world
+(sim.records(), expected media) and are rendered per dialect on the wire (see dialect.py).
 """
 
 from .media_gen import html_login_page, iter_media, media_bytes, media_sha256

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from resources.interface import InterfaceError, known_dialects, load_interface
+
 from .server import StationSimulator
 from .world import SimStationSpec
 
@@ -17,7 +19,7 @@ _REGION_CODES = ["RC-320100", "RC-320200", "RC-330100", "RC-340100"]
 
 
 def build_specs(
-    stations: int, records: int, seed: int, *, quirks: bool = True, max_connections: int = 4
+    stations: int, records: int, seed: int, *, quirks: bool = True, max_connections: int = 4, dialect: str = "default"
 ) -> list[SimStationSpec]:
     return [
         SimStationSpec(
@@ -27,6 +29,7 @@ def build_specs(
             seed=seed + n - 1,
             max_connections=max_connections,
             quirks=quirks,
+            dialect=dialect,
         )
         for n in range(1, stations + 1)
     ]
@@ -50,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before every answer")
     parser.add_argument("--max-connections", type=int, default=4, help="concurrent requests per station")
     parser.add_argument("--clean", action="store_true", help="a clean world without the quirks")
+    parser.add_argument(
+        "--dialect",
+        default="default",
+        help=f"interface every station speaks (conf/dialects; known: {', '.join(known_dialects())})",
+    )
     parser.add_argument("--write-registry", type=Path, metavar="PATH", help="write a stations.yaml here")
     parser.add_argument(
         "--wrong-password",
@@ -62,9 +70,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        load_interface(args.dialect)
+    except InterfaceError as error:
+        parser.error(str(error))
     specs = build_specs(
-        args.stations, args.records, args.seed, quirks=not args.clean, max_connections=args.max_connections
+        args.stations,
+        args.records,
+        args.seed,
+        quirks=not args.clean,
+        max_connections=args.max_connections,
+        dialect=args.dialect,
     )
     simulator = StationSimulator(specs, host=args.host, latency_ms=args.latency_ms)
     stop = threading.Event()
@@ -76,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             write_registry(args.write_registry, entries)
             print(f"registry written to {args.write_registry}")
         for entry in entries:
-            print(f"{entry['id']}  {entry['base_url']}  {entry['name']}")
+            api_url = simulator.api_url(entry["id"])
+            regional = f"  (API at {api_url})" if api_url != entry["base_url"] else ""
+            print(f"{entry['id']}  {entry['base_url']}  {entry['name']}{regional}")
         print(f"CDN  http://{simulator.cdn_host}")
         for name, value in env.items():
             print(f"export {name}={shlex.quote(value)}")

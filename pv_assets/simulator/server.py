@@ -1,9 +1,11 @@
 """HTTP servers of the station simulator: one per station plus one shared CDN.
 
 Each station server speaks docs/station-api.md (login, station info, records, media
-on its own host behind the bearer token). The CDN serves signed URLs on another host
-name ("localhost" instead of "127.0.0.1") without auth, so a client that leaks the
-station token across hosts is caught in `StationSimulator.requests`.
+on its own host behind the bearer token), or the dialect of its spec (`SimStationSpec.dialect`,
+rendered by `dialect.Dialect`). A dialect with regional hosts (`login.api_base`) gets a second
+server per station that serves the API; the login and the media stay on the first. The CDN
+serves signed URLs on another host name ("localhost" instead of "127.0.0.1") without auth, so a
+client that leaks the station token across hosts is caught in `StationSimulator.requests`.
 
 Tests steer faults through `StationState` (scripts, token death, locking, paging
 trouble) while the servers run.
@@ -26,9 +28,13 @@ import traceback
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
+from resources.interface import load_interface
+
+from .dialect import BAD_CREDENTIALS, LOCKED, REGIONAL_PREFIX, TOKEN_EXPIRED, WRONG_HOST, Dialect
 from .media_gen import html_login_page
 from .world import (
     ExpectedMedia,
@@ -44,11 +50,17 @@ from .world import (
 
 ROUTES = ("login", "info", "records", "media", "cdn")
 STATS_PATH = "/__sim/stats"
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 20
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+BUSINESS_ERROR = 1003  # a v1 code that means nothing to the client but "failed"
 
-_CODE_MESSAGES = {401: "token已过期", 429: "请求过于频繁", 500: "系统繁忙", 1003: "业务错误"}
+_CODE_MESSAGES = {
+    401: "token已过期",
+    429: "请求过于频繁",
+    500: "系统繁忙",
+    1001: "账号或密码错误",
+    1002: "账号已锁定",
+    1003: "业务错误",
+}
 _NGINX_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.20.1</center>\r\n"
@@ -63,7 +75,7 @@ class RequestLogEntry:
     method: str
     path: str  # raw, as received (percent-encoding kept), without the query
     query: str  # raw query string, "" when none
-    authorization: str | None
+    authorization: str | None  # the header that carries the token in the station's dialect (Authorization in v1)
     status: int  # status sent; 0 when the connection was reset without a response
 
 
@@ -73,8 +85,10 @@ class _Token:
     uses: int = 0
 
 
-def envelope(code: int | str, msg: str, data=None) -> dict:
-    return {"code": code, "msg": msg, "data": data}
+@cache
+def _v1() -> Dialect:
+    """For requests that belong to no station (unknown paths on the CDN)."""
+    return Dialect("default")
 
 
 # ----------------------------------------------------------------------------- station state
@@ -83,10 +97,13 @@ def envelope(code: int | str, msg: str, data=None) -> dict:
 class StationState:
     """Live state of one simulated station; every switch may be flipped at any time."""
 
-    def __init__(self, spec: SimStationSpec, world: World, *, token_ttl_s: int):
+    def __init__(self, spec: SimStationSpec, world: World, *, token_ttl_s: int, dialect: Dialect | None = None):
         self.spec = spec
         self.world = world
         self.token_ttl_s = token_ttl_s
+        self.dialect = dialect or Dialect(spec.dialect)
+        self.api_url: str | None = None  # regional API base as the login announces it, e.g. http://127.0.0.1:8002/api/
+        self.regional_host: str | None = None  # "127.0.0.1:8002"
         self._lock = threading.RLock()
         self._tokens: dict[str, _Token] = {}
         self._scripts: dict[str, deque] = {route: deque() for route in ROUTES}
@@ -161,10 +178,10 @@ class StationState:
             self._tokens.clear()
 
     def next_auth_failure_is_http(self) -> bool:
-        """Quirky stations alternate between envelope code 401 and a real HTTP 401."""
+        """Quirky v1 stations alternate between envelope code 401 and a real HTTP 401."""
         with self._lock:
             self._auth_failures += 1
-            return self.spec.quirks and self._auth_failures % 2 == 0
+            return self.spec.quirks and self.dialect.mirrors_auth_failures_as_http() and self._auth_failures % 2 == 0
 
     # -- politeness
 
@@ -186,6 +203,7 @@ class StationState:
     # -- records
 
     def records_page(self, page_no: int, page_size: int, updated_since: str | None) -> dict:
+        """Page `page_no` (1-based) of the v1 records, as the dialect renders them later."""
         with self._lock:
             matching = [r for r in self.world.records if updated_since is None or r["updatedAt"] >= updated_since]
             start = (page_no - 1) * page_size
@@ -249,6 +267,8 @@ class _Server(ThreadingHTTPServer):
         self.simulator = simulator
         self.label = label  # station id, or "cdn"
         self.state: StationState | None = None
+        self.regional = False  # the station's regional API host rather than its login host
+        self.routes: dict[str, str] = {}  # raw API path -> route name
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__((host, 0), _Handler)
@@ -282,6 +302,10 @@ class _Server(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], OSError):  # the client went away: not our problem
             return
         super().handle_error(request, client_address)
+
+    def attach(self, state: StationState, *, regional: bool = False) -> None:
+        self.state, self.regional = state, regional
+        self.routes = state.dialect.routes(regional=regional)
 
     def station_for(self, raw_path: str) -> StationState | None:
         if self.state is not None:
@@ -317,8 +341,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._logged = True
         raw_path, _, raw_query = self.path.partition("?")
+        state = self.server.station_for(raw_path)
+        credential = state.dialect.credential_header(self.headers) if state is not None else None
         entry = RequestLogEntry(
-            self.server.label, self.command, raw_path, raw_query, self.headers.get("Authorization"), self._status
+            self.server.label,
+            self.command,
+            raw_path,
+            raw_query,
+            credential or self.headers.get("Authorization"),
+            self._status,
         )
         self.server.simulator._log(entry)
 
@@ -379,7 +410,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._sleep_latency()
             route = self._route_name(raw_path)
             if state is None or route is None:
-                self._send_not_found(raw_path)
+                self._send_not_found(state, raw_path)
+                return
+            if route == WRONG_HOST:
+                self._send_json(state.dialect.error(BUSINESS_ERROR, "请使用区域服务器访问接口"))
                 return
             if self._run_script(state, route):
                 return
@@ -388,27 +422,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _route_name(self, raw_path: str) -> str | None:
         if self.server.label == "cdn":
             return "cdn" if raw_path.startswith("/cdn/") else None
-        api = {
-            "/api/v1/auth/login": "login",
-            "/api/v1/station/info": "info",
-            "/api/v1/infrastructure/records": "records",
-        }
-        if raw_path in api:
-            return api[raw_path]
-        if raw_path.startswith(("/files/", "/redirect/", "/moved/")):
+        if raw_path in self.server.routes:
+            return self.server.routes[raw_path]
+        if not self.server.regional and raw_path.startswith(("/files/", "/redirect/", "/moved/")):
             return "media"
         return None
 
     def _dispatch(self, state: StationState, route: str, raw_path: str, raw_query: str, body: bytes) -> None:
-        expected_method = "POST" if route == "login" else ("GET", "HEAD")
-        if self.command not in expected_method:
-            self._send_json(envelope(405, "请求方法不支持"), status=405)
+        if not state.dialect.method_allowed(route, self.command):
+            self._send_json(state.dialect.error(405, "请求方法不支持"), status=405)
         elif route == "login":
             self._login(state, body)
         elif route == "info":
             self._station_info(state)
         elif route == "records":
-            self._records(state, raw_query)
+            self._records(state, raw_query, body)
         elif route == "media":
             self._station_media(state, raw_path)
         else:
@@ -428,9 +456,9 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if isinstance(item, int):
             self._send_status_page(item)
-        elif item.startswith("code"):
+        elif item.startswith("code"):  # a v1 code, sent as the dialect's code for the same meaning
             code = int(item[4:])
-            self._send_json(envelope(code, _CODE_MESSAGES.get(code, "业务错误")))
+            self._send_json(state.dialect.error(code, _CODE_MESSAGES.get(code, "业务错误")))
         elif item == "html":
             self._send_bytes(502, _NGINX_502, "text/html")
         elif item == "html200":
@@ -455,56 +483,53 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- API
 
-    def _bearer_token(self) -> str | None:
-        value = self.headers.get("Authorization") or ""
-        return value[7:].strip() if value.startswith("Bearer ") else None
-
     def _api_authorised(self, state: StationState) -> bool:
-        if state.use_token(self._bearer_token()):
+        if state.use_token(state.dialect.request_token(self.headers)):
             return True
         if state.next_auth_failure_is_http():
-            self._send_json(envelope(401, "未授权"), status=401)
+            self._send_json(state.dialect.error(TOKEN_EXPIRED, "未授权"), status=401)
         else:
-            self._send_json(envelope(401, "token已过期"))
+            self._send_json(state.dialect.error(TOKEN_EXPIRED, "token已过期"))
         return False
 
     def _login(self, state: StationState, body: bytes) -> None:
+        dialect = state.dialect
         try:
-            payload = json.loads(body)
-            account, password = payload["account"], payload["password"]
-        except (ValueError, TypeError, KeyError):
-            self._send_json(envelope(400, "请求参数格式错误"), status=400)
+            account, password = dialect.credentials(body)
+        except ValueError:
+            self._send_json(dialect.error(400, "请求参数格式错误"), status=dialect.http_status(400))
             return
         if state.locked:
-            self._send_json(envelope(1002, "账号已锁定"))
+            self._send_json(dialect.error(LOCKED, "账号已锁定"))
         elif account != state.spec.account or password != state.spec.password:
-            self._send_json(envelope(1001, "账号或密码错误"))
+            self._send_json(dialect.error(BAD_CREDENTIALS, "账号或密码错误"))
         else:
             token = state.issue_token()
-            self._send_json(envelope(0, "success", {"token": token, "expiresIn": state.token_ttl_s}))
+            document, headers = dialect.login_response(
+                token, ttl_s=state.token_ttl_s, account=state.spec.account, api_base_url=state.api_url
+            )
+            self._send_json(document, headers=headers)
 
     def _station_info(self, state: StationState) -> None:
         if self._api_authorised(state):
-            code = "0" if state.spec.quirks else 0  # some stations send the code as a string
-            self._send_json(envelope(code, "success", dict(state.world.info)))
+            # Some stations send the success code as a string.
+            self._send_json(state.dialect.station_info(state.world.info, code_as_string=state.spec.quirks))
 
-    def _records(self, state: StationState, raw_query: str) -> None:
+    def _records(self, state: StationState, raw_query: str, body: bytes) -> None:
         if not self._api_authorised(state):
             return
-        params = parse_qs(raw_query, keep_blank_values=True)
         try:
-            page_no = _int_param(params, "pageNo", 1)
-            page_size = min(_int_param(params, "pageSize", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
-            updated_since = _time_param(params, "updatedSince")
+            paging = state.dialect.paging(raw_query, body)
         except ValueError as error:
-            self._send_json(envelope(400, f"参数错误: {error}"))
+            self._send_json(state.dialect.error(400, f"参数错误: {error}"))
             return
-        self._send_json(envelope(0, "success", state.records_page(page_no, page_size, updated_since)))
+        page = state.records_page(paging.page_no, paging.page_size, paging.updated_since)
+        self._send_json(state.dialect.records_document(page, paging))
 
     # -- media
 
     def _station_media(self, state: StationState, raw_path: str) -> None:
-        if not state.use_token(self._bearer_token()):
+        if not state.use_token(state.dialect.request_token(self.headers)):
             self._send_status_page(401)
             return
         forced = state.forced_media_status(raw_path)
@@ -532,7 +557,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve_route(self, state: StationState, route, raw_path: str) -> None:
         if route is None:
-            self._send_not_found(raw_path)
+            self._send_not_found(state, raw_path)
         elif isinstance(route, StatusRoute):
             self._send_status_page(route.status)
         elif isinstance(route, RedirectRoute):
@@ -607,18 +632,19 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(body)
 
-    def _send_json(self, payload: dict, status: int = 200) -> None:
+    def _send_json(self, payload: dict, status: int = 200, headers: dict | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode()
-        self._send_bytes(status, body, "application/json;charset=UTF-8")
+        self._send_bytes(status, body, "application/json;charset=UTF-8", headers)
 
     def _send_status_page(self, status: int) -> None:
         headers = {"Retry-After": self.server.simulator.retry_after} if status in (429, 503) else None
         reason = self.responses.get(status, ("Error",))[0]
         self._send_bytes(status, f"{status} {reason}\n".encode(), "text/plain; charset=utf-8", headers)
 
-    def _send_not_found(self, raw_path: str) -> None:
-        if raw_path.startswith("/api/"):
-            self._send_json(envelope(404, "接口不存在"), status=404)
+    def _send_not_found(self, state: StationState | None, raw_path: str) -> None:
+        dialect = state.dialect if state is not None else _v1()
+        if raw_path.startswith(dialect.api_prefixes()):
+            self._send_json(dialect.error(404, "接口不存在"), status=404)
         else:
             self._send_status_page(404)
 
@@ -627,29 +653,6 @@ class _Handler(BaseHTTPRequestHandler):
             f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>\n'
         ).encode()
         self._send_bytes(status, body, "application/xml")
-
-
-def _int_param(params: dict, name: str, default: int) -> int:
-    values = params.get(name)
-    if not values:
-        return default
-    try:
-        value = int(values[0])
-    except ValueError:
-        raise ValueError(f"{name} 必须是整数") from None
-    if value < 1:
-        raise ValueError(f"{name} 必须大于0")
-    return value
-
-
-def _time_param(params: dict, name: str) -> str | None:
-    values = params.get(name)
-    if not values or not values[0].strip():
-        return None
-    try:
-        return dt.datetime.strptime(values[0].strip(), TIME_FORMAT).strftime(TIME_FORMAT)
-    except ValueError:
-        raise ValueError(f"{name} 格式应为 yyyy-MM-dd HH:mm:ss") from None
 
 
 def _signature_matches(route: FileRoute, raw_query: str) -> bool:
@@ -679,6 +682,8 @@ class StationSimulator:
         ids = [spec.station_id for spec in stations]
         if len(set(ids)) != len(ids):
             raise ValueError(f"station ids must be unique: {ids}")
+        for dialect in {spec.dialect for spec in stations}:
+            load_interface(dialect)  # an unknown or broken dialect fails here, not in a server thread
         self.specs = list(stations)
         self.host = host
         self.latency_ms = latency_ms
@@ -706,9 +711,17 @@ class StationSimulator:
             server = _Server(self.host, self, spec.station_id)
             base_url = f"http://{self.host}:{server.server_port}"
             world = build_world(spec, base_url, f"http://{self.cdn_host}")
-            server.state = StationState(spec, world, token_ttl_s=self.token_ttl_s)
+            dialect = Dialect(load_interface(spec.dialect))
+            state = StationState(spec, world, token_ttl_s=self.token_ttl_s, dialect=dialect)
+            server.attach(state)
             self._servers[spec.station_id] = server
-            self._states[spec.station_id] = server.state
+            self._states[spec.station_id] = state
+            if dialect.has_regional_host:  # the API lives on another host, named by the login
+                regional = _Server(self.host, self, spec.station_id)
+                regional.attach(state, regional=True)
+                self._servers[spec.station_id + "@regional"] = regional
+                state.regional_host = f"{self.host}:{regional.server_port}"
+                state.api_url = f"http://{state.regional_host}{REGIONAL_PREFIX}/"
         for name, server in self._servers.items():
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sim-{name}", daemon=True
@@ -736,7 +749,14 @@ class StationSimulator:
     # -- lookups
 
     def base_url(self, station_id: str) -> str:
+        """The station's login host (its registry base_url), which also serves its media."""
         return self.station(station_id).world.base_url
+
+    def api_url(self, station_id: str) -> str:
+        """Where the station's API calls other than login go, without a trailing slash: the regional
+        host ("http://127.0.0.1:8002/api") for a dialect with regional hosts, else base_url()."""
+        state = self.station(station_id)
+        return state.api_url.rstrip("/") if state.api_url else state.world.base_url
 
     def station(self, station_id: str) -> StationState:
         try:
@@ -767,7 +787,10 @@ class StationSimulator:
         entries, env = [], {}
         for index, spec in enumerate(self.specs):
             env_id = re.sub(r"[^0-9A-Za-z]", "_", spec.station_id).upper()
+            state = self.station(spec.station_id)
             entry = {"id": spec.station_id, "name": spec.name, "base_url": self.base_url(spec.station_id)}
+            if spec.dialect != "default":
+                entry["dialect"] = spec.dialect
             if index % 2 == 0:  # every second station leaves it to the station info call
                 entry["region_company_code"] = spec.region_company_code
             entry.update(
@@ -775,7 +798,8 @@ class StationSimulator:
                     "account_env": f"{env_id}_ACCOUNT",
                     "password_env": f"{env_id}_PASSWORD",
                     "max_connections": spec.max_connections,
-                    "media_hosts": [self.cdn_host],
+                    # The regional API host is not public either: the client only talks to listed hosts.
+                    "media_hosts": [self.cdn_host, *([state.regional_host] if state.regional_host else [])],
                 }
             )
             entries.append(entry)

@@ -51,6 +51,8 @@ class SimStationSpec:
     photos_per_record: tuple[int, int] = (1, 3)
     videos_per_record: tuple[int, int] = (0, 0)
     all_picked_up: bool = False
+    # The interface the station speaks: a dialect name of resources.interface (conf/dialects/*.yaml).
+    dialect: str = "default"
 
     def __post_init__(self) -> None:
         self.name = self.name or default_station_name(self.station_id, self.seed)
