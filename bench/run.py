@@ -72,19 +72,24 @@ def step_metadata(result, key: str):
     return result.asset_materializations_for_node("uploaded_media")[0].metadata[key].value
 
 
-def many_small(s3: str, count: int, instance, work: Path) -> dict:
-    latency_ms, connections = 30.0, 8
-    spec = {
-        "station_id": "BENCH-SMALL",
-        "records": count // 4,
-        "seed": 7,
+def photo_station(station_id: str, photos: int, photo_size: tuple[int, int], seed: int, connections: int) -> dict:
+    """A clean simulated station whose every record is picked up and holds four photos."""
+    return {
+        "station_id": station_id,
+        "records": photos // 4,
+        "seed": seed,
         "quirks": False,
         "photos_per_record": [4, 4],
         "all_picked_up": True,
-        "photo_size": [95_000, 105_000],
+        "photo_size": list(photo_size),
         "max_connections": connections,
         "region_company_code": "RC-BENCH",
     }
+
+
+def many_small(s3: str, count: int, instance, work: Path) -> dict:
+    latency_ms, connections = 30.0, 8
+    spec = photo_station("BENCH-SMALL", count, (95_000, 105_000), seed=7, connections=connections)
     with simulator([spec], latency_ms) as info:
         registry = write_registry(info, work)
         use_store(s3, "bench-small-pvmedia")
@@ -198,17 +203,7 @@ def big_file(s3: str, size_mib: int, work: Path) -> dict:
 
 
 def rerun(s3: str, objects: int, instance, work: Path) -> dict:
-    spec = {
-        "station_id": "BENCH-RERUN",
-        "records": objects // 4,
-        "seed": 9,
-        "quirks": False,
-        "photos_per_record": [4, 4],
-        "all_picked_up": True,
-        "photo_size": [1_500, 2_500],
-        "max_connections": 8,
-        "region_company_code": "RC-BENCH",
-    }
+    spec = photo_station("BENCH-RERUN", objects, (1_500, 2_500), seed=9, connections=8)
     with simulator([spec], latency_ms=30.0) as info:
         registry = write_registry(info, work)
         use_store(s3, "bench-rerun")
