@@ -25,7 +25,7 @@ from rich.table import Table
 
 from pv_assets import progress as progress_hook
 from pv_assets.registry import RegistryError, load_registry
-from pv_assets.settings import dagster_home, instance_config_file
+from pv_assets.settings import dagster_home, instance_config_file, local_store_root
 from pv_assets.staging import pid_alive
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -43,6 +43,13 @@ class StationSummary:
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
+
+
+def describe_store_from_env() -> str:
+    if os.environ.get("MINIO_ENDPOINT"):
+        scheme = "https" if os.environ.get("MINIO_SECURE", "").lower() in ("1", "true", "yes") else "http"
+        return f"MinIO {scheme}://{os.environ['MINIO_ENDPOINT']}/{os.environ.get('MINIO_BUCKET') or 'pv-media'}"
+    return f"local directory {local_store_root()} (MINIO_ENDPOINT is not set)"
 
 
 def prepare_dagster_home() -> Path:
@@ -69,8 +76,12 @@ def _failure_message(result: Any) -> str:
         data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             return data.user_failure_data.description
-        if data.error is not None:
-            return data.error.message.strip().splitlines()[-1]
+        error = data.error
+        # Dagster wraps the real error (e.g. in DagsterExecutionHandleOutputError): say the real one.
+        while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+            error = error.cause
+        if error is not None:
+            return error.message.strip().splitlines()[-1]
     return "run failed"
 
 
@@ -200,6 +211,7 @@ def collect(
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
+    out.print(f"objects and audit manifests: {describe_store_from_env()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
 
 
@@ -307,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo_cmd.add_argument("--dialect", default="default", help="the dialect the simulated stations speak")
 
+    commands.add_parser(
+        "ui",
+        help="the Dagster UI (dagster dev -w workspace.yaml) over the instance that collect writes to",
+        add_help=False,
+    )
     commands.add_parser("simulate", help="run the station simulator (see `pv-media simulate --help`)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)

@@ -110,7 +110,7 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
         f"""
 [bold]Where to look next[/bold]
   objects:    {store_root}/<region>/<station>/<ID>_<urlhash>.<ext>  (provenance in {store_root}/.pv-meta/)
-  manifests:  {store_root}/_pv-media/assets/<asset>/<station>.parquet  (and .../runs/<run_id>.parquet)
+  manifests:  {store_root}/_pv-media/assets/<asset>/<station>.parquet (station_token: .json), and .../runs/<run_id>.*
   Dagster UI: {ui}
               (runs, lineage and metadata; the simulator stops with the demo, so re-running from the UI needs
                `pv-media simulate`)""",

@@ -161,3 +161,37 @@ def test_collect_in_parallel_processes(simulator_factory, project_env, monkeypat
     assert len({r.tags["pv-media/pid"] for r in runs}) == 3  # three processes
     for station_id in ("ST-0001", "ST-0002"):
         assert sim.station(station_id).media_gets > 0
+
+
+def test_ui_sets_up_the_instance_and_hands_over_to_dagster_dev(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pv_assets.cli", "ui", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "dagster dev" in done.stdout.lower() or "--workspace" in done.stdout
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == (ROOT / "conf" / "dagster.yaml").read_text()
+
+
+def test_an_unreachable_store_is_named_in_the_summary(simulator_factory, project_env, monkeypatch, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("MINIO_ENDPOINT", f"127.0.0.1:{port}")
+    monkeypatch.setenv("MINIO_ACCESS_KEY", "k")
+    monkeypatch.setenv("MINIO_SECRET_KEY", "s3cret-key-value")
+    sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=4)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
+    assert main(["collect", "--all", "--stations", str(registry)]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"ST-0001 failed: resources.object_store.ObjectStoreError: object store http://127.0.0.1:{port}/pv-media"
+        in printed
+    )
+    assert f"objects and audit manifests: MinIO http://127.0.0.1:{port}/pv-media" in printed
+    assert "s3cret-key-value" not in printed

@@ -45,7 +45,7 @@ def write_registry(path: Path, entries: list[dict]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pv_assets.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pv-media simulate", description=__doc__)
     parser.add_argument("--stations", type=int, default=3, help="number of stations (default 3)")
     parser.add_argument("--records", type=int, default=30, help="records per station (default 30)")
     parser.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
