@@ -6,6 +6,7 @@ here: the registry names the environment variables that hold them.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -87,10 +88,14 @@ class Registry:
         return [s.id for s in self.stations]
 
     def get(self, station_id: str) -> Station:
-        for station in self.stations:
-            if station.id == station_id:
-                return station
-        raise RegistryError(f"{self.path}: station {station_id} is not in the registry")
+        station = self._by_id.get(station_id)
+        if station is None:
+            raise RegistryError(f"{self.path}: station {station_id} is not in the registry")
+        return station
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Station]:
+        return {station.id: station for station in self.stations}
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -238,12 +243,25 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
-    """Load the registry from `path`, else PV_STATIONS_FILE, else conf/stations.yaml."""
+    """Load the registry from `path`, else PV_STATIONS_FILE, else conf/stations.yaml.
+
+    Parsed once per version of the file: sensors and every step look stations up often, and a
+    group's registry can hold thousands of them.
+    """
     file = Path(path) if path else stations_file()
     try:
-        text = file.read_text(encoding="utf-8")
+        stat = file.stat()
     except FileNotFoundError:
         raise RegistryError(f"{file}: station registry not found (set PV_STATIONS_FILE or pass --stations)") from None
+    except OSError as exc:
+        raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
+    return _load_version(file, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
+    try:
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
     return Registry(file, parse_registry(text, str(file)))
