@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,7 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
         seed_seconds = time.monotonic() - started
         stats = sim_stats(entry["base_url"])
         alone = server_alone_rate(entry, [url for url, _key in items], connections)
+        answer_ms = median_answer_ms(entry, [url for url, _key in items[:100]])
     bound = connections / (latency_ms / 1000)
     return {
         "items": count,
@@ -125,6 +127,7 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
         "items_per_s": round(count / pv_seconds, 1),
         "bound_items_per_s": round(bound, 1),
         "bound_fraction": round(count / pv_seconds / bound, 3),
+        "median_answer_ms": round(answer_ms, 2),
         "server_alone_items_per_s": round(alone, 1),
         "fraction_of_server_alone": round(count / pv_seconds / alone, 3),
         "max_connections_seen": stats["max_concurrent_seen"],
@@ -153,6 +156,24 @@ def server_alone_rate(entry: dict, urls: list[str], connections: int) -> float:
     with ThreadPoolExecutor(max_workers=connections) as pool:
         list(pool.map(fetch, urls))
     return len(urls) / (time.monotonic() - started)
+
+
+def median_answer_ms(entry: dict, urls: list[str]) -> float:
+    """One connection, one request at a time: how long the simulator takes to answer one photo
+    (its configured latency plus producing and moving ~100 KB through Python at both ends)."""
+    base = entry["base_url"]
+    login = requests.post(
+        f"{base}/api/v1/auth/login",
+        timeout=30,
+        json={"account": os.environ[entry["account_env"]], "password": os.environ[entry["password_env"]]},
+    )
+    headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    session, times = requests.Session(), []
+    for url in urls:
+        started = time.perf_counter()
+        session.get(url, headers=headers, timeout=30).content  # noqa: B018 - read the whole body
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
 
 
 def run_step(mode: str, registry: Path, station_id: str) -> dict:

@@ -1,5 +1,6 @@
 """uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
 
+import os
 import time
 
 import pandas as pd
@@ -15,6 +16,9 @@ from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.object_store import ObjectStoreError
 from resources.station_api import LoginFailed
 
+# Workers per station connection: while some workers upload to the store, the others keep every
+# station connection busy downloading (the client's slots still cap connections to the station).
+WORKERS_PER_CONNECTION = int(os.environ.get("PV_WORKERS_PER_CONNECTION", "2"))
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
 
@@ -48,9 +52,9 @@ def uploaded_media(
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
     run_id = context.run.run_id
-    # Twice the station's connections: while some workers upload, the others keep every station connection
-    # busy downloading (the client's slots still cap connections to the station at max_connections).
-    collector = StationCollector(client, store, root, run_id, workers=2 * station.max_connections, log=context.log.info)
+    collector = StationCollector(
+        client, store, root, run_id, workers=WORKERS_PER_CONNECTION * station.max_connections, log=context.log.info
+    )
     try:
         with run_staging_dir(root, run_id) as staging_dir:
             collector.staging_dir = staging_dir
