@@ -118,6 +118,9 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
         stats = sim_stats(entry["base_url"])
         alone = server_alone_rate(entry, [url for url, _key in items], connections)
         answer_ms = median_answer_ms(entry, [url for url, _key in items[:100]])
+        sample = staging / "sample.jpg"
+        sample.write_bytes(minio.get_object("bench-small-seed", items[0][1]).read())
+        s3_alone = s3_alone_rate(minio, "bench-small-s3-alone", sample, min(count, 500), 2 * connections)
     bound = connections / (latency_ms / 1000)
     return {
         "items": count,
@@ -129,6 +132,7 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
         "bound_fraction": round(count / pv_seconds / bound, 3),
         "median_answer_ms": round(answer_ms, 2),
         "server_alone_items_per_s": round(alone, 1),
+        "s3_alone_uploads_per_s": round(s3_alone, 1),
         "fraction_of_server_alone": round(count / pv_seconds / alone, 3),
         "max_connections_seen": stats["max_concurrent_seen"],
         "busy_429": stats["busy_rejections"],
@@ -156,6 +160,15 @@ def server_alone_rate(entry: dict, urls: list[str], connections: int) -> float:
     with ThreadPoolExecutor(max_workers=connections) as pool:
         list(pool.map(fetch, urls))
     return len(urls) / (time.monotonic() - started)
+
+
+def s3_alone_rate(minio: Minio, bucket: str, source: Path, count: int, workers: int) -> float:
+    """What the S3 server alone absorbs: `count` uploads of one ~100 KB file from `workers` threads."""
+    minio.make_bucket(bucket)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda n: minio.fput_object(bucket, f"alone/{n}.jpg", str(source)), range(count)))
+    return count / (time.monotonic() - started)
 
 
 def median_answer_ms(entry: dict, urls: list[str]) -> float:
