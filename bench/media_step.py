@@ -2,8 +2,9 @@
 
 `python -m bench.media_step pvmedia|bare STATIONS_FILE STATION_ID` with the MINIO_* variables set;
 prints one JSON line: seconds, bytes, import_rss_mib (before any download), peak_rss_mib.
-pv-media's side runs the uploaded_media step's own code (StationCollector over the manifest),
-without Dagster around it.
+pv-media's side runs the uploaded_media step's own code (StationCollector over the manifest rows),
+without Dagster and pandas around it: what is measured is the media path, whose memory must not
+grow with the file, not the resident size of the libraries a Dagster step also loads.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def main() -> int:
 
     from bench.baseline import bare_streaming_copy
     from pv_assets.collector import StationCollector
-    from pv_assets.media.manifest import build_manifest
-    from pv_assets.media.records import records_frame
+    from pv_assets.media.manifest import manifest_rows
+    from pv_assets.media.records import record_rows
     from pv_assets.registry import load_registry
     from resources.interface import load_interface
     from resources.object_store import MinioObjectStore
@@ -47,8 +48,8 @@ def main() -> int:
     )
     interface = load_interface(station.dialect)
     client = StationClient(endpoint, interface, ClientSettings())
-    frame = records_frame(list(client.iter_records()), interface, station.id, station.region_company_code)
-    manifest = build_manifest(frame, base_url=station.base_url, accepted_statuses=station.accepted_pickup_status)
+    records = record_rows(list(client.iter_records()), interface, station.id, station.region_company_code)
+    manifest = manifest_rows(records, base_url=station.base_url, accepted_statuses=station.accepted_pickup_status)
     bucket = os.environ["MINIO_BUCKET"]
     imported = rss_mib()
     with tempfile.TemporaryDirectory() as staging:
@@ -58,8 +59,8 @@ def main() -> int:
                 os.environ["MINIO_ENDPOINT"], os.environ["MINIO_ACCESS_KEY"], os.environ["MINIO_SECRET_KEY"], bucket
             )
             collector = StationCollector(client, store, Path(staging), "bench", workers=station.max_connections)
-            outcomes = collector.run(manifest)
-            assert (outcomes.outcome == "uploaded").all(), outcomes.reason.tolist()
+            outcomes = collector.run_rows(manifest)
+            assert all(row["outcome"] == "uploaded" for row in outcomes), [row["reason"] for row in outcomes]
             size = collector.tally.bytes
         else:
             minio = Minio(
@@ -70,12 +71,14 @@ def main() -> int:
             )
             if not minio.bucket_exists(bucket):
                 minio.make_bucket(bucket)
-            row = manifest.iloc[0]
+            row = manifest[0]
             login = requests.post(
                 f"{station.base_url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=30
             )
             headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
-            size = bare_streaming_copy(row.source_url, headers, minio, bucket, row.key_stem + ".mp4", Path(staging))
+            size = bare_streaming_copy(
+                row["source_url"], headers, minio, bucket, row["key_stem"] + ".mp4", Path(staging)
+            )
         seconds = time.monotonic() - started
     print(json.dumps({"seconds": seconds, "bytes": size, "import_rss_mib": imported, "peak_rss_mib": rss_mib()}))
     return 0

@@ -15,15 +15,16 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pv_assets.media.keys import mask_key, object_key, stem_of
-from pv_assets.media.manifest import MANIFEST_COLUMNS
+from pv_assets.media.manifest import MANIFEST_COLUMNS, plain_rows
 from pv_assets.progress import Progress, report
 from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Failures that end the whole station: nothing can be stored, or the station refuses our login.
 STATION_ABORTS = (ObjectStoreError, LoginFailed)
@@ -55,11 +56,6 @@ class Tally:
         setattr(self, row["outcome"], getattr(self, row["outcome"]) + 1)
         if row["outcome"] == UPLOADED:
             self.bytes += int(row["size"] or 0)
-
-
-def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with None for missing values (Parquet brings them back as NaN)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def stored_listing(store: ObjectStore, keys: Iterable[str]) -> list[StoredObject]:
@@ -157,7 +153,13 @@ class StationCollector:
             )
 
     def run(self, manifest: pd.DataFrame) -> pd.DataFrame:
-        rows = plain_rows(manifest)
+        """The uploaded_media table for a manifest table."""
+        import pandas as pd  # only the tables need pandas; the collection works on plain rows
+
+        return pd.DataFrame(self.run_rows(plain_rows(manifest)), columns=OUTCOME_COLUMNS)
+
+    def run_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One outcome row per manifest row."""
         self.store.ensure_ready()
         index = stored_index(self.store, [r["key_stem"] for r in rows if r.get("key_stem")])
         self.stored_before = list(index.values())
@@ -211,5 +213,4 @@ class StationCollector:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        frame = pd.DataFrame(results, columns=OUTCOME_COLUMNS)
-        return frame
+        return results

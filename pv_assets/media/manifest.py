@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import pandas as pd
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pv_assets.media.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
 from pv_assets.media.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
 from pv_assets.media.urls import DEFAULT_SEPARATORS, parse_url_items
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST_COLUMNS = [
     "station_id",
@@ -33,19 +35,29 @@ def is_accepted(raw_status: object, canonical_status: object, accepted: Sequence
 
 
 def count_accepted(records: pd.DataFrame, accepted: Sequence[str]) -> int:
-    return sum(
-        is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in records.to_dict("records")
-    )
+    return sum(is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in plain_rows(records))
 
 
-def build_manifest(
-    records: pd.DataFrame,
+def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as dicts with None for missing values (Parquet brings them back as NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def build_manifest(records: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """The manifest as a table (the media_manifest asset); see manifest_rows."""
+    import pandas as pd  # only the table needs pandas; the rows do not
+
+    return pd.DataFrame(manifest_rows(plain_rows(records), **options), columns=MANIFEST_COLUMNS)
+
+
+def manifest_rows(
+    records: Iterable[dict[str, Any]],
     *,
     base_url: str,
     accepted_statuses: Sequence[str],
     separators: Sequence[str] = DEFAULT_SEPARATORS,
     pseudonym_secret: bytes | None = None,
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     """One row per distinct media item of the accepted records, with the key it will get.
 
     Items that can never be collected (bad URL, bad ID number, no region code) stay in the
@@ -53,7 +65,7 @@ def build_manifest(
     """
     rows: list[dict] = []
     by_stem: dict[str, dict] = {}
-    for record in records.astype(object).where(records.notna(), None).to_dict("records"):
+    for record in records:
         if not is_accepted(record.get("pickup_status_raw"), record.get("pickup_status"), accepted_statuses):
             continue
         id_problem = None
@@ -94,4 +106,4 @@ def build_manifest(
                 if stem is not None:
                     by_stem[stem] = row
                 rows.append(row)
-    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+    return rows

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from resources.interface import StationInterface
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RECORD_COLUMNS = [
     "station_id",
@@ -43,6 +44,17 @@ def _joined(record: dict[str, Any], names: Iterable[str], placeholders: frozense
 def records_frame(
     records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
 ) -> pd.DataFrame:
+    """The records as a table (the infrastructure_records asset)."""
+    import pandas as pd  # only the table needs pandas; the rows below do not
+
+    rows = record_rows(records, interface, station_id, region_company_code)
+    frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
+    return frame.astype(object).where(frame.notna(), None) if rows else frame
+
+
+def record_rows(
+    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+) -> list[dict[str, Any]]:
     """One row per record: canonical columns first, then the station's other fields as text."""
     fields = interface.fields
     ph = interface.placeholders
@@ -73,5 +85,4 @@ def records_frame(
             if name not in mapped and name not in row:
                 row[name] = clean_value(value, ph)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
-    return frame.astype(object).where(frame.notna(), None) if rows else frame
+    return rows
