@@ -19,9 +19,20 @@ from resources.station_api import ClientSettings, StationClient, StationEndpoint
 
 
 class ObjectStoreResource(ConfigurableResource):
-    """The object store as a Dagster resource; `open()` gives the store for one run."""
+    """The object store as a Dagster resource; `open()` gives the store, built once per resource.
+
+    The IO manager calls it for every output and input: a new store each time meant a new
+    connection pool and a bucket check per call.
+    """
+
+    _store: Any = PrivateAttr(default=None)
 
     def open(self) -> ObjectStore:
+        if self._store is None:
+            self._store = self._connect()
+        return self._store
+
+    def _connect(self) -> ObjectStore:
         raise NotImplementedError
 
 
@@ -35,7 +46,7 @@ class MinioResource(ObjectStoreResource):
     secure: bool = False
     region: str | None = None
 
-    def open(self) -> ObjectStore:
+    def _connect(self) -> ObjectStore:
         endpoint = self.endpoint.split("://", 1)[-1].rstrip("/")
         return MinioObjectStore(
             endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
@@ -47,7 +58,7 @@ class LocalStoreResource(ObjectStoreResource):
 
     root: str
 
-    def open(self) -> ObjectStore:
+    def _connect(self) -> ObjectStore:
         return LocalDirObjectStore(Path(self.root))
 
 
