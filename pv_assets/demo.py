@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pv_assets.cli import collect
-from pv_assets.collector import plain_rows
 from pv_assets.io_manager import audit_key, parquet_to_frame
 from pv_assets.media.identity import normalize_id_card
 from pv_assets.media.keys import mask_key
+from pv_assets.media.manifest import plain_rows
 from pv_assets.settings import staging_root
 from pv_assets.simulator import SimStationSpec, StationSimulator
 from pv_assets.staging import leftover_files

@@ -30,7 +30,13 @@ def records(ids, statuses=("picked_up",)):
 
 
 def manifest(**columns):
-    base = {"key_stem": ["a/b/1_x"], "source_url": ["http://h/a.jpg"], "problem": [None], "id_card_no": [VALID]}
+    base = {
+        "key_stem": ["a/b/1_x"],
+        "source_url": ["http://h/a.jpg"],
+        "problem": [None],
+        "id_card_no": [VALID],
+        "id_checksum_ok": [True],
+    }
     base.update(columns)
     return pd.DataFrame(base)
 
@@ -58,7 +64,13 @@ def test_unknown_pickup_status_is_a_warning_that_names_it():
 def test_unique_object_keys():
     assert check_unique_object_keys(manifest()).passed
     assert not check_unique_object_keys(
-        manifest(key_stem=["k", "k"], source_url=["a", "b"], problem=[None, None], id_card_no=[VALID, VALID])
+        manifest(
+            key_stem=["k", "k"],
+            source_url=["a", "b"],
+            problem=[None, None],
+            id_card_no=[VALID, VALID],
+            id_checksum_ok=[True, True],
+        )
     ).passed
 
 
@@ -70,7 +82,7 @@ def test_absolute_http_urls_ignores_rows_already_refused():
 
 def test_invalid_id_checksums_are_counted_as_a_warning_and_masked():
     assert check_valid_id_card_numbers(manifest()).passed
-    result = check_valid_id_card_numbers(manifest(id_card_no=[INVALID]))
+    result = check_valid_id_card_numbers(manifest(id_card_no=[INVALID], id_checksum_ok=[False]))
     assert not result.passed and result.severity == AssetCheckSeverity.WARN
     assert result.metadata["invalid_checksum"].value == 1
     assert result.metadata["examples_masked"].value == "110105********0021"

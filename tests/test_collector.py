@@ -7,7 +7,7 @@ import pytest
 
 from pv_assets.collector import StationCollector
 from pv_assets.media.manifest import build_manifest
-from pv_assets.media.records import records_frame
+from pv_assets.media.records import record_rows
 from pv_assets.metadata import masked_preview
 from pv_assets.simulator import SimStationSpec
 from resources.interface import load_interface
@@ -28,8 +28,8 @@ def test_a_station_abort_starts_no_new_downloads(simulator_factory, tmp_path):
     )
     client = make_client(sim)
     interface = load_interface("default")
-    frame = records_frame(sim.records("ST-0001"), interface, "ST-0001", "RC-1")
-    manifest = build_manifest(frame, base_url=sim.base_url("ST-0001"), accepted_statuses=("已提货",))
+    rows = record_rows(sim.records("ST-0001"), interface, "ST-0001", "RC-1")
+    manifest = build_manifest(rows, base_url=sim.base_url("ST-0001"), accepted_statuses=("已提货",))
     assert len(manifest) >= 30
     collector = StationCollector(client, BrokenStore(tmp_path / "store"), tmp_path, "run-1", workers=4)
     with pytest.raises(ObjectStoreError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pv_assets.media.manifest import build_manifest
+from pv_assets.media.manifest import build_manifest, plain_rows
 from pv_assets.media.records import records_frame
 from resources.interface import load_interface
 
@@ -30,7 +30,7 @@ def frame(*records):
 
 
 def manifest(records, **kwargs):
-    return build_manifest(records, base_url=BASE, accepted_statuses=("已提货",), **kwargs)
+    return build_manifest(plain_rows(records), base_url=BASE, accepted_statuses=("已提货",), **kwargs)
 
 
 def test_only_accepted_pickup_statuses_are_collected():
@@ -42,7 +42,7 @@ def test_only_accepted_pickup_statuses_are_collected():
         {"pickupStatus": " 已提货 ", "photoUrls": "/e.jpg"},
     )
     assert sorted(manifest(records).source_url) == [f"{BASE}/a.jpg", f"{BASE}/e.jpg"]
-    both = build_manifest(records, base_url=BASE, accepted_statuses=("已提货", "partly_picked_up"))
+    both = build_manifest(plain_rows(records), base_url=BASE, accepted_statuses=("已提货", "partly_picked_up"))
     assert len(both) == 3  # raw or canonical values may be configured
 
 

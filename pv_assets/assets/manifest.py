@@ -13,7 +13,7 @@ from pv_assets.checks import (
     check_unique_object_keys,
     check_valid_id_card_numbers,
 )
-from pv_assets.media.manifest import build_manifest, count_accepted
+from pv_assets.media.manifest import build_manifest, count_accepted, plain_rows
 from pv_assets.metadata import frame_metadata
 from resources.dagster_resources import StationApiResource
 from resources.interface import load_interface
@@ -41,8 +41,9 @@ def media_manifest(
     station = station_api.station(context.partition_key)
     interface = load_interface(station.dialect)
     secret = os.environ.get(PSEUDONYM_KEY_ENV)
+    records = plain_rows(infrastructure_records)
     manifest = build_manifest(
-        infrastructure_records,
+        records,
         base_url=station.base_url,
         accepted_statuses=station.accepted_pickup_status,
         separators=interface.url_separators,
@@ -52,7 +53,7 @@ def media_manifest(
         manifest,
         metadata={
             "records": len(infrastructure_records),
-            "picked_up": count_accepted(infrastructure_records, station.accepted_pickup_status),
+            "picked_up": count_accepted(records, station.accepted_pickup_status),
             "media_items": len(manifest),
             "items_with_problems": int(manifest["problem"].notna().sum()),
             "accepted_pickup_status": ", ".join(station.accepted_pickup_status),

@@ -34,8 +34,8 @@ def is_accepted(raw_status: object, canonical_status: object, accepted: Sequence
     return raw in accepted or canonical_status in accepted
 
 
-def count_accepted(records: pd.DataFrame, accepted: Sequence[str]) -> int:
-    return sum(is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in plain_rows(records))
+def count_accepted(records: Iterable[dict[str, Any]], accepted: Sequence[str]) -> int:
+    return sum(is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in records)
 
 
 def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -43,11 +43,11 @@ def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
-def build_manifest(records: pd.DataFrame, **options: Any) -> pd.DataFrame:
+def build_manifest(records: Iterable[dict[str, Any]], **options: Any) -> pd.DataFrame:
     """The manifest as a table (the media_manifest asset); see manifest_rows."""
     import pandas as pd  # only the table needs pandas; the rows do not
 
-    return pd.DataFrame(manifest_rows(plain_rows(records), **options), columns=MANIFEST_COLUMNS)
+    return pd.DataFrame(manifest_rows(records, **options), columns=MANIFEST_COLUMNS)
 
 
 def manifest_rows(
