@@ -12,16 +12,23 @@ import requests
 from minio import Minio
 
 
+def v1_bearer(base_url: str, account: str, password: str, session: requests.Session | None = None) -> dict[str, str]:
+    """Log in to a v1 station plainly, as the seed does; the Authorization header to send."""
+    login = (session or requests).post(
+        f"{base_url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=30
+    )
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
 def seed_loop(
     base_url: str, account: str, password: str, items: list[tuple[str, str]], client: Minio, bucket: str, staging: Path
 ) -> int:
     """Collect (url, key) items one by one; returns the bytes stored."""
     session = requests.Session()
-    login = session.post(f"{base_url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=30)
-    token = login.json()["data"]["token"]
+    auth = v1_bearer(base_url, account, password, session)
     stored = 0
     for url, key in items:
-        headers = {"Authorization": f"Bearer {token}"} if url.startswith(base_url) else {}
+        headers = auth if url.startswith(base_url) else {}
         response = session.get(url, headers=headers, timeout=30)
         response.raise_for_status()
         handle, name = tempfile.mkstemp(dir=staging)

@@ -29,10 +29,9 @@ def rss_mib() -> float:
 
 def main() -> int:
     mode, stations_file, station_id = sys.argv[1:4]
-    import requests
     from minio import Minio
 
-    from bench.baseline import bare_streaming_copy
+    from bench.baseline import bare_streaming_copy, v1_bearer
     from pv_assets.collector import StationCollector
     from pv_assets.media.manifest import manifest_rows
     from pv_assets.media.records import record_rows
@@ -72,10 +71,7 @@ def main() -> int:
             if not minio.bucket_exists(bucket):
                 minio.make_bucket(bucket)
             row = manifest[0]
-            login = requests.post(
-                f"{station.base_url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=30
-            )
-            headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+            headers = v1_bearer(station.base_url, account, password)
             size = bare_streaming_copy(
                 row["source_url"], headers, minio, bucket, row["key_stem"] + ".mp4", Path(staging)
             )

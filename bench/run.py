@@ -25,16 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-import yaml
 from minio import Minio
 
-from bench.baseline import seed_loop
+from bench.baseline import seed_loop, v1_bearer
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
+from pv_assets.simulator import write_registry
 
 
-def write_registry(info: dict, directory: Path) -> Path:
+def registry_file(info: dict, directory: Path) -> Path:
     path = directory / "stations.yaml"
-    path.write_text(yaml.safe_dump({"stations": info["entries"]}, allow_unicode=True), "utf-8")
+    write_registry(path, info["entries"])
     return path
 
 
@@ -92,7 +92,7 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
     latency_ms, connections = 30.0, 8
     spec = photo_station("BENCH-SMALL", count, (95_000, 105_000), seed=7, connections=connections)
     with simulator([spec], latency_ms) as info:
-        registry = write_registry(info, work)
+        registry = registry_file(info, work)
         use_store(s3, "bench-small-pvmedia")
         result, _ = collect(registry, "BENCH-SMALL", instance)
         pv_seconds = step_metadata(result, "duration_s")
@@ -139,16 +139,15 @@ def many_small(s3: str, count: int, instance, work: Path) -> dict:
     }
 
 
+def entry_bearer(entry: dict) -> dict[str, str]:
+    account, password = os.environ[entry["account_env"]], os.environ[entry["password_env"]]
+    return v1_bearer(entry["base_url"], account, password)
+
+
 def server_alone_rate(entry: dict, urls: list[str], connections: int) -> float:
     """What the simulator alone delivers to a bare downloader on the same connections (bytes thrown
     away, nothing stored): the ceiling any collector can reach against it on this machine."""
-    base = entry["base_url"]
-    login = requests.post(
-        f"{base}/api/v1/auth/login",
-        timeout=30,
-        json={"account": os.environ[entry["account_env"]], "password": os.environ[entry["password_env"]]},
-    )
-    headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    headers = entry_bearer(entry)
     local = threading.local()
 
     def fetch(url: str) -> int:
@@ -174,13 +173,7 @@ def s3_alone_rate(minio: Minio, bucket: str, source: Path, count: int, workers: 
 def median_answer_ms(entry: dict, urls: list[str]) -> float:
     """One connection, one request at a time: how long the simulator takes to answer one photo
     (its configured latency plus producing and moving ~100 KB through Python at both ends)."""
-    base = entry["base_url"]
-    login = requests.post(
-        f"{base}/api/v1/auth/login",
-        timeout=30,
-        json={"account": os.environ[entry["account_env"]], "password": os.environ[entry["password_env"]]},
-    )
-    headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    headers = entry_bearer(entry)
     session, times = requests.Session(), []
     for url in urls:
         started = time.perf_counter()
@@ -214,7 +207,7 @@ def big_file(s3: str, size_mib: int, work: Path) -> dict:
         "region_company_code": "RC-BENCH",
     }
     with simulator([spec]) as info:
-        registry = write_registry(info, work)
+        registry = registry_file(info, work)
         # Interleaved, twice each, best of each: neither side gets the cold or the warm S3 server alone.
         runs: dict[str, list[dict]] = {"bare": [], "pvmedia": []}
         for attempt in range(2):
@@ -239,7 +232,7 @@ def big_file(s3: str, size_mib: int, work: Path) -> dict:
 def rerun(s3: str, objects: int, instance, work: Path) -> dict:
     spec = photo_station("BENCH-RERUN", objects, (1_500, 2_500), seed=9, connections=8)
     with simulator([spec], latency_ms=30.0) as info:
-        registry = write_registry(info, work)
+        registry = registry_file(info, work)
         use_store(s3, "bench-rerun")
         base_url = info["entries"][0]["base_url"]
         first, first_s = collect(registry, "BENCH-RERUN", instance)

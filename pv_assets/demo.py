@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -20,7 +19,7 @@ from pv_assets.media.identity import normalize_id_card
 from pv_assets.media.keys import mask_key
 from pv_assets.media.manifest import plain_rows
 from pv_assets.settings import staging_root
-from pv_assets.simulator import SimStationSpec, StationSimulator
+from pv_assets.simulator import SimStationSpec, StationSimulator, write_registry
 from pv_assets.staging import leftover_files
 from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore
@@ -75,7 +74,7 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
     with StationSimulator(stations) as sim:
         entries, env = sim.registry_entries(wrong_password_for=(BAD_LOGIN_STATION,))
         os.environ.update(env)
-        registry.write_text(yaml.safe_dump({"stations": entries}, allow_unicode=True, sort_keys=False), "utf-8")
+        write_registry(registry, entries)
         console.print(
             f"simulator ({dialect} dialect): {len(entries)} stations on {', '.join(e['base_url'] for e in entries)}, "
             f"CDN on {sim.cdn_host}; {BAD_LOGIN_STATION} is given a wrong password"

@@ -38,7 +38,7 @@ from tenacity import (
 
 from pv_assets.media.sniff import SNIFF_BYTES, MediaType, NotMedia, sniff_media_type
 from pv_assets.media.urls import InvalidMediaUrl, redirect_target
-from resources.envelope import Reply, classify_reply, parse_retry_after, shorten
+from resources.envelope import Reply, classify_reply, parse_retry_after
 from resources.interface import StationInterface, dig, format_time
 from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
 
@@ -730,7 +730,3 @@ def _fill(template: Any, values: dict[str, str]) -> Any:
     if isinstance(template, str):
         return template.format(**values)
     return template
-
-
-def short_error(exc: BaseException) -> str:
-    return shorten(str(exc), 300)

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from dagster import DagsterInstance, instance_for_test
 from moto.server import ThreadedMotoServer
 
 from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_assets.simulator import SimStationSpec, StationSimulator
+from pv_assets.simulator import write_registry as write_registry_file
 from resources.dagster_resources import StationApiResource
 from resources.object_store import MinioObjectStore
 
@@ -102,7 +102,7 @@ def write_registry(
         entry.update((overrides or {}).get(entry["id"], {}))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    path.write_text(yaml.safe_dump({"stations": entries}, allow_unicode=True), encoding="utf-8")
+    write_registry_file(path, entries)
     monkeypatch.setenv("PV_STATIONS_FILE", str(path))
     return path
 

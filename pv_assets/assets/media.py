@@ -52,12 +52,16 @@ def uploaded_media(
         context.log.info(f"removed {len(removed)} stale staging directories of dead runs")
     started = time.monotonic()
     run_id = context.run.run_id
-    collector = StationCollector(
-        client, store, root, run_id, workers=WORKERS_PER_CONNECTION * station.max_connections, log=context.log.info
-    )
     try:
         with run_staging_dir(root, run_id) as staging_dir:
-            collector.staging_dir = staging_dir
+            collector = StationCollector(
+                client,
+                store,
+                staging_dir,
+                run_id,
+                workers=WORKERS_PER_CONNECTION * station.max_connections,
+                log=context.log.info,
+            )
             outcomes = collector.run(media_manifest)
         collect_seconds = time.monotonic() - started
         check_started = time.monotonic()

@@ -44,10 +44,6 @@ def object_key(stem: str, extension: str) -> str:
     return f"{stem}{extension}"
 
 
-def station_prefix(region_company_code: str, station_id: str) -> str:
-    return f"{safe_segment(region_company_code, 'region company code')}/{safe_segment(station_id, 'station id')}/"
-
-
 def mask_key(key: str) -> str:
     """The key as shown to people: the ID part of the file name masked."""
     head, _, name = key.rpartition("/")

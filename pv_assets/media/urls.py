@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -143,13 +143,3 @@ def url_identity(url: str) -> str:
     ]
     query = "&".join(f"{name}={value}" for name, value in sorted(kept))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-def unique_in_order(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for value in values:
-        if value not in seen:
-            seen.add(value)
-            out.append(value)
-    return out

@@ -11,7 +11,7 @@ SimStationSpec("ST-0002", dialect="sems"); its records stay v1-shaped in the wor
 """
 
 from .media_gen import html_login_page, iter_media, media_bytes, media_sha256
-from .server import RequestLogEntry, StationSimulator, StationState
+from .server import RequestLogEntry, StationSimulator, StationState, write_registry
 from .world import ExpectedMedia, SimStationSpec
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "iter_media",
     "media_bytes",
     "media_sha256",
+    "write_registry",
 ]

@@ -8,11 +8,9 @@ import signal
 import threading
 from pathlib import Path
 
-import yaml
-
 from resources.interface import InterfaceError, known_dialects, load_interface
 
-from .server import StationSimulator
+from .server import StationSimulator, write_registry
 from .world import SimStationSpec
 
 _REGION_CODES = ["RC-320100", "RC-320200", "RC-330100", "RC-340100"]
@@ -33,15 +31,6 @@ def build_specs(
         )
         for n in range(1, stations + 1)
     ]
-
-
-def write_registry(path: Path, entries: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({"stations": entries}, allow_unicode=True, sort_keys=False)
-    path.write_text(
-        "# written by `python -m pv_assets.simulator`; secrets are in the environment\n" + text,
-        encoding="utf-8",
-    )
 
 
 def _parser() -> argparse.ArgumentParser:

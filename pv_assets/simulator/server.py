@@ -30,7 +30,10 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import unquote
+
+import yaml
 
 from resources.interface import load_interface
 
@@ -145,10 +148,6 @@ class StationState:
         """Drop what is still queued for `route`: the fault is over."""
         with self._lock:
             self._scripts[route].clear()
-
-    def pending_script(self, route: str) -> list:
-        with self._lock:
-            return list(self._scripts[route])
 
     # -- tokens
 
@@ -807,3 +806,10 @@ class StationSimulator:
             env[f"{env_id}_ACCOUNT"] = spec.account
             env[f"{env_id}_PASSWORD"] = "wrong-" + spec.password if wrong else spec.password
         return entries, env
+
+
+def write_registry(path: Path, entries: list[dict]) -> None:
+    """A conf/stations.yaml for the simulated stations (their secrets stay in the environment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump({"stations": entries}, allow_unicode=True, sort_keys=False)
+    path.write_text("# written by the station simulator; secrets are in the environment\n" + text, encoding="utf-8")
