@@ -103,7 +103,7 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
     _preview(store, DEMO_STATIONS[0].station_id)
     ui = (
         f"DAGSTER_HOME={home} PV_STATIONS_FILE={registry} PV_LOCAL_STORE={store_root} "
-        ".venv/bin/dagster dev -w workspace.yaml"
+        ".venv/bin/pv-media ui"
     )
     console.print(
         f"""
