@@ -35,16 +35,14 @@ def main() -> int:
     from pv_assets.collector import StationCollector
     from pv_assets.media.manifest import manifest_rows
     from pv_assets.media.records import record_rows
-    from pv_assets.registry import load_registry
     from resources.interface import load_interface
     from resources.object_store import MinioObjectStore
-    from resources.station_api import ClientSettings, StationClient, StationEndpoint
+    from resources.registry import load_registry
+    from resources.station_api import ClientSettings, StationClient
 
     station = load_registry(stations_file).get(station_id)
-    account, password = station.credentials()
-    endpoint = StationEndpoint(
-        station.id, station.base_url, account, password, station.max_connections, station.media_hosts
-    )
+    endpoint = station.endpoint()
+    account, password = endpoint.account, endpoint.password
     interface = load_interface(station.dialect)
     client = StationClient(endpoint, interface, ClientSettings())
     records = record_rows(list(client.iter_records()), interface, station.id, station.region_company_code)

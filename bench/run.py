@@ -29,7 +29,7 @@ from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
-from pv_assets.simulator import write_registry
+from pv_simulator import write_registry
 
 
 def registry_file(info: dict, directory: Path) -> Path:

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pv_assets.simulator import SimStationSpec, StationSimulator
+from pv_simulator import SimStationSpec, StationSimulator
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
-from pv_assets.media.identity import mask_id
+from resources.identity import mask_id
 from resources.object_store import StoredObject
 
 CHECK_DESCRIPTIONS = {

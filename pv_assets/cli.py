@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pv_assets import progress as progress_hook
-from pv_assets.registry import RegistryError, load_registry
-from pv_assets.settings import dagster_home, instance_config_file, local_store_root
 from pv_assets.staging import pid_alive
+from resources import log_masking
+from resources.registry import RegistryError, load_registry
+from resources.settings import dagster_home, instance_config_file
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 # Wide enough for the summary table when the output goes to a file or CI log.
@@ -43,13 +43,6 @@ class StationSummary:
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
-
-
-def describe_store_from_env() -> str:
-    if os.environ.get("MINIO_ENDPOINT"):
-        scheme = "https" if os.environ.get("MINIO_SECURE", "").lower() in ("1", "true", "yes") else "http"
-        return f"MinIO {scheme}://{os.environ['MINIO_ENDPOINT']}/{os.environ.get('MINIO_BUCKET') or 'pv-media'}"
-    return f"local directory {local_store_root()} (MINIO_ENDPOINT is not set)"
 
 
 def prepare_dagster_home() -> Path:
@@ -114,15 +107,12 @@ def active_collection(instance: Any, station_id: str) -> str | None:
     A run left STARTED by a process that was killed is marked failed here, so a dead run never
     blocks its station forever.
     """
-    from dagster import DagsterRunStatus, RunsFilter
+    from dagster import RunsFilter
 
-    in_progress = [
-        DagsterRunStatus.QUEUED,
-        DagsterRunStatus.NOT_STARTED,
-        DagsterRunStatus.STARTING,
-        DagsterRunStatus.STARTED,
-    ]
-    for record in instance.get_run_records(RunsFilter(tags={"dagster/partition": station_id}, statuses=in_progress)):
+    from pv_assets.jobs import IN_PROGRESS_STATUSES
+
+    runs = RunsFilter(tags={"dagster/partition": station_id}, statuses=IN_PROGRESS_STATUSES)
+    for record in instance.get_run_records(runs):
         run = record.dagster_run
         pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
         if pid and host == socket.gethostname() and not pid_alive(int(pid)):
@@ -133,9 +123,10 @@ def active_collection(instance: Any, station_id: str) -> str | None:
 
 
 @contextlib.contextmanager
-def progress_bars(enabled: bool) -> Iterator[None]:
+def progress_bars(enabled: bool) -> Iterator[Any]:
+    """Yields the callback that draws the bars (None when there are no bars)."""
     if not enabled:
-        yield
+        yield None
         return
     bars = Progress(
         TextColumn("{task.description}"),
@@ -147,19 +138,15 @@ def progress_bars(enabled: bool) -> Iterator[None]:
     )
     tasks: dict[str, Any] = {}
 
-    def listener(update: progress_hook.Progress) -> None:
+    def listener(update: Any) -> None:
         if update.station_id not in tasks:
             tasks[update.station_id] = bars.add_task(update.station_id, total=update.total, stored="0 B")
         bars.update(
             tasks[update.station_id], completed=update.done, total=update.total, stored=filesize.decimal(update.bytes)
         )
 
-    progress_hook.add_listener(listener)
-    try:
-        with bars:
-            yield
-    finally:
-        progress_hook.remove_listener(listener)
+    with bars:
+        yield listener
 
 
 def collect(
@@ -192,7 +179,8 @@ def collect(
 
     from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from resources.dagster_resources import StationApiResource
+    from pv_assets.progress import ProgressResource
+    from resources.dagster_resources import StationApiResource, describe_store
 
     instance = DagsterInstance.get()
     known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
@@ -202,16 +190,19 @@ def collect(
     if parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)
     else:
-        defs = make_definitions(station_api=StationApiResource(stations_file=str(registry.path)))
-        job = defs.resolve_job_def(COLLECT_JOB_NAME)
         summaries = []
-        with progress_bars(show_progress and err.is_terminal):
+        with progress_bars(show_progress and err.is_terminal) as on_progress:
+            defs = make_definitions(
+                station_api=StationApiResource(stations_file=str(registry.path)),
+                progress=ProgressResource.to(on_progress) if on_progress else None,
+            )
+            job = defs.resolve_job_def(COLLECT_JOB_NAME)
             for station_id in selected:
                 summaries.append(collect_station(job, instance, station_id, verbose))
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
-    out.print(f"objects and audit manifests: {describe_store_from_env()}", soft_wrap=True)
+    out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
 
 
@@ -292,6 +283,7 @@ def print_summary(summaries: list[StationSummary]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    log_masking.install()
     parser = argparse.ArgumentParser(prog="pv-media", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -328,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulate":
-        from pv_assets.simulator.__main__ import main as simulate_main
+        from pv_simulator.__main__ import main as simulate_main
 
         return simulate_main(rest)
     if args.command == "ui":

@@ -17,9 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pv_assets.media.keys import mask_key, object_key, stem_of
 from pv_assets.media.manifest import MANIFEST_COLUMNS, plain_rows
-from pv_assets.progress import Progress, report
+from resources.keys import mask_key, object_key, stem_of
 from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
 
@@ -43,6 +42,14 @@ OUTCOME_COLUMNS = [
     "duration_ms",
 ]
 UPLOADED, SKIPPED, FAILED = "uploaded", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Progress:
+    station_id: str
+    done: int
+    total: int
+    bytes: int
 
 
 @dataclass
@@ -104,11 +111,13 @@ class StationCollector:
         *,
         workers: int,
         log: Callable[[str], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
         progress_every_s: float = 5.0,
     ):
         self.client, self.store, self.staging_dir, self.run_id = client, store, staging_dir, run_id
         self.workers = max(1, workers)
         self.log = log or (lambda message: None)
+        self.on_progress = on_progress or (lambda progress: None)
         self.progress_every_s = progress_every_s
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -203,7 +212,7 @@ class StationCollector:
                     self.tally.add(row)
                     if row["outcome"] == FAILED:
                         self.log(f"failed {mask_key(row['key_stem'] or '') or row['record_id']}: {row['reason']}")
-                report(Progress(self.client.station_id, len(results), total, self.tally.bytes))
+                self.on_progress(Progress(self.client.station_id, len(results), total, self.tally.bytes))
                 if time.monotonic() - last_report >= self.progress_every_s and pending:
                     last_report = time.monotonic()
                     self.log(f"progress: {len(results)}/{total} items, {self.tally.bytes} bytes stored")

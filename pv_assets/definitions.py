@@ -1,52 +1,51 @@
-"""The Dagster definitions of pv-media: `dagster dev -w workspace.yaml` loads `defs`."""
+"""The Dagster definitions of pv-media: `dagster dev -w workspace.yaml` loads `defs`.
+
+`defs` is built when Dagster loads it, not at import: settings come from the environment of the
+process that loads the code, and that process installs the log masking first.
+"""
 
 from __future__ import annotations
 
-import os
-
-from dagster import Definitions, EnvVar, in_process_executor
+from dagster import Definitions, definitions, in_process_executor
 
 from pv_assets.assets import COLLECTION_ASSETS
 from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG, collect_station_job
-from pv_assets.schedules import daily_full_refresh
+from pv_assets.progress import ProgressResource
+from pv_assets.schedules import build_daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
-from pv_assets.settings import local_store_root
-from resources import LocalStoreResource, MinioResource, ObjectStoreResource, StationApiResource
+from resources import log_masking
+from resources.dagster_resources import ObjectStoreResource, StationApiResource, object_store_from_env
+from resources.settings import settings
 
 __all__ = ["COLLECT_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
 
 
-def object_store_from_env() -> ObjectStoreResource:
-    """MinIO when MINIO_ENDPOINT is set (keys as EnvVar, read at run time), else the local directory store."""
-    if os.environ.get("MINIO_ENDPOINT"):
-        return MinioResource(
-            endpoint=EnvVar("MINIO_ENDPOINT"),
-            access_key=EnvVar("MINIO_ACCESS_KEY"),
-            secret_key=EnvVar("MINIO_SECRET_KEY"),
-            bucket=os.environ.get("MINIO_BUCKET") or "pv-media",
-            secure=os.environ.get("MINIO_SECURE", "false").strip().lower() in ("1", "true", "yes"),
-        )
-    return LocalStoreResource(root=str(local_store_root()))
-
-
 def make_definitions(
-    *, station_api: StationApiResource | None = None, object_store: ObjectStoreResource | None = None
+    *,
+    station_api: StationApiResource | None = None,
+    object_store: ObjectStoreResource | None = None,
+    progress: ProgressResource | None = None,
 ) -> Definitions:
-    store = object_store or object_store_from_env()
+    log_masking.install()
+    knobs = settings()
+    store = object_store or object_store_from_env(knobs)
     return Definitions(
         assets=COLLECTION_ASSETS,
         jobs=[collect_station_job],
         sensors=[station_registry_sensor, station_change_sensor],
-        schedules=[daily_full_refresh],
+        schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone)],
         resources={
             "station_api": station_api or StationApiResource(),
             "object_store": store,
             "io_manager": ObjectStoreIOManager(object_store=store),
+            "progress": progress or ProgressResource(),
         },
         # One process per run: the steps share the station client, so its token stays in memory only.
         executor=in_process_executor,
     )
 
 
-defs = make_definitions()
+@definitions
+def defs() -> Definitions:
+    return make_definitions()

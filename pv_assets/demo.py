@@ -15,14 +15,14 @@ from rich.table import Table
 
 from pv_assets.cli import collect
 from pv_assets.io_manager import audit_key, parquet_to_frame
-from pv_assets.media.identity import normalize_id_card
-from pv_assets.media.keys import mask_key
 from pv_assets.media.manifest import plain_rows
-from pv_assets.settings import staging_root
-from pv_assets.simulator import SimStationSpec, StationSimulator, write_registry
 from pv_assets.staging import leftover_files
+from pv_simulator import SimStationSpec, StationSimulator, write_registry
+from resources.identity import normalize_id_card
 from resources.interface import load_interface
+from resources.keys import mask_key
 from resources.object_store import LocalDirObjectStore
+from resources.settings import staging_root
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 BAD_LOGIN_STATION = "DEMO-03"
@@ -101,10 +101,7 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
             problems.append(f"{len(leftovers)} files left in the staging directory {staging_root()}")
 
     _preview(store, DEMO_STATIONS[0].station_id)
-    ui = (
-        f"DAGSTER_HOME={home} PV_STATIONS_FILE={registry} PV_LOCAL_STORE={store_root} "
-        ".venv/bin/pv-media ui"
-    )
+    ui = f"DAGSTER_HOME={home} PV_STATIONS_FILE={registry} PV_LOCAL_STORE={store_root} .venv/bin/pv-media ui"
     console.print(
         f"""
 [bold]Where to look next[/bold]

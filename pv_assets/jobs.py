@@ -1,11 +1,18 @@
 """The job that collects one station partition, and the tag its runs carry."""
 
-from dagster import AssetSelection, RunRequest, define_asset_job
+from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
 
 from pv_assets.assets import COLLECTION_ASSETS
 
 COLLECT_JOB_NAME = "collect_station"
 STATION_TAG = "pv-media/station"
+# A run in one of these states still holds its station: nobody starts another for it.
+IN_PROGRESS_STATUSES = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
 
 collect_station_job = define_asset_job(
     COLLECT_JOB_NAME,

@@ -1,38 +1,31 @@
-"""A hook through which a long collection reports progress (the CLI draws bars from it)."""
+"""How a long collection reports progress: a callback handed to the collector through a resource.
+
+The CLI hands in a callback that draws its bars; elsewhere nobody listens. (In-process runs
+only: a callback cannot cross into a run worker's process.)
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from dagster import ConfigurableResource
+from pydantic import PrivateAttr
+
+from pv_assets.collector import Progress
 
 
-@dataclass(frozen=True)
-class Progress:
-    station_id: str
-    done: int
-    total: int
-    bytes: int
+class ProgressResource(ConfigurableResource):
+    # How often the run's log says how far the collection is (the callback hears of every item).
+    log_every_s: float = 5.0
 
+    _callback: Callable[[Progress], None] | None = PrivateAttr(default=None)
 
-Listener = Callable[[Progress], None]
-_listeners: list[Listener] = []
-_lock = threading.Lock()
+    @classmethod
+    def to(cls, callback: Callable[[Progress], None]) -> ProgressResource:
+        resource = cls()
+        resource._callback = callback
+        return resource
 
-
-def add_listener(listener: Listener) -> None:
-    with _lock:
-        _listeners.append(listener)
-
-
-def remove_listener(listener: Listener) -> None:
-    with _lock:
-        if listener in _listeners:
-            _listeners.remove(listener)
-
-
-def report(progress: Progress) -> None:
-    with _lock:
-        listeners = list(_listeners)
-    for listener in listeners:
-        listener(progress)
+    def report(self, progress: Progress) -> None:
+        if self._callback is not None:
+            self._callback(progress)

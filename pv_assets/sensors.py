@@ -1,13 +1,11 @@
 """Sensors: new stations of the registry become partitions and get their first run; stations whose
 records changed get a refresh run."""
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dagster import (
-    DagsterRunStatus,
     DefaultSensorStatus,
     RunsFilter,
     SensorEvaluationContext,
@@ -17,16 +15,14 @@ from dagster import (
 )
 
 from pv_assets.change_cursor import ChangeCursor, due_stations, has_changed
-from pv_assets.jobs import collect_station_job, station_run_request
+from pv_assets.jobs import IN_PROGRESS_STATUSES, collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME, station_partitions
-from pv_assets.registry import RegistryError
 from resources.dagster_resources import StationApiResource
 from resources.interface import load_interface
+from resources.registry import RegistryError
+from resources.settings import settings
 from resources.station_api import StationApiError
 
-# Bounded work per tick, so thousands of stations never overrun a sensor tick.
-MAX_STATIONS_PER_TICK = int(os.environ.get("PV_CHANGE_SENSOR_MAX_PER_TICK", "25"))
-TICK_BUDGET_S = float(os.environ.get("PV_CHANGE_SENSOR_BUDGET_S", "40"))
 # updatedSince overlaps the previous look by this much, for clock skew between us and the station.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -50,16 +46,8 @@ def station_registry_sensor(context: SensorEvaluationContext, station_api: Stati
     )
 
 
-IN_PROGRESS = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-]
-
-
 def stations_being_collected(instance) -> set[str]:
-    runs = instance.get_runs(RunsFilter(job_name=collect_station_job.name, statuses=IN_PROGRESS))
+    runs = instance.get_runs(RunsFilter(job_name=collect_station_job.name, statuses=IN_PROGRESS_STATUSES))
     return {run.tags.get("dagster/partition") for run in runs}
 
 
@@ -90,11 +78,16 @@ def station_change_sensor(context: SensorEvaluationContext, station_api: Station
     cursor = ChangeCursor.from_json(context.cursor)
     cursor.forget_except(stations)
     now = utc_now()
-    due = due_stations(cursor, {s.id: s.poll_interval_s for s in stations.values()}, now, MAX_STATIONS_PER_TICK)
+    # Bounded work per tick (PV_CHANGE_SENSOR_MAX_PER_TICK, PV_CHANGE_SENSOR_BUDGET_S), so thousands of
+    # stations never overrun a sensor tick.
+    knobs = settings()
+    due = due_stations(
+        cursor, {s.id: s.poll_interval_s for s in stations.values()}, now, knobs.change_sensor_max_per_tick
+    )
     started = time.monotonic()
     requests, looked, down = [], 0, []
     for station_id in due:
-        if time.monotonic() - started > TICK_BUDGET_S:
+        if time.monotonic() - started > knobs.change_sensor_budget_s:
             break  # the rest are still due and come first next tick
         if station_id in busy:
             continue  # its run is refreshing it now; looking would cost it one of its connections

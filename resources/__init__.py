@@ -1,12 +1,11 @@
-"""The station cloud API client and the object store, and their Dagster resources.
+"""The edges of pv-media: the station protocol and client, the object store, the station
+registry, the Dagster resources, and the pure helpers those edges need. Nothing here imports
+`pv_assets`, and importing changes nothing: the process that starts (the Dagster definitions,
+the CLI) calls `resources.log_masking.install()` itself.
 
 The Dagster resources are loaded on first use (PEP 562), so `import resources.station_api`
 does not import Dagster: the media path stays light where it runs alone (the benchmark).
 """
-
-from resources import log_masking
-
-log_masking.install()
 
 _DAGSTER_RESOURCES = {"LocalStoreResource", "MinioResource", "ObjectStoreResource", "StationApiResource"}
 __all__ = sorted(_DAGSTER_RESOURCES)

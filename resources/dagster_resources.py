@@ -11,11 +11,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
+from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore
-from resources.station_api import ClientSettings, StationClient, StationEndpoint
+from resources.registry import Registry, Station, load_registry
+from resources.settings import Settings, settings
+from resources.station_api import ClientSettings, StationClient
 
 
 class ObjectStoreResource(ConfigurableResource):
@@ -62,6 +65,29 @@ class LocalStoreResource(ObjectStoreResource):
         return LocalDirObjectStore(Path(self.root))
 
 
+def object_store_from_env(knobs: Settings | None = None) -> ObjectStoreResource:
+    """MinIO when MINIO_ENDPOINT is set (keys as EnvVar, read at run time), else the local directory store."""
+    knobs = knobs or settings()
+    if knobs.minio_endpoint:
+        return MinioResource(
+            endpoint=EnvVar("MINIO_ENDPOINT"),
+            access_key=EnvVar("MINIO_ACCESS_KEY"),
+            secret_key=EnvVar("MINIO_SECRET_KEY"),
+            bucket=knobs.minio_bucket,
+            secure=knobs.minio_secure,
+        )
+    return LocalStoreResource(root=str(knobs.local_store.expanduser().absolute()))
+
+
+def describe_store(knobs: Settings | None = None) -> str:
+    """Where objects go, for people: from the settings, no credentials, no connection needed."""
+    knobs = knobs or settings()
+    if knobs.minio_endpoint:
+        scheme = "https" if knobs.minio_secure else "http"
+        return f"MinIO {scheme}://{knobs.minio_endpoint.split('://', 1)[-1]}/{knobs.minio_bucket}"
+    return f"local directory {knobs.local_store.expanduser().absolute()} (MINIO_ENDPOINT is not set)"
+
+
 class StationApiResource(ConfigurableResource):
     """Station cloud clients for the stations of the registry, one per station and run.
 
@@ -89,22 +115,15 @@ class StationApiResource(ConfigurableResource):
             **{name: getattr(self, name) for name in shared}, max_media_bytes=self.max_media_mib * 1024 * 1024
         )
 
-    def registry(self):
-        from pv_assets.registry import load_registry
-
+    def registry(self) -> Registry:
         return load_registry(self.stations_file or None)
 
-    def station(self, station_id: str):
+    def station(self, station_id: str) -> Station:
         return self.registry().get(station_id)
 
     def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
-        from resources.interface import load_interface
-
         station = self.station(station_id)
-        account, password = station.credentials()
-        connections = station.max_connections if max_connections is None else max_connections
-        endpoint = StationEndpoint(station.id, station.base_url, account, password, connections, station.media_hosts)
-        return StationClient(endpoint, load_interface(station.dialect), settings)
+        return StationClient(station.endpoint(max_connections), load_interface(station.dialect), settings)
 
     def quick_client(self, station_id: str) -> StationClient:
         """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from pv_assets.media.identity import mask_id_like
+from resources.identity import mask_id_like
 
 LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "minio")
 

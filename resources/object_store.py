@@ -21,7 +21,7 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 
-from pv_assets.media.keys import mask_key
+from resources.keys import mask_key
 
 # Uploads from the staging file: minio reads a file up to one part into memory and sends bigger ones
 # as multipart, a part at a time; 5 MiB (S3's smallest part) keeps each worker's memory small.

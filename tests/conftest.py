@@ -15,8 +15,8 @@ from moto.server import ThreadedMotoServer
 
 from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
 from pv_assets.partitions import STATION_PARTITIONS_NAME
-from pv_assets.simulator import SimStationSpec, StationSimulator
-from pv_assets.simulator import write_registry as write_registry_file
+from pv_simulator import SimStationSpec, StationSimulator
+from pv_simulator import write_registry as write_registry_file
 from resources.dagster_resources import StationApiResource
 from resources.object_store import MinioObjectStore
 

@@ -15,7 +15,7 @@ from pv_assets.checks import (
     check_valid_id_card_numbers,
 )
 from pv_assets.cli import main
-from pv_assets.simulator import SimStationSpec
+from pv_simulator import SimStationSpec
 from resources.object_store import StoredObject
 from tests.conftest import write_registry
 

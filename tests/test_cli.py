@@ -12,9 +12,9 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pv_assets.cli import HOST_TAG, PID_TAG, main
-from pv_assets.definitions import COLLECT_JOB_NAME, defs
-from pv_assets.simulator import SimStationSpec
+from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
 from pv_assets.staging import leftover_files
+from pv_simulator import SimStationSpec
 from resources.interface import load_interface
 from tests.conftest import write_registry
 
@@ -113,7 +113,7 @@ def test_the_same_station_is_never_collected_twice_at_once(simulator_factory, pr
     registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
     main(["collect", "--station", "ST-0001", "--stations", str(registry)])
     instance = DagsterInstance.get()
-    job = defs.resolve_job_def(COLLECT_JOB_NAME)
+    job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
 
     def started_run(pid: int):
         tags = {"dagster/partition": "ST-0001", PID_TAG: str(pid), HOST_TAG: socket.gethostname()}

@@ -9,7 +9,7 @@ from pv_assets.collector import StationCollector
 from pv_assets.media.manifest import build_manifest
 from pv_assets.media.records import record_rows
 from pv_assets.metadata import masked_preview
-from pv_assets.simulator import SimStationSpec
+from pv_simulator import SimStationSpec
 from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore, ObjectStoreError
 from tests.conftest import fast_station_api, run_station, write_registry

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pv_assets.media.identity import normalize_id_card
-from pv_assets.registry import RegistryError, load_registry
-from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
+from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
+from resources.identity import normalize_id_card
 from resources.interface import InterfaceError, known_dialects, load_interface
 from resources.object_store import LocalDirObjectStore
+from resources.registry import RegistryError, load_registry
 from tests.conftest import fast_station_api, run_station, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from pv_assets.cli import main
-from pv_assets.media.identity import normalize_id_card
-from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
+from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
 

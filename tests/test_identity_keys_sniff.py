@@ -4,14 +4,14 @@ import hashlib
 
 import pytest
 
-from pv_assets.media.identity import (
+from resources.identity import (
     InvalidIdCardNumber,
     id_checksum_ok,
     mask_id,
     mask_id_like,
     normalize_id_card,
 )
-from pv_assets.media.keys import (
+from resources.keys import (
     InvalidKeySegment,
     mask_key,
     object_key_stem,
@@ -19,7 +19,7 @@ from pv_assets.media.keys import (
     stem_of,
     url_hash,
 )
-from pv_assets.media.sniff import NotMedia, sniff_media_type
+from resources.sniff import NotMedia, sniff_media_type
 
 VALID_ID = "11010519491231002X"  # the GB 11643 standard's own example
 

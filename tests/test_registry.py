@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pv_assets.registry import RegistryError, load_registry
+from resources.registry import RegistryError, load_registry
 
 GOOD = """\
 defaults:

@@ -11,10 +11,10 @@ from dagster import build_schedule_context, build_sensor_context
 
 from pv_assets import sensors
 from pv_assets.change_cursor import ChangeCursor, StationWatch, due_stations, has_changed
-from pv_assets.registry import RegistryError
-from pv_assets.schedules import daily_full_refresh
+from pv_assets.schedules import build_daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
-from pv_assets.simulator import SimStationSpec
+from pv_simulator import SimStationSpec
+from resources.registry import RegistryError
 from tests.conftest import fast_station_api, write_registry
 
 STATIONS = ["ST-0001", "ST-0002", "ST-0003"]
@@ -130,7 +130,7 @@ def test_a_station_that_is_down_is_skipped_and_retried_later_not_reported_change
 
 def test_bounded_work_per_tick_goes_round_robin(three_stations, dagster_instance, monkeypatch):
     sim, registry = three_stations
-    monkeypatch.setattr(sensors, "MAX_STATIONS_PER_TICK", 2)
+    monkeypatch.setenv("PV_CHANGE_SENSOR_MAX_PER_TICK", "2")
     dagster_instance.add_dynamic_partitions("station", STATIONS)
     first = evaluate(station_change_sensor, dagster_instance, registry)
     assert len(ChangeCursor.from_json(first.cursor).stations) == 2
@@ -171,6 +171,7 @@ def test_an_unreadable_cursor_starts_over():
 
 def test_daily_schedule_refreshes_registry_stations_that_are_partitions(three_stations, dagster_instance):
     _sim, registry = three_stations
+    daily_full_refresh = build_daily_full_refresh()
     dagster_instance.add_dynamic_partitions("station", ["ST-0001", "ST-0002", "ST-OLD"])  # ST-OLD left the registry
     when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with build_schedule_context(
@@ -186,13 +187,13 @@ def test_daily_schedule_refreshes_registry_stations_that_are_partitions(three_st
 def test_a_station_being_collected_is_not_polled(three_stations, dagster_instance, monkeypatch):
     from dagster import DagsterRunStatus
 
-    from pv_assets.definitions import COLLECT_JOB_NAME, defs
+    from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
 
     sim, registry = three_stations
     Clock(monkeypatch)
     dagster_instance.add_dynamic_partitions("station", STATIONS)
     dagster_instance.create_run_for_job(
-        job_def=defs.resolve_job_def(COLLECT_JOB_NAME),
+        job_def=make_definitions().resolve_job_def(COLLECT_JOB_NAME),
         tags={"dagster/partition": "ST-0002"},
         status=DagsterRunStatus.STARTED,
     )

@@ -13,9 +13,9 @@ import pytest
 import requests
 from stdnum.cn import ric
 
-from pv_assets.simulator import SimStationSpec, StationSimulator, iter_media, media_sha256
-from pv_assets.simulator.__main__ import build_specs
-from pv_assets.simulator.dialect import put, split_urls
+from pv_simulator import SimStationSpec, StationSimulator, iter_media, media_sha256
+from pv_simulator.__main__ import build_specs
+from pv_simulator.dialect import put, split_urls
 from resources.interface import InterfaceError, dig, load_interface
 
 RECORDS = "/api/v1/infrastructure/records"

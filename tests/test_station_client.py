@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from pv_assets.simulator import SimStationSpec
+from pv_simulator import SimStationSpec
 from resources.interface import load_interface
 from resources.net_guard import MediaUrlPolicy
 from resources.station_api import (

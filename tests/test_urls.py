@@ -2,7 +2,7 @@
 
 import pytest
 
-from pv_assets.media.urls import (
+from resources.urls import (
     InvalidMediaUrl,
     normalize_media_url,
     parse_url_items,

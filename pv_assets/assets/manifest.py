@@ -1,6 +1,5 @@
 """media_manifest: c/d1 - picked-up records only; URL fields split into one row per media item."""
 
-import os
 import time
 
 import pandas as pd
@@ -17,8 +16,8 @@ from pv_assets.media.manifest import build_manifest, count_accepted, plain_rows
 from pv_assets.metadata import frame_metadata
 from resources.dagster_resources import StationApiResource
 from resources.interface import load_interface
+from resources.settings import settings
 
-PSEUDONYM_KEY_ENV = "PV_ID_PSEUDONYM_KEY"
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "key_stem", "problem"]
 
 
@@ -40,14 +39,14 @@ def media_manifest(
     started = time.monotonic()
     station = station_api.station(context.partition_key)
     interface = load_interface(station.dialect)
-    secret = os.environ.get(PSEUDONYM_KEY_ENV)
+    secret = settings().id_pseudonym_key  # PV_ID_PSEUDONYM_KEY
     records = plain_rows(infrastructure_records)
     manifest = build_manifest(
         records,
         base_url=station.base_url,
         accepted_statuses=station.accepted_pickup_status,
         separators=interface.url_separators,
-        pseudonym_secret=secret.encode("utf-8") if secret else None,
+        pseudonym_secret=secret.get_secret_value().encode("utf-8") if secret else None,
     )
     yield Output(
         manifest,

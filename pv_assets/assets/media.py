@@ -1,6 +1,5 @@
 """uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
 
-import os
 import time
 
 import pandas as pd
@@ -10,15 +9,13 @@ from pv_assets.assets.common import collection_asset
 from pv_assets.checks import check_no_failed_items, check_specs, check_stored_objects_match, failures_by_reason
 from pv_assets.collector import StationCollector, stored_listing
 from pv_assets.metadata import frame_metadata
-from pv_assets.settings import staging_root
+from pv_assets.progress import ProgressResource
 from pv_assets.staging import clean_stale, run_staging_dir
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.object_store import ObjectStoreError
+from resources.settings import settings, staging_root
 from resources.station_api import LoginFailed
 
-# Workers per station connection: while some workers upload to the store, the others keep every
-# station connection busy downloading (the client's slots still cap connections to the station).
-WORKERS_PER_CONNECTION = int(os.environ.get("PV_WORKERS_PER_CONNECTION", "2"))
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
 
@@ -41,6 +38,7 @@ def uploaded_media(
     media_manifest: pd.DataFrame,
     station_api: StationApiResource,
     object_store: ObjectStoreResource,
+    progress: ProgressResource,
 ):
     station_id = context.partition_key
     station = station_api.station(station_id)
@@ -59,8 +57,12 @@ def uploaded_media(
                 store,
                 staging_dir,
                 run_id,
-                workers=WORKERS_PER_CONNECTION * station.max_connections,
+                # While some workers upload to the store, the others keep every station connection busy
+                # downloading (the client's slots still cap connections to the station).
+                workers=settings().workers_per_connection * station.max_connections,
                 log=context.log.info,
+                on_progress=progress.report,
+                progress_every_s=progress.log_every_s,
             )
             outcomes = collector.run(media_manifest)
         collect_seconds = time.monotonic() - started

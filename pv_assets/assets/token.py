@@ -3,8 +3,8 @@
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from pv_assets.assets.common import collection_asset
-from pv_assets.registry import RegistryError
 from resources.dagster_resources import StationApiResource
+from resources.registry import RegistryError
 from resources.station_api import LoginFailed
 
 

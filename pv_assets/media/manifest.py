@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pv_assets.media.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
-from pv_assets.media.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
-from pv_assets.media.urls import DEFAULT_SEPARATORS, parse_url_items
+from resources.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
+from resources.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
+from resources.urls import DEFAULT_SEPARATORS, parse_url_items
 
 if TYPE_CHECKING:
     import pandas as pd

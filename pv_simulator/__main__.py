@@ -1,4 +1,4 @@
-"""`python -m pv_assets.simulator`: run simulated stations until Ctrl-C or SIGTERM."""
+"""`python -m pv_simulator`: run simulated stations until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 

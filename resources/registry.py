@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pv_assets.media.keys import InvalidKeySegment, safe_segment
-from pv_assets.settings import stations_file
 from resources.interface import InterfaceError, load_interface
+from resources.keys import InvalidKeySegment, safe_segment
+from resources.settings import stations_file
+from resources.station_api.config import StationEndpoint
 
 # 已提货 as the v1 interface writes it, and the canonical status every dialect maps its own value to.
 DEFAULT_ACCEPTED_PICKUP = ("已提货", "picked_up")
@@ -64,6 +65,12 @@ class Station:
         return self.station_code or self.id
 
     source: str = ""  # "file:line", for messages
+
+    def endpoint(self, max_connections: int | None = None) -> StationEndpoint:
+        """What the station client needs, credentials read from the environment now."""
+        account, password = self.credentials()
+        connections = self.max_connections if max_connections is None else max_connections
+        return StationEndpoint(self.id, self.base_url, account, password, connections, self.media_hosts)
 
     def credentials(self) -> tuple[str, str]:
         """(account, password) from the environment, at run time; errors name the variable, not its value."""

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 import re
 
-from pv_assets.media.identity import mask_id
-from pv_assets.media.urls import url_identity
+from resources.identity import mask_id
+from resources.urls import url_identity
 
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

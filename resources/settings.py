@@ -1,0 +1,95 @@
+"""Every knob of pv-media in one place: its environment variable, its default, what it does.
+
+Read when used (`settings()`), never at import time, so a test or a process that sets a
+variable sees it. Paths are relative to the working directory: run pv-media and `dagster dev`
+from the project folder, or set the variables. Station credentials are not here: the
+registry names the variables that hold them, read at run time for that station only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """pv-media's settings. The README's "Settings" table lists the same names and defaults."""
+
+    # An empty variable counts as unset, as it always did.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
+
+    # -- where things are ---------------------------------------------------------------------
+    stations_file: Path = Field(Path("conf/stations.yaml"), validation_alias="PV_STATIONS_FILE")
+    staging_dir: Path = Field(Path("conf/staging"), validation_alias="PV_STAGING_DIR")
+    local_store: Path = Field(
+        Path("var/object-store"),
+        validation_alias="PV_LOCAL_STORE",
+        description="the embedded object store, used when MINIO_ENDPOINT is unset",
+    )
+    dagster_home: Path = Field(Path(".dagster_home"), validation_alias="DAGSTER_HOME")
+    instance_config: Path = Field(
+        Path("conf/dagster.yaml"),
+        validation_alias="PV_DAGSTER_YAML",
+        description="copied into DAGSTER_HOME when it has no dagster.yaml",
+    )
+    dialects_dir: Path | None = Field(
+        None, validation_alias="PV_DIALECTS_DIR", description="looked at first for dialect files"
+    )
+
+    # -- the object store (MinIO / S3); keys reach the resource as dagster.EnvVar ---------------
+    minio_endpoint: str | None = Field(None, validation_alias="MINIO_ENDPOINT")
+    minio_bucket: str = Field("pv-media", validation_alias="MINIO_BUCKET")
+    minio_secure: bool = Field(False, validation_alias="MINIO_SECURE")
+
+    # -- the collection ---------------------------------------------------------------------------
+    workers_per_connection: int = Field(
+        2,
+        ge=1,
+        le=16,
+        validation_alias="PV_WORKERS_PER_CONNECTION",
+        description="collector workers per station connection: some upload while others download",
+    )
+    id_pseudonym_key: SecretStr | None = Field(
+        None,
+        validation_alias="PV_ID_PSEUDONYM_KEY",
+        description="when set, object keys carry an HMAC of the ID number instead of the number",
+    )
+
+    # -- operating in Dagster -----------------------------------------------------------------------
+    change_sensor_max_per_tick: int = Field(25, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
+    change_sensor_budget_s: float = Field(40.0, gt=0, validation_alias="PV_CHANGE_SENSOR_BUDGET_S")
+    refresh_cron: str = Field("0 2 * * *", validation_alias="PV_REFRESH_CRON")
+    refresh_timezone: str = Field("Asia/Shanghai", validation_alias="PV_REFRESH_TIMEZONE")
+
+
+def settings() -> Settings:
+    """The settings as the environment says now (cheap: read on every use, never cached at import)."""
+    return Settings()
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a setting, for messages and the README."""
+    return str(Settings.model_fields[field_name].validation_alias)
+
+
+def stations_file() -> Path:
+    return settings().stations_file.expanduser().absolute()
+
+
+def staging_root() -> Path:
+    return settings().staging_dir.expanduser().absolute()
+
+
+def local_store_root() -> Path:
+    """The embedded object store used when MINIO_ENDPOINT is unset."""
+    return settings().local_store.expanduser().absolute()
+
+
+def dagster_home() -> Path:
+    return settings().dagster_home.expanduser().absolute()
+
+
+def instance_config_file() -> Path:
+    return settings().instance_config.expanduser().absolute()

@@ -1,0 +1,36 @@
+"""What the client is told: its tunables, and the station it talks to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+USER_AGENT = "pv-media/0.1 (+station media collector)"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_attempts: int = 5
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_retry_after_s: float = 120.0
+    max_redirects: int = 5
+    max_media_bytes: int = 2 * 1024**3
+    chunk_bytes: int = 256 * 1024
+    max_repeated_pages: int = 3
+    # A body trickling in (a hostile or broken host) is cut off: the read timeout is per read only.
+    slow_grace_s: float = 30.0
+    min_bytes_per_s: float = 8 * 1024
+
+
+@dataclass(frozen=True)
+class StationEndpoint:
+    """What the client needs to know of one station. The password never shows in repr."""
+
+    station_id: str
+    base_url: str
+    account: str = field(repr=False)
+    password: str = field(repr=False)
+    max_connections: int = 4
+    media_hosts: tuple[str, ...] = ()

@@ -1,0 +1,374 @@
+"""The session with one station and its token (S1): login, the token's one re-login on expiry,
+authorised JSON calls with bounded retries, and the station's connection limit.
+
+Secrets (the password and the token) live only in this object's memory; no message, log
+line or exception built here contains them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from resources.envelope import Reply, classify_reply
+from resources.interface import StationInterface, dig
+from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
+from resources.station_api.config import USER_AGENT, ClientSettings, StationEndpoint
+from resources.station_api.errors import (
+    LoginFailed,
+    StationApiError,
+    TokenRejected,
+    TokenRejectedAfterLogin,
+    TransientStationError,
+)
+
+T = TypeVar("T")
+MAX_TOKEN_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """The persisted trace of a login: no secret, only a short fingerprint of the token."""
+
+    station_id: str
+    logged_in_at: str
+    expires_at: str | None
+    token_fingerprint: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def token_fingerprint(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
+
+
+class StationSession:
+    """One station's connection: a pooled HTTP session, its token, and its politeness limit.
+
+    It answers one question: how to make an authorised call to this station - login, the token
+    and its one re-login on expiry, retries with backoff, and the connection limit."""
+
+    def __init__(
+        self,
+        endpoint: StationEndpoint,
+        interface: StationInterface,
+        settings: ClientSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        resolver: Resolver = resolve_host,
+        pool_size: int | None = None,
+    ):
+        self.endpoint = endpoint
+        self.interface = interface
+        self.settings = settings or ClientSettings()
+        self.policy = MediaUrlPolicy.for_station(endpoint.base_url, endpoint.media_hosts, resolver)
+        self._sleep = sleep
+        self._token: str | None = None
+        self._token_cond = threading.Condition(threading.RLock())
+        self._trial_owner: int | None = None
+        self._login_refused: LoginFailed | None = None
+        self._api_base: str | None = None
+        # Politeness: never more requests in flight toward the station than it allows.
+        self.station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
+        self.http = requests.Session()
+        # No proxies or .netrc from the environment: a .netrc credential must never be sent to a media host.
+        self.http.trust_env = False
+        self.http.headers["User-Agent"] = USER_AGENT
+        size = max(pool_size or 0, endpoint.max_connections, 4)
+        adapter = GuardedAdapter(lambda: self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self.session_record: SessionRecord | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def station_id(self) -> str:
+        return self.endpoint.station_id
+
+    def close(self) -> None:
+        self.http.close()
+
+    def url(self, path: str, *, login: bool = False) -> str:
+        # After a login that names a regional host, every later call goes there.
+        base = self.endpoint.base_url if login or self._api_base is None else self._api_base
+        return base.rstrip("/") + path
+
+    def timeout(self) -> tuple[float, float]:
+        return (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+
+    def auth_headers(self, url: str, token: str | None) -> dict[str, str]:
+        # The token goes to the station's own host (scheme, host and port) and nowhere else.
+        if token is None or not self.policy.is_station_host(url):
+            return {}
+        login = self.interface.login
+        headers = {login.send_header: f"{login.send_prefix}{token}"} if login.send_header else {}
+        if login.send_cookie:
+            headers["Cookie"] = f"{login.send_cookie}={token}"
+        return headers
+
+    @contextlib.contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        if self.policy.is_station_host(url):
+            with self.station_slots:
+                yield
+        else:
+            yield
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(retry_after, self.settings.max_retry_after_s)
+        # Jitter as large as the first wait spreads the retries of many workers apart.
+        backoff = wait_exponential_jitter(
+            multiplier=self.settings.backoff_initial_s,
+            max=self.settings.backoff_max_s,
+            jitter=self.settings.backoff_initial_s,
+        )
+        return backoff(state)
+
+    def retrying(self, exception_type: type[BaseException]) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(exception_type),
+            sleep=self._sleep,
+            reraise=True,
+        )
+
+    # -- JSON calls -------------------------------------------------------------------------
+
+    def _send_json(
+        self,
+        call: str,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+        token: str | None = None,
+        login: bool = False,
+    ) -> Reply:
+        url = self.url(path, login=login)
+        try:
+            with self.slot(url):
+                response = self.http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=self.auth_headers(url, token),
+                    timeout=self.timeout(),
+                    allow_redirects=False,
+                )
+                content = response.content
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientStationError(self.station_id, call, f"network error ({exc.__class__.__name__})") from None
+        except requests.RequestException as exc:
+            raise TransientStationError(self.station_id, call, f"HTTP error ({exc.__class__.__name__})") from None
+        reply = classify_reply(self.interface, response.status_code, response.headers, content)
+        return replace(reply, headers=response.headers, cookies=response.cookies) if login else reply
+
+    def call(self, call: str, method: str, path: str, params: dict | None = None, *, in_body: bool = False) -> Any:
+        """An authorised call: retried when transient, logging in again when the token was rejected.
+
+        `params` go in the query string, or with `in_body` as the JSON body (POST-style vendor APIs)."""
+        query, body = (None, params or {}) if in_body else (params, None)
+
+        def send(token: str) -> Reply:
+            reply = self._send_json(call, method, path, params=query, body=body, token=token)
+            if reply.kind == "token_expired":
+                raise TokenRejected(token)
+            return reply
+
+        def attempt() -> Any:
+            try:
+                return self._accept(call, self.with_token(send))
+            except TokenRejectedAfterLogin:
+                raise StationApiError(
+                    self.station_id, call, "token rejected again right after a fresh login", "401"
+                ) from None
+
+        try:
+            return self.retrying(TransientStationError)(attempt)
+        except TransientStationError as exc:
+            raise StationApiError(
+                self.station_id, call, f"gave up after {self.settings.max_attempts} attempts: {exc.detail}", exc.code
+            ) from None
+
+    def with_token(self, use: Callable[[str], T]) -> T:
+        """`use(token)`; when the token is rejected, log in again once and replay (lessons: never retry a
+        401 with the same token). A token that this call logged in for and that is rejected on its first
+        use is an error, not a loop."""
+        token = self._current_token()
+        # Each round without a login of our own means another worker logged in and used its fresh token:
+        # progress, not a loop. The cap only guards against a station gone mad.
+        for _ in range(MAX_TOKEN_ROUNDS):
+            try:
+                return use(token)
+            except TokenRejected:
+                pass
+            token, mine = self._relogin(token)
+            if mine:
+                try:
+                    return use(token)
+                except TokenRejected:
+                    raise TokenRejectedAfterLogin from None
+                finally:
+                    self.end_trial()
+        raise TokenRejectedAfterLogin
+
+    def _accept(self, call: str, reply: Reply) -> Any:
+        if reply.kind == "ok":
+            return reply.document
+        if reply.kind in ("rate_limited", "transient"):
+            raise TransientStationError(
+                self.station_id, call, reply.message or reply.kind, reply.code, reply.retry_after
+            )
+        raise StationApiError(self.station_id, call, reply.message or "station error", reply.code)
+
+    # -- S1: login --------------------------------------------------------------------------
+
+    def login(self) -> SessionRecord:
+        """Log in (S1). A wrong account or password raises LoginFailed with the station's code and message.
+
+        A refusal sticks: this client never tries the same credentials again, since every retry of
+        a wrong password brings the account closer to being locked (code 1002).
+        """
+        if self._login_refused is not None:
+            raise self._login_refused
+        try:
+            return self._login()
+        except LoginFailed as exc:
+            if exc.code in self.interface.envelope.bad_credentials:
+                self._login_refused = exc
+            raise
+
+    def _login(self) -> SessionRecord:
+        login = self.interface.login
+        secrets = {"account": self.endpoint.account, "password": self.endpoint.password}
+        body = {key: _fill(value, secrets) for key, value in login.body.items()}
+
+        def attempt() -> Any:
+            reply = self._send_json("login", login.method, login.path, body=body, login=True)
+            if reply.kind in ("bad_credentials", "token_expired"):
+                raise LoginFailed(self.station_id, "login", reply.message or "login refused", reply.code)
+            self._accept("login", reply)
+            return reply
+
+        try:
+            reply = self.retrying(TransientStationError)(attempt)
+        except TransientStationError as exc:
+            raise LoginFailed(
+                self.station_id,
+                "login",
+                f"station unreachable after {self.settings.max_attempts} attempts: {exc.detail}",
+                exc.code,
+            ) from None
+        except LoginFailed:
+            raise
+        except StationApiError as exc:
+            raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
+        document = reply.document
+        token = _token_from(reply, login)
+        if not token:
+            raise LoginFailed(
+                self.station_id, "login", f"no token ({login.token_from} '{login.token}') in the login response"
+            )
+        if login.api_base:
+            self._use_api_base(dig(document, login.api_base))
+        now = datetime.now(UTC)
+        expires_in = dig(document, login.expires_in)
+        try:
+            expires_at = (now + timedelta(seconds=float(expires_in))).isoformat() if expires_in is not None else None
+        except (TypeError, ValueError):
+            expires_at = None
+        with self._token_cond:
+            self._token = token
+        self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
+        return self.session_record
+
+    def _use_api_base(self, value: Any) -> None:
+        """The regional host a login names: checked like a media URL (it comes from outside), then used."""
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise LoginFailed(
+                self.station_id, "login", f"no regional API base URL at '{self.interface.login.api_base}'"
+            )
+        try:
+            self.policy.check(value)
+        except ForbiddenTarget as exc:
+            raise LoginFailed(self.station_id, "login", f"regional API host refused: {exc}") from None
+        self.policy = self.policy.with_station_origin(value)
+        self._api_base = value
+
+    def _wait_for_trial(self) -> None:
+        # Called with the condition held: a fresh token's first use belongs to the thread that logged in,
+        # so a station whose tokens die after one use is not starved by the other workers.
+        me = threading.get_ident()
+        self._token_cond.wait_for(lambda: self._trial_owner in (None, me), timeout=self.settings.read_timeout_s)
+
+    def _current_token(self) -> str:
+        with self._token_cond:
+            self._wait_for_trial()
+            if self._token is None:
+                self.login()
+            assert self._token is not None
+            return self._token
+
+    def _relogin(self, stale_token: str | None) -> tuple[str, bool]:
+        """Log in again unless another thread already replaced the stale token.
+
+        Returns the token to use and whether this thread logged in for it (and so has its first use).
+        """
+        with self._token_cond:
+            self._wait_for_trial()
+            if self._token is not None and self._token != stale_token:
+                return self._token, False
+            self._token = None
+            self.login()
+            assert self._token is not None
+            self._trial_owner = threading.get_ident()
+            return self._token, True
+
+    def end_trial(self) -> None:
+        with self._token_cond:
+            if self._trial_owner == threading.get_ident():
+                self._trial_owner = None
+                self._token_cond.notify_all()
+
+
+def _token_from(reply: Reply, login: Any) -> str | None:
+    """The token where the dialect says it comes back; an object (SEMS) goes out JSON-encoded."""
+    if login.token_from == "header":  # noqa: S105 - a location, not a secret
+        value = reply.headers.get(login.token) if reply.headers is not None else None
+    elif login.token_from == "cookie":  # noqa: S105
+        value = reply.cookies.get(login.token) if reply.cookies is not None else None
+    else:
+        value = dig(reply.document, login.token)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value) if value not in (None, "") else None
+
+
+def _fill(template: Any, values: dict[str, str]) -> Any:
+    if isinstance(template, str):
+        return template.format(**values)
+    return template
