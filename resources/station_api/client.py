@@ -6,14 +6,13 @@ media downloader; each of those answers one question in its own module.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from resources.interface import StationInterface
-from resources.net_guard import MediaUrlPolicy, Resolver, resolve_host
+from resources.net_guard import MediaUrlPolicy
 from resources.station_api.config import ClientSettings, StationEndpoint
 from resources.station_api.media import Downloaded, MediaDownloader
 from resources.station_api.records import RecordsReader
@@ -28,14 +27,10 @@ class StationClient:
         endpoint: StationEndpoint,
         interface: StationInterface,
         settings: ClientSettings | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        resolver: Resolver = resolve_host,
-        pool_size: int | None = None,
+        **session_options: Any,
     ):
-        self.session = StationSession(
-            endpoint, interface, settings, sleep=sleep, resolver=resolver, pool_size=pool_size
-        )
+        """`session_options` go to StationSession: `sleep`, `resolver` (tests), `pool_size`."""
+        self.session = StationSession(endpoint, interface, settings, **session_options)
         self._records = RecordsReader(self.session)
         self._media = MediaDownloader(self.session)
 
