@@ -1,0 +1,64 @@
+"""`pv-media gallery`: the gallery app on uvicorn, over the store the collection writes to."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+
+from pv_assets.settings import local_store_root
+from pv_gallery.index import INDEX_KEY
+from pv_gallery.security import GalleryConfig, GalleryConfigError
+from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
+NO_INDEX = "no gallery index yet in {store}: run the collection first: pv-media collect --all"
+
+
+def object_store_from_env() -> ObjectStore:
+    """The same choice as the pipeline's: MinIO when MINIO_ENDPOINT is set, else the local directory store."""
+    if os.environ.get("MINIO_ENDPOINT"):
+        return MinioObjectStore(
+            os.environ["MINIO_ENDPOINT"].split("://", 1)[-1].rstrip("/"),
+            os.environ.get("MINIO_ACCESS_KEY", ""),
+            os.environ.get("MINIO_SECRET_KEY", ""),
+            os.environ.get("MINIO_BUCKET") or "pv-media",
+            secure=os.environ.get("MINIO_SECURE", "false").strip().lower() in ("1", "true", "yes"),
+        )
+    return LocalDirObjectStore(local_store_root())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: ObjectStore | None = None) -> int:
+    """Serve until interrupted; exit code 2 when the gallery cannot start as configured."""
+    import uvicorn
+
+    from pv_gallery.app import create_app
+
+    try:
+        config = GalleryConfig.from_env()
+    except GalleryConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = store or object_store_from_env()
+    try:
+        if store.stat(INDEX_KEY) is None:
+            # Not fatal: the index appears with the first collection, and the pages say so meanwhile.
+            print(f"warning: {NO_INDEX.format(store=store.describe())}", file=sys.stderr)
+    except ObjectStoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(host):
+        print(f"warning: serving on {host}, reachable from other machines; put it behind TLS", file=sys.stderr)
+    mode = "password (PV_GALLERY_PASSWORD)" if config.password else f"proxy header {config.trusted_user_header}"
+    print(f"gallery on http://{host}:{port}/ over {store.describe()}; login: {mode}", file=sys.stderr)
+    uvicorn.run(create_app(store, config), host=host, port=port, log_level="warning", server_header=False)
+    return 0
