@@ -159,6 +159,9 @@ def safe_fields(raw: str | None) -> dict[str, str]:
         name = str(key)
         if name.lower() in PERSONAL_FIELDS or "url" in name.lower() or value is None or value == "":
             continue
+        if isinstance(value, float):  # coordinates and capacities: never an ID number, often many digits
+            shown[mask_id_like(name)] = str(value)
+            continue
         text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
         shown[mask_id_like(name)] = mask_id_like(text)
     return shown

@@ -375,11 +375,20 @@ def test_no_object_key_and_no_raw_id_number_in_any_page_url_or_header(client, da
 def test_id_numbers_inside_record_fields_are_masked(tmp_path, data):
     store = LocalDirObjectStore(tmp_path)
     raw = "11010519491231002X"
-    fields = {"idCardNo": raw, "ownerName": "张三", "note": f"业主 {raw}", "photoUrl": "http://x/a.jpg"}
+    fields = {
+        "idCardNo": raw,
+        "ownerName": "张三",
+        "note": f"业主 {raw}",
+        "certificate": 110105194912310021,  # a number, not a string
+        "photoUrl": "http://x/a.jpg",
+        "latitude": 32.059999999999995,
+    }
     leaky = dict(data.rows[0], record_fields=json.dumps(fields, ensure_ascii=False))
     write_index(store, [leaky])
     html = login(make_client(store)).get(f"/station/GAL-01/installation/{leaky['record_id']}").text
     assert raw not in html and "110105********002X" in html
+    assert "110105194912310021" not in html and "110105********0021" in html
+    assert "32.059999999999995" in html  # coordinates are not mistaken for ID numbers
     assert "张三" not in html and "http://x/a.jpg" not in html
 
 
