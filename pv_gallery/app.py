@@ -8,6 +8,7 @@ no object key (whose file name holds the owner's ID number) is ever put into a U
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from pv_gallery.index import (
     GalleryIndex,
     IndexMissing,
     IndexSnapshot,
+    IndexUnreadable,
     Installation,
     RegionSummary,
     StationSummary,
@@ -37,6 +39,7 @@ from pv_gallery.ranges import RangeNotSatisfiable, parse_range
 from pv_gallery.security import GalleryConfig, LoginThrottle, SecurityHeadersMiddleware
 from resources.object_store import ObjectStore, ObjectStoreError
 
+log = logging.getLogger("pv_gallery")
 HERE = Path(__file__).parent
 LANG_COOKIE = "pv_gallery_lang"
 SESSION_COOKIE = "pv_gallery_session"
@@ -113,6 +116,11 @@ def protected(page: bool = True) -> Callable:
                 if not page:
                     return PlainTextResponse("no gallery index yet", status_code=503)
                 return error_page(request, 503, "no_index")
+            except IndexUnreadable as exc:
+                log.error("gallery index %s unreadable: %s", INDEX_KEY, exc)
+                if not page:
+                    return PlainTextResponse("gallery index unreadable", status_code=503)
+                return error_page(request, 503, "bad_index")
             except ObjectStoreError:
                 if not page:
                     return PlainTextResponse("object store unavailable", status_code=502)

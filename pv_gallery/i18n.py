@@ -55,6 +55,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "login_throttled": "失败次数过多，请稍后再试。",
         "proxy_only": "请通过单位的统一登录入口访问。",
         "no_index": "还没有图库索引。请先运行采集：pv-media collect --all",
+        "bad_index": "图库索引无法读取（格式不符）。请重新运行采集：pv-media collect --all",
         "not_found": "未找到。",
         "store_error": "对象存储暂时无法读取，请稍后再试。",
         "language": "English",
@@ -112,6 +113,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "login_throttled": "Too many failed attempts; try again later.",
         "proxy_only": "Open the gallery through your organisation's sign-on portal.",
         "no_index": "There is no gallery index yet. Run the collection first: pv-media collect --all",
+        "bad_index": "The gallery index cannot be read (unexpected format). "
+        "Run the collection again: pv-media collect --all",
         "not_found": "Not found.",
         "store_error": "The object store cannot be read right now; try again later.",
         "language": "中文",

@@ -272,6 +272,17 @@ def test_missing_index_says_to_run_the_collection(tmp_path):
     assert empty.get("/media/0000000000000000/thumb").status_code == 503
 
 
+def test_an_unreadable_index_is_a_clear_page_not_a_traceback(tmp_path, data):
+    store = LocalDirObjectStore(tmp_path)
+    store.put_bytes(INDEX_KEY, b"not parquet at all", "application/octet-stream")
+    broken = login(make_client(store))
+    answer = broken.get("/")
+    assert answer.status_code == 503 and "图库索引无法读取" in answer.text
+    write_index(store, [dict(data.rows[0])])
+    broken.app.state.index.recheck_s = 0
+    assert broken.get("/").status_code == 200
+
+
 def test_a_new_index_is_picked_up_when_its_etag_changes(tmp_path, data):
     store = LocalDirObjectStore(tmp_path)
     write_index(store, [r for r in data.rows if r["station_id"] == "GAL-01"])

@@ -155,7 +155,9 @@ def test_a_supervisor_walks_through_the_gallery(served, browser):
             const v = document.querySelector('video');
             v.muted = true;
             await v.play();
-            await new Promise(r => { if (v.currentTime > 0) r(); else v.addEventListener('timeupdate', r, {once: true}); });
+            await new Promise(r => {
+                if (v.currentTime > 0) r(); else v.addEventListener('timeupdate', r, {once: true});
+            });
             v.pause();
             const seeked = new Promise(r => v.addEventListener('seeked', r, {once: true}));
             v.currentTime = 3.0;
