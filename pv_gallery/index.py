@@ -178,7 +178,8 @@ class IndexSnapshot:
 
     def __init__(self, table: pa.Table, etag: str):
         self.etag = etag
-        self.table = table
+        # One chunk per column: a take across chunks concatenates the whole column first (40 ms a page).
+        self.table = table.combine_chunks()
         # Row numbers in (station, record) order: a station's rows are one run of it. Sorting the
         # numbers, not the table, spares a copy of every column (1.3 s at 1,000,000 rows).
         self._order = pc.sort_indices(table, sort_keys=[("station_id", "ascending"), ("record_id", "ascending")])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import sys
+import threading
 
 from pv_assets.settings import local_store_root
 from pv_gallery.index import INDEX_KEY
@@ -60,5 +62,13 @@ def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Objec
         print(f"warning: serving on {host}, reachable from other machines; put it behind TLS", file=sys.stderr)
     mode = "password (PV_GALLERY_PASSWORD)" if config.password else f"proxy header {config.trusted_user_header}"
     print(f"gallery on http://{host}:{port}/ over {store.describe()}; login: {mode}", file=sys.stderr)
-    uvicorn.run(create_app(store, config), host=host, port=port, log_level="warning", server_header=False)
+    app = create_app(store, config)
+    # Load the index while the server starts, so the first visitor does not wait for it.
+    threading.Thread(target=warm_up, args=(app,), name="gallery-index-warm-up", daemon=True).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
     return 0
+
+
+def warm_up(app) -> None:
+    with contextlib.suppress(Exception):  # the pages report whatever went wrong, on the first request
+        app.state.index.snapshot()
