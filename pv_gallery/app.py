@@ -193,11 +193,11 @@ def overview(request: Request) -> Response:
 def matches(installation: Installation, status: str, kind: str, query: str) -> bool:
     if status and installation.pickup_status != status:
         return False
-    if kind == "photo" and not installation.photos:
+    if kind == "photo" and not installation.photo_count:
         return False
-    if kind == "video" and not installation.videos:
+    if kind == "video" and not installation.video_count:
         return False
-    if kind == "none" and installation.photos:
+    if kind == "none" and installation.photo_count:
         return False
     if query:
         q = query.strip().upper()

@@ -108,18 +108,30 @@ class MediaItem:
 
 @dataclass
 class Installation:
-    """One picked-up record of a station, with its media items."""
+    """One picked-up record of a station. Its counts come from one vectorized pass over the station;
+    its media items are built only when a page shows it (a card's cover, the installation page)."""
 
     record_id: str
     id_card_masked: str
     pickup_status: str
     pickup_status_raw: str
     record_fields: str | None  # the JSON as stored; parsed only when a page shows it
-    items: list[MediaItem] = field(default_factory=list)
+    photo_count: int = 0
+    video_count: int = 0
+    failed_count: int = 0
+    station_rows: pa.Table | None = None  # the station's index rows; this record's are [start, end)
+    start: int = 0
+    end: int = 0
 
     @functools.cached_property
     def fields(self) -> dict[str, str]:
         return safe_fields(self.record_fields)
+
+    @functools.cached_property
+    def items(self) -> list[MediaItem]:
+        if self.station_rows is None:
+            return []
+        return media_items(self.station_rows.slice(self.start, self.end - self.start))
 
     @property
     def photos(self) -> list[MediaItem]:
@@ -385,38 +397,63 @@ CARD_COLUMNS = [
 
 
 def build_installations(rows: pa.Table) -> list[Installation]:
-    columns = {name: rows.column(name).to_pylist() for name in CARD_COLUMNS}
-    installations: list[Installation] = []
-    current: Installation | None = None
-    for n in range(rows.num_rows):
-        record_id = columns["record_id"][n]
-        if current is None or current.record_id != record_id:
-            current = Installation(
-                record_id=record_id,
-                id_card_masked=columns["id_card_masked"][n] or "",
-                pickup_status=columns["pickup_status"][n] or "",
-                pickup_status_raw=columns["pickup_status_raw"][n] or "",
-                record_fields=columns["record_fields"][n],
-            )
-            installations.append(current)
-        if columns["media_kind"][n] is None:
+    """A station's installations (rows sorted by record id), with photo/video/failed counts per record."""
+    if rows.num_rows == 0:
+        return []
+    record_ids = rows.column("record_id").to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate(([True], record_ids[1:] != record_ids[:-1])))
+    kind = rows.column("media_kind").to_numpy(zero_copy_only=False)
+    status = rows.column("status").to_numpy(zero_copy_only=False)
+    stored = status == "stored"
+
+    def per_record(mask: np.ndarray) -> list[int]:
+        return np.add.reduceat(mask.astype(np.int64), starts).tolist()
+
+    photos, videos = per_record(stored & (kind == "photo")), per_record(stored & (kind == "video"))
+    failed = per_record(status == "failed")
+    heads = rows.take(pa.array(starts)).select(
+        ["record_id", "id_card_masked", "pickup_status", "pickup_status_raw", "record_fields"]
+    )
+    ends = [*starts[1:].tolist(), rows.num_rows]
+    return [
+        Installation(
+            record_id=head["record_id"],
+            id_card_masked=head["id_card_masked"] or "",
+            pickup_status=head["pickup_status"] or "",
+            pickup_status_raw=head["pickup_status_raw"] or "",
+            record_fields=head["record_fields"],
+            photo_count=photos[n],
+            video_count=videos[n],
+            failed_count=failed[n],
+            station_rows=rows,
+            start=start,
+            end=end,
+        )
+        for n, (head, start, end) in enumerate(zip(heads.to_pylist(), starts.tolist(), ends, strict=True))
+    ]
+
+
+def media_items(rows: pa.Table) -> list[MediaItem]:
+    items = []
+    for row in rows.select(CARD_COLUMNS).to_pylist():
+        if row["media_kind"] is None:
             continue
-        current.items.append(
+        items.append(
             MediaItem(
-                item_id=columns["item_id"][n],
-                media_kind=columns["media_kind"][n],
-                status=columns["status"][n] or "",
-                failure_reason=mask_id_like(columns["failure_reason"][n] or "") or None,
-                preview_problem=columns["preview_problem"][n],
-                has=frozenset(r for r, column in RENDITIONS.items() if columns[column][n]),
-                width=columns["width"][n],
-                height=columns["height"][n],
-                duration_s=columns["duration_s"][n],
-                size=columns["size"][n],
-                collected_at=columns["collected_at"][n],
+                item_id=row["item_id"],
+                media_kind=row["media_kind"],
+                status=row["status"] or "",
+                failure_reason=mask_id_like(row["failure_reason"] or "") or None,
+                preview_problem=row["preview_problem"],
+                has=frozenset(r for r, column in RENDITIONS.items() if row[column]),
+                width=row["width"],
+                height=row["height"],
+                duration_s=row["duration_s"],
+                size=row["size"],
+                collected_at=row["collected_at"],
             )
         )
-    return installations
+    return items
 
 
 class GalleryIndex:
