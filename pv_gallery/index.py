@@ -25,7 +25,6 @@ from pv_assets.media.identity import mask_id_like
 from resources.object_store import ObjectStore
 
 INDEX_KEY = "_pv-media/gallery/index.parquet"
-PICKED_UP = "picked_up"
 RENDITIONS = {"thumb": "thumb_key", "medium": "medium_key", "poster": "poster_key", "original": "object_key"}
 # Never shown, even if a station (or a bug upstream) puts them into record_fields.
 PERSONAL_FIELDS = {"idcardno", "id_card_no", "idcard", "ownername", "owner_name", "owner", "phone", "mobile", "tel"}
@@ -209,7 +208,6 @@ class IndexSnapshot:
         t = self.table
         no_record = pa.nulls(t.num_rows, pa.string())
         stored = pc.fill_null(pc.equal(t["status"], "stored"), False)
-        picked = pc.fill_null(pc.equal(t["pickup_status"], PICKED_UP), False)
 
         def records_where(mask) -> pa.ChunkedArray:
             return pc.if_else(pc.fill_null(mask, False), t["record_id"], no_record)
@@ -222,9 +220,10 @@ class IndexSnapshot:
                 "name": t["station_name"],
                 "collected_at": t["collected_at"],
                 "row": pa.nulls(t.num_rows, pa.int8()).fill_null(1),
-                "picked": records_where(picked),
-                "photo": records_where(pc.and_(pc.and_(stored, picked), pc.equal(kind, "photo"))),
-                "video": records_where(pc.and_(pc.and_(stored, picked), pc.equal(kind, "video"))),
+                # Every record in the index is one the station's accepted pickup statuses let through.
+                "picked": t["record_id"],
+                "photo": records_where(pc.and_(stored, pc.equal(kind, "photo"))),
+                "video": records_where(pc.and_(stored, pc.equal(kind, "video"))),
                 "item": kind,
                 "failed": pc.cast(pc.fill_null(pc.equal(t["status"], "failed"), False), pa.int64()),
             }

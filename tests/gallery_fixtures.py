@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from pv_assets.media.identity import mask_id
 from pv_gallery.index import INDEX_KEY
@@ -81,7 +81,7 @@ def photo_bytes(size: tuple[int, int], color: tuple[int, int, int], label: str, 
     for band in range(0, w, max(8, w // 12)):
         draw.rectangle([band, 0, band + max(2, w // 48), h], fill=tuple(min(255, c + 40) for c in color))
     draw.rectangle([w // 8, h // 3, w * 7 // 8, h * 2 // 3], fill=(250, 250, 250))
-    draw.text((w // 8 + 10, h // 3 + 10), label, fill=(20, 20, 20))
+    draw.text((w // 8 + 10, h // 3 + 10), label, fill=(20, 20, 20), font=ImageFont.load_default(size=max(10, h // 14)))
     out = io.BytesIO()
     image.save(out, format=fmt, quality=80)
     return out.getvalue()
@@ -166,6 +166,9 @@ STATIONS = [
     ("GAL-02", "RC-510100", "屋顶二号分布式光伏", [("R101", 1, 0, 0, 0), ("R102", 2, 0, 0, 0), ("R103", 0, 0, 1, 0)]),
 ]
 
+# Accepted by its station although only partly picked up: in the index, with its own status.
+PARTLY_PICKED_UP = {"R103"}
+
 
 def build_gallery_data(store: ObjectStore, *, video: bytes | None = None) -> GalleryData:
     """Write originals, previews and the gallery index for STATIONS into the store."""
@@ -198,6 +201,8 @@ def build_gallery_data(store: ObjectStore, *, video: bytes | None = None) -> Gal
                 ),
                 "collected_at": f"2026-11-2{person % 6}T08:{person:02d}:00Z",
             }
+            if record_id in PARTLY_PICKED_UP:
+                base.update(pickup_status="partly_picked_up", pickup_status_raw="部分提货")
             kinds = ["photo"] * photos + ["video"] * videos + ["failed"] * failed
             if not kinds:
                 data.rows.append(

@@ -203,6 +203,10 @@ def test_station_page_cards_filters_and_search(client, data):
     assert records(client.get("/station/GAL-01?q=r00").text) == ["R001", "R002", "R003", "R004", "R005"]
     assert records(client.get("/station/GAL-01?status=picked_up&kind=photo").text) == ["R001", "R002", "R005"]
     assert "没有符合条件的安装" in client.get("/station/GAL-01?q=9999").text
+    other = client.get("/station/GAL-02").text
+    assert '<option value="partly_picked_up" >部分提货</option>' in other
+    assert records(client.get("/station/GAL-02?status=partly_picked_up").text) == ["R103"]
+    assert records(client.get("/station/GAL-02?status=picked_up").text) == ["R101", "R102"]
     # Each card's thumbnail is the first photo's thumb, or the video's poster.
     images = links(html).images
     r001_first = data.items("GAL-01", "R001", "photo")[0]["item_id"]
