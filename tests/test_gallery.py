@@ -214,6 +214,14 @@ def test_station_page_cards_filters_and_search(client, data):
     assert f"/media/{r001_first}/thumb" in images and f"/media/{r004_video}/poster" in images
 
 
+def test_what_a_user_types_comes_back_escaped(client, data):
+    attack = '"><script>alert(1)</script>'
+    page = client.get("/station/GAL-01", params={"q": attack, "status": attack}).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    login_page = make_client(data.store).get("/login", params={"next": '/"><img src=x onerror=alert(1)>'}).text
+    assert "onerror=alert(1)>" not in login_page
+
+
 def test_station_page_is_paged(client, data, tmp_path):
     store = LocalDirObjectStore(tmp_path)
     rows = [dict(data.rows[0], record_id=f"B{n:04d}", item_id=f"{n:016x}") for n in range(100)]
