@@ -50,6 +50,14 @@ def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Objec
     except GalleryConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if config.trusted_user_header and not is_loopback(host):
+        # Anyone who reaches the port could send the header: only the proxy on this machine may.
+        print(
+            f"error: with PV_GALLERY_TRUSTED_USER_HEADER the gallery must listen on loopback behind the proxy, "
+            f"not {host}",
+            file=sys.stderr,
+        )
+        return 2
     store = store or object_store_from_env()
     try:
         if store.stat(INDEX_KEY) is None:

@@ -143,6 +143,13 @@ def test_trusted_proxy_header_mode(data):
     assert proxied.get("/login").status_code == 404  # no password login in this mode
 
 
+def test_proxy_header_mode_refuses_to_listen_beyond_loopback(monkeypatch, capsys):
+    monkeypatch.delenv("PV_GALLERY_PASSWORD", raising=False)
+    monkeypatch.setenv("PV_GALLERY_TRUSTED_USER_HEADER", "X-Remote-User")
+    assert cli_main(["gallery", "--host", "0.0.0.0", "--port", "1"]) == 2  # noqa: S104 - what is refused
+    assert "loopback" in capsys.readouterr().err
+
+
 def test_the_gallery_refuses_to_start_without_a_login(monkeypatch, capsys):
     for name in ("PV_GALLERY_PASSWORD", "PV_GALLERY_TRUSTED_USER_HEADER"):
         monkeypatch.delenv(name, raising=False)
