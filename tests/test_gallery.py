@@ -357,6 +357,8 @@ def test_video_without_range_and_outside_the_file(client, data):
     assert answer.headers["content-type"] == "video/mp4" and sha256(answer.content) == sha256(whole)
     beyond = client.get(f"/media/{video['item_id']}/original", headers={"Range": f"bytes={len(whole)}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(whole)}"
+    head = client.head(f"/media/{video['item_id']}/original", headers={"Range": "bytes=0-99"})
+    assert head.status_code == 206 and head.headers["content-length"] == "100" and head.content == b""
     stale = client.get(
         f"/media/{video['item_id']}/original", headers={"Range": "bytes=0-9", "If-Range": '"another-version"'}
     )
