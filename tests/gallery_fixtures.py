@@ -146,6 +146,35 @@ class GalleryData:
         keys = {r[c] for r in self.rows for c in ("object_key", "thumb_key", "medium_key", "poster_key") if r[c]}
         return sorted(keys)
 
+    @classmethod
+    def from_store(cls, store: ObjectStore) -> GalleryData:
+        """Any store with a gallery index (the demo's, once issue 12 writes one): rows from the index,
+        raw ID numbers from the originals' key names (`{ID}_{urlhash}.ext`)."""
+        rows = pq.read_table(io.BytesIO(store.get_bytes(INDEX_KEY))).to_pylist()
+        raw_ids = {r["object_key"].rsplit("/", 1)[-1].split("_", 1)[0] for r in rows if r["object_key"]}
+        return cls(store, rows, sorted(i for i in raw_ids if len(i) >= 15))
+
+    def stations(self) -> list[str]:
+        return sorted({r["station_id"] for r in self.rows})
+
+    def records(self, station_id: str) -> list[str]:
+        return sorted({r["record_id"] for r in self.rows if r["station_id"] == station_id})
+
+    def stored(self, station_id: str, record_id: str, kind: str) -> list[dict]:
+        return [r for r in self.items(station_id, record_id, kind) if r["status"] == "stored"]
+
+    def showcase(self) -> tuple[str, str]:
+        """(station, record) with the most displayable photos (JPEG/PNG originals, medium previews) and a video."""
+
+        def score(key: tuple[str, str]) -> tuple[int, int]:
+            photos = [
+                r for r in self.stored(*key, "photo")
+                if r["medium_key"] and r["content_type"] in ("image/jpeg", "image/png")
+            ]
+            return (len(photos) >= 2 and bool(self.stored(*key, "video")), len(photos))
+
+        return max(((r["station_id"], r["record_id"]) for r in self.rows), key=score)
+
     def secrets(self) -> list[str]:
         """Strings no page, URL or header may contain: keys, their file names, raw ID numbers."""
         originals = [r["object_key"] for r in self.rows if r["object_key"]]
