@@ -6,8 +6,11 @@ table and, as its last line, one JSON object.
   8 connections / 30 ms = 266.7 items/s);
 - big_file: one 1 GiB video: pv-media's media path vs a bare streaming copy (peak RSS, ratio);
 - rerun: a second collection over >= 10,000 stored objects (downloads, time_fraction).
+- gallery: overview and station page response times of `pv-media gallery` over a generated index of
+  10,000 stations x 100 items (+ one station with 5,000 installations), vs a per-request filtered
+  Parquet read (bench/gallery.py).
 
-Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000.
+Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 --gallery-stations 50.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import requests
 from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
+from bench.gallery import gallery
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
 from pv_simulator import write_registry
 
@@ -265,7 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file in MiB (default 1024)")
     parser.add_argument("--rerun", type=int, default=10_000, help="objects in rerun (default 10000)")
     parser.add_argument(
-        "--only", choices=["many_small", "big_file", "rerun"], action="append", help="run only these scenarios"
+        "--gallery-stations", type=int, default=10_000, help="stations of 100 items in gallery (default 10000)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["many_small", "big_file", "rerun", "gallery"],
+        action="append",
+        help="run only these scenarios",
     )
     args = parser.parse_args(argv)
     from dagster import DagsterInstance
@@ -278,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             ("many_small", lambda d: many_small(s3, args.small, instance, d)),
             ("big_file", lambda d: big_file(s3, args.big_mib, d)),
             ("rerun", lambda d: rerun(s3, args.rerun, instance, d)),
+            ("gallery", lambda d: gallery(args.gallery_stations, 100, 5000, d)),
         ):
             if args.only and name not in args.only:
                 continue

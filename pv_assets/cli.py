@@ -310,6 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the demo keeps its store, registry and Dagster instance (default var/demo)",
     )
     demo_cmd.add_argument("--dialect", default="default", help="the dialect the simulated stations speak")
+    demo_cmd.add_argument("--gallery", action="store_true", help="then open the gallery on the demo's data")
+
+    gallery_cmd = commands.add_parser("gallery", help="the gallery web page over the collected photos and videos")
+    gallery_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    gallery_cmd.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
     commands.add_parser(
         "ui",
@@ -339,10 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary_json=args.summary_json,
         )
         return code
+    if args.command == "gallery":
+        from pv_gallery.server import run_gallery
+
+        return run_gallery(args.host, args.port)
     if args.command == "demo":
         from pv_assets.demo import run_demo
 
-        return run_demo(Path(args.dir), args.dialect)
+        return run_demo(Path(args.dir), args.dialect, gallery=args.gallery)
     return 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -61,7 +62,7 @@ def _preview(store: LocalDirObjectStore, station_id: str) -> None:
     console.print(table)
 
 
-def run_demo(workdir: Path, dialect: str = "default") -> int:
+def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> int:
     workdir = workdir.absolute()
     stations = [dataclasses.replace(spec, dialect=dialect) for spec in DEMO_STATIONS]
     for stale in ("object-store", "dagster_home"):
@@ -119,4 +120,23 @@ def run_demo(workdir: Path, dialect: str = "default") -> int:
         f"[green]Demo behaved as designed:[/green] every picked-up file stored once, "
         f"{BAD_LOGIN_STATION} failed alone at login (S2), staging directory empty."
     )
+    if gallery:
+        return open_gallery(store)
+    console.print(
+        f"\n[bold]The gallery[/bold] on these photos and videos (then open http://127.0.0.1:8765/):\n"
+        f"  PV_LOCAL_STORE={store_root} PV_GALLERY_PASSWORD=<choose one> .venv/bin/pv-media gallery\n"
+        f"  or: .venv/bin/pv-media demo --gallery",
+        soft_wrap=True,
+    )
     return 0
+
+
+def open_gallery(store: LocalDirObjectStore) -> int:
+    """The gallery on the demo's store, until Ctrl-C; a one-off password unless PV_GALLERY_PASSWORD is set."""
+    from pv_gallery.server import run_gallery
+
+    if not os.environ.get("PV_GALLERY_PASSWORD"):
+        os.environ["PV_GALLERY_PASSWORD"] = secrets.token_urlsafe(12)
+        # Shown once, to the person who started the demo on their own machine (like a notebook's token).
+        console.print(f"gallery password for this demo: [bold]{os.environ['PV_GALLERY_PASSWORD']}[/bold]")
+    return run_gallery(store=store)

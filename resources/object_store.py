@@ -6,6 +6,7 @@ Errors name the store and the (masked) key, never the access or secret key.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -27,6 +28,8 @@ from resources.keys import mask_key
 # as multipart, a part at a time; 5 MiB (S3's smallest part) keeps each worker's memory small.
 PART_SIZE = 5 * 1024 * 1024
 COPY_BUFFER = 1024 * 1024
+# Chunks of a ranged read (video seeking): small enough that a cancelled request wastes little.
+RANGE_CHUNK = 256 * 1024
 
 
 class ObjectStoreError(Exception):
@@ -38,6 +41,9 @@ class StoredObject:
     key: str
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # A validator that changes whenever the bytes may have (for HTTP ETag and caches); "" when unknown.
+    etag: str = ""
+    content_type: str = ""
 
 
 class ObjectStore(Protocol):
@@ -48,6 +54,7 @@ class ObjectStore(Protocol):
     def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str]) -> None: ...
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]: ...
 
 
 def encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
@@ -135,7 +142,8 @@ class MinioObjectStore:
             raise self._error("reading", key, exc) from None
         prefix = "x-amz-meta-"
         meta = {k[len(prefix) :].lower(): v for k, v in (info.metadata or {}).items() if k.lower().startswith(prefix)}
-        return StoredObject(key, info.size or 0, decode_metadata(meta))
+        etag = (info.etag or "").strip('"')
+        return StoredObject(key, info.size or 0, decode_metadata(meta), etag=etag, content_type=info.content_type or "")
 
     def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str]) -> None:
         self.ensure_ready()
@@ -174,6 +182,28 @@ class MinioObjectStore:
             raise self._error("reading", key, exc) from None
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("reading", key, exc) from None
+
+    def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes start..end (inclusive) of the object, streamed in chunks; never the whole file in memory."""
+        self.ensure_ready()
+        try:
+            response = self._client.get_object(self.bucket, key, offset=start, length=end - start + 1)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise KeyError(key) from None
+            raise self._error("reading", key, exc) from None
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._error("reading", key, exc) from None
+        return self._stream(response, key)
+
+    def _stream(self, response, key: str) -> Iterator[bytes]:
+        try:
+            yield from response.stream(RANGE_CHUNK)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._error("reading", key, exc) from None
+        finally:
+            response.close()
+            response.release_conn()
 
 
 class LocalDirObjectStore:
@@ -220,7 +250,10 @@ class LocalDirObjectStore:
             return None
         meta_path = self._meta_path(key)
         meta = json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
-        return StoredObject(key, path.stat().st_size, meta)
+        info = path.stat()
+        # No content hash (that reads the file): size, mtime and inode change whenever the file is replaced.
+        etag = hashlib.sha256(f"{info.st_size}-{info.st_mtime_ns}-{info.st_ino}".encode()).hexdigest()[:32]
+        return StoredObject(key, info.st_size, meta, etag=etag, content_type=meta.get("content-type", ""))
 
     def _atomic_write(self, target: Path, writer) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,3 +293,22 @@ class LocalDirObjectStore:
         if not path.is_file():
             raise KeyError(key)
         return path.read_bytes()
+
+    def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes start..end (inclusive) of the file, streamed in chunks."""
+        path = self._path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        return self._stream(path, start, end)
+
+    @staticmethod
+    def _stream(path: Path, start: int, end: int) -> Iterator[bytes]:
+        with open(path, "rb") as source:
+            source.seek(start)
+            remaining = end - start + 1
+            while remaining > 0:
+                chunk = source.read(min(RANGE_CHUNK, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                yield chunk

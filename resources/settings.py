@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     minio_endpoint: str | None = Field(None, validation_alias="MINIO_ENDPOINT")
     minio_bucket: str = Field("pv-media", validation_alias="MINIO_BUCKET")
     minio_secure: bool = Field(False, validation_alias="MINIO_SECURE")
+    # The Dagster resources take the keys as dagster.EnvVar; processes outside Dagster (the gallery) read them here.
+    minio_access_key: SecretStr | None = Field(None, validation_alias="MINIO_ACCESS_KEY")
+    minio_secret_key: SecretStr | None = Field(None, validation_alias="MINIO_SECRET_KEY")
 
     # -- the collection ---------------------------------------------------------------------------
     workers_per_connection: int = Field(
@@ -67,6 +70,29 @@ class Settings(BaseSettings):
     change_sensor_budget_s: float = Field(40.0, gt=0, validation_alias="PV_CHANGE_SENSOR_BUDGET_S")
     refresh_cron: str = Field("0 2 * * *", validation_alias="PV_REFRESH_CRON")
     refresh_timezone: str = Field("Asia/Shanghai", validation_alias="PV_REFRESH_TIMEZONE")
+
+    # -- the gallery (pv-media gallery) ---------------------------------------------------------------
+    gallery_password: SecretStr | None = Field(
+        None, validation_alias="PV_GALLERY_PASSWORD", description="the gallery's login password or token"
+    )
+    gallery_trusted_user_header: str | None = Field(
+        None,
+        validation_alias="PV_GALLERY_TRUSTED_USER_HEADER",
+        description="instead of a password: the header a trusted reverse proxy sets to the signed-in user",
+    )
+    gallery_session_secret: SecretStr | None = Field(
+        None,
+        validation_alias="PV_GALLERY_SESSION_SECRET",
+        description="signs session cookies; unset: one per process (sessions end with a restart)",
+    )
+    gallery_secure_cookie: bool = Field(
+        False, validation_alias="PV_GALLERY_SECURE_COOKIE", description="session cookie only over https"
+    )
+    gallery_public_url: str | None = Field(
+        None,
+        validation_alias="PV_GALLERY_PUBLIC_URL",
+        description="the gallery's address as people reach it: Dagster materializations link to it",
+    )
 
 
 def settings() -> Settings:

@@ -48,6 +48,12 @@ def test_the_simulator_depends_on_the_dialect_definitions_only(path):
     assert not offending, f"{path.relative_to(ROOT)} imports {sorted(offending)}"
 
 
+@pytest.mark.parametrize("path", modules("pv_gallery"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_gallery_reads_stored_data_and_needs_no_pipeline(path):
+    offending = {name for name in imported_names(path) if _first_party(name) not in (None, "pv_gallery", "resources")}
+    assert not offending, f"{path.relative_to(ROOT)} imports {sorted(offending)}"
+
+
 def _reads_environment(node: ast.AST) -> bool:
     for inner in ast.walk(node):
         if isinstance(inner, ast.Attribute) and inner.attr in ("environ", "getenv", "environb"):
@@ -79,7 +85,7 @@ def _import_time_statements(tree: ast.Module):
 
 @pytest.mark.parametrize(
     "path",
-    [*modules("pv_assets"), *modules("resources"), *modules("pv_simulator")],
+    [*modules("pv_assets"), *modules("resources"), *modules("pv_simulator"), *modules("pv_gallery")],
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_no_module_reads_the_environment_at_import_time(path):

@@ -13,7 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_prints_a_table_and_the_json_line():
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--small", "40", "--big-mib", "4", "--rerun", "80"],
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--small",
+            "40",
+            "--big-mib",
+            "4",
+            "--rerun",
+            "80",
+            "--gallery-stations",
+            "20",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -22,10 +34,12 @@ def test_bench_prints_a_table_and_the_json_line():
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     result = json.loads(lines[-1])
-    assert set(result) == {"many_small", "big_file", "rerun"}
+    assert set(result) == {"many_small", "big_file", "rerun", "gallery"}
     assert {"speedup", "bound_fraction"} <= set(result["many_small"])
     assert {"size_mib", "peak_rss_mib", "ratio"} <= set(result["big_file"])
     assert {"objects", "downloads", "time_fraction"} <= set(result["rerun"])
     assert result["rerun"]["objects"] == 80 and result["rerun"]["downloads"] == 0
+    assert result["gallery"]["stations"] == 21 and result["gallery"]["items"] == 20 * 100 + 5000 * 2
+    assert {"overview_ms", "station_ms", "big_station_ms", "speedup_vs_filtered_read"} <= set(result["gallery"])
     assert result["many_small"]["busy_429"] == 0  # never more connections than the station allows
     assert any(line.startswith("many_small") for line in lines[:-1])  # the readable table

@@ -1,0 +1,189 @@
+"""The gallery scenario of `make bench`: page response times over a generated gallery index.
+
+10,000 stations x 100 items (1,000,000 rows) plus one station with 5,000 installations, in the
+local directory store; `pv-media gallery` runs as its own process and is asked over HTTP.
+Baseline, in the same run: what a station page would cost if every request read the station's
+rows from the Parquet file with a pyarrow filter (no in-memory index), i.e. the naive design.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
+
+from bench.servers import ROOT, free_port
+from pv_gallery.index import INDEX_KEY, load_snapshot
+
+BIG_STATION = "ST-BIG"
+PASSWORD = secrets.token_urlsafe(16)  # a fresh one per run
+
+
+def generated_index(stations: int, items_per_station: int, big_records: int, seed: int = 7) -> pa.Table:
+    """A contract-shaped index: ~3 items per record, 80% photos, 10% videos, 5% failed, 5% no media."""
+    rng = np.random.default_rng(seed)
+    station_of = np.repeat(np.arange(stations), items_per_station)
+    record_of = np.tile(np.arange(items_per_station) // 3, stations)
+    station_ids = [f"ST-{s:05d}" for s in station_of] + [BIG_STATION] * (big_records * 2)
+    records = [f"R{r:05d}" for r in record_of] + [f"R{r:05d}" for r in np.repeat(np.arange(big_records), 2)]
+    n = len(station_ids)
+    regions = [f"RC-{int(s[3:]) % 100:04d}" if s != BIG_STATION else "RC-0000" for s in station_ids]
+    kinds = rng.choice(["photo", "video", "failed", "none"], size=n, p=[0.8, 0.1, 0.05, 0.05])
+    item_ids = [f"{i:016x}" for i in rng.permutation(n) * 7919 + 12345]
+    fields = [
+        json.dumps({"projectName": f"屋顶光伏 {s} {r}", "address": f"南京市玄武区某路{r[1:]}号", "capacityKw": 8.5})
+        for s, r in zip(station_ids, records, strict=True)
+    ]
+    photo, video = kinds == "photo", kinds == "video"
+    stored = photo | video
+
+    def where(mask, values) -> list:
+        return [v if m else None for m, v in zip(mask, values, strict=True)]
+
+    keys = [f"{r}/{s}/320102198501011234_{i[:8]}.jpg" for r, s, i in zip(regions, station_ids, item_ids, strict=True)]
+    previews = [f"_pv-media/previews/{r}/{s}/{i}" for r, s, i in zip(regions, station_ids, item_ids, strict=True)]
+    return pa.table(
+        {
+            "item_id": item_ids,
+            "region_company_code": regions,
+            "station_id": station_ids,
+            "station_name": [f"分布式光伏场站 {s}" for s in station_ids],
+            "record_id": records,
+            "pickup_status": ["picked_up"] * n,
+            "pickup_status_raw": ["已提货"] * n,
+            "id_card_masked": [f"320102********{int(r[1:]) % 10000:04d}" for r in records],
+            "record_fields": fields,
+            "media_kind": where(kinds != "none", np.where(video, "video", "photo").tolist()),
+            "media_field": where(kinds != "none", np.where(video, "video", "photo").tolist()),
+            "status": np.where(stored, "stored", np.where(kinds == "failed", "failed", "none")).tolist(),
+            "failure_reason": where(kinds == "failed", ["HTTP 404"] * n),
+            "object_key": where(stored, keys),
+            "content_type": where(stored, np.where(video, "video/mp4", "image/jpeg").tolist()),
+            "thumb_key": where(photo, [p + "/thumb.webp" for p in previews]),
+            "medium_key": where(photo, [p + "/medium.webp" for p in previews]),
+            "poster_key": where(video, [p + "/poster.webp" for p in previews]),
+            "preview_problem": [None] * n,
+            "size": pa.array(np.where(stored, 250_000, 0), pa.int64()),
+            "width": pa.array(np.where(stored, 4000, 0), pa.int64()),
+            "height": pa.array(np.where(stored, 3000, 0), pa.int64()),
+            "duration_s": pa.array(np.where(video, 12.5, np.nan)),
+            "collected_at": where(stored, ["2026-11-25T08:00:00Z"] * n),
+        }
+    )
+
+
+@contextlib.contextmanager
+def gallery_server(store_root: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "PV_LOCAL_STORE": str(store_root), "PV_GALLERY_PASSWORD": PASSWORD}
+    env.pop("MINIO_ENDPOINT", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pv_assets.cli", "gallery", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the gallery server did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def timed_ms(session: requests.Session, url: str) -> float:
+    started = time.perf_counter()
+    answer = session.get(url, timeout=120)
+    elapsed = (time.perf_counter() - started) * 1000
+    answer.raise_for_status()
+    return elapsed
+
+
+def summary(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return round(statistics.median(ordered), 1), round(ordered[int(0.95 * (len(ordered) - 1))], 1)
+
+
+def gallery(stations: int, items_per_station: int, big_records: int, work: Path, samples: int = 40) -> dict:
+    table = generated_index(stations, items_per_station, big_records)
+    index_path = work / "store" / INDEX_KEY
+    index_path.parent.mkdir(parents=True)
+    pq.write_table(table, index_path)
+    rng = np.random.default_rng(11)
+    picks = [f"ST-{s:05d}" for s in rng.choice(stations, size=min(samples, stations), replace=False)]
+
+    # Baseline: the station's rows read from the file with a pyarrow filter, per request.
+    baseline = []
+    for station_id in picks[:10]:
+        started = time.perf_counter()
+        pq.read_table(index_path, filters=[("station_id", "=", station_id)])
+        baseline.append((time.perf_counter() - started) * 1000)
+
+    # What a new index version costs once: read the Parquet file and build the in-memory index.
+    started = time.perf_counter()
+    load_snapshot(index_path.read_bytes(), "bench")
+    load_s = time.perf_counter() - started
+
+    with gallery_server(work / "store") as base:
+        session = requests.Session()
+        login = session.post(f"{base}/login", data={"password": PASSWORD}, timeout=30, allow_redirects=False)
+        assert login.status_code == 303, login.status_code
+        first_s = timed_ms(session, f"{base}/") / 1000  # waits for the index the server loads as it starts
+        overview = [timed_ms(session, f"{base}/?sort={s}") for s in ("gap", "failed", "station", "picked_up") * 5]
+        cold = [timed_ms(session, f"{base}/station/{s}") for s in picks]  # first visit: the station's cards built
+        warm = [timed_ms(session, f"{base}/station/{s}?page=1") for s in picks]
+        search = [timed_ms(session, f"{base}/station/{s}?q=0007") for s in picks[:10]]
+        big = [timed_ms(session, f"{base}/station/{BIG_STATION}?page={p}") for p in (1, 2, 50, 100, 1) * 2]
+        big_search = [timed_ms(session, f"{base}/station/{BIG_STATION}?q=1234") for _ in range(5)]
+    overview_median, overview_p95 = summary(overview)
+    cold_median, cold_p95 = summary(cold)
+    warm_median, warm_p95 = summary(warm)
+    big_median, big_p95 = summary(big[1:])
+    baseline_median = round(statistics.median(baseline), 1)
+    return {
+        "stations": stations + 1,
+        "items": table.num_rows,
+        "index_mib": round(index_path.stat().st_size / 2**20, 1),
+        "index_load_s": round(load_s, 2),
+        "first_page_s": round(first_s, 2),
+        "overview_ms": overview_median,
+        "overview_p95_ms": overview_p95,
+        "station_ms": cold_median,
+        "station_p95_ms": cold_p95,
+        "station_warm_ms": warm_median,
+        "station_warm_p95_ms": warm_p95,
+        "station_search_ms": summary(search)[0],
+        "big_station_records": big_records,
+        "big_station_first_ms": round(big[0], 1),
+        "big_station_ms": big_median,
+        "big_station_p95_ms": big_p95,
+        "big_station_search_ms": summary(big_search)[0],
+        "baseline_filtered_read_ms": baseline_median,
+        "speedup_vs_filtered_read": round(baseline_median / max(cold_median, 0.1), 1),
+        "station_under_200ms": max(cold_p95, big[0], big_p95) < 200,
+    }

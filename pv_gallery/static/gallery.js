@@ -1,0 +1,56 @@
+// The installation page's photo viewer: step with the arrow keys or buttons, full size on click.
+// A static file, so the Content-Security-Policy can forbid inline scripts.
+(function () {
+  "use strict";
+
+  function init() {
+    var viewer = document.getElementById("viewer");
+    if (!viewer) { return; }
+    var items = Array.prototype.slice.call(document.querySelectorAll("#strip .strip-item"));
+    var image = document.getElementById("viewer-image");
+    var position = document.getElementById("viewer-position");
+    var full = document.getElementById("viewer-full");
+    var lightbox = document.getElementById("lightbox");
+    var lightboxImage = document.getElementById("lightbox-image");
+    var current = 0;
+
+    function show(index) {
+      if (!items.length) { return; }
+      current = (index + items.length) % items.length;
+      var item = items[current];
+      image.src = item.getAttribute("data-medium");
+      image.alt = item.querySelector("img") ? item.querySelector("img").alt : "";
+      full.href = item.getAttribute("data-full");
+      position.textContent = String(current + 1);
+      items.forEach(function (other, n) { other.classList.toggle("current", n === current); });
+      if (!lightbox.hidden) { lightboxImage.src = item.getAttribute("data-full"); }
+    }
+
+    function openFull() {
+      lightboxImage.src = items[current].getAttribute("data-full");
+      lightbox.hidden = false;
+    }
+
+    items.forEach(function (item, n) {
+      item.addEventListener("click", function () { show(n); });
+    });
+    document.getElementById("viewer-prev").addEventListener("click", function () { show(current - 1); });
+    document.getElementById("viewer-next").addEventListener("click", function () { show(current + 1); });
+    image.addEventListener("click", openFull);
+    full.addEventListener("click", function (event) { event.preventDefault(); openFull(); });
+    lightbox.addEventListener("click", function () { lightbox.hidden = true; });
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (target && (target.tagName === "INPUT" || target.tagName === "VIDEO" || target.tagName === "SELECT")) { return; }
+      if (event.key === "ArrowRight") { show(current + 1); event.preventDefault(); }
+      else if (event.key === "ArrowLeft") { show(current - 1); event.preventDefault(); }
+      else if (event.key === "Escape") { lightbox.hidden = true; }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+}());
