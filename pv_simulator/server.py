@@ -119,6 +119,9 @@ class StationState:
         self.move_records_between_pages = False
         self.total_lies = False
         self.fail_media_status: dict[str, int] = {}
+        # Media calls on the station host answer trouble as every other call does: HTTP 200 with the
+        # JSON envelope (token expired 401, 429, 500) instead of an HTTP status (station-api.md d1-d2).
+        self.media_errors_as_envelope = False
         # counters
         self.issued_tokens: list[str] = []
         self.logins = 0
@@ -528,10 +531,17 @@ class _Handler(BaseHTTPRequestHandler):
     # -- media
 
     def _station_media(self, state: StationState, raw_path: str) -> None:
+        envelope = state.media_errors_as_envelope
         if not state.use_token(state.dialect.request_token(self.headers)):
-            self._send_status_page(401)
+            if envelope:
+                self._send_json(state.dialect.error(TOKEN_EXPIRED, "token已过期"))
+            else:
+                self._send_status_page(401)
             return
         forced = state.forced_media_status(raw_path)
+        if forced and envelope and forced in _CODE_MESSAGES:
+            self._send_json(state.dialect.error(forced, _CODE_MESSAGES[forced]))
+            return
         if forced:
             self._send_status_page(forced)
             return

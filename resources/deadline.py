@@ -1,0 +1,121 @@
+"""A total deadline for one HTTP exchange, on top of the per-read timeout.
+
+A read timeout only bounds the wait for the next byte: a station that sends one byte every few
+seconds never trips it. Inside `total_deadline(seconds)`, every connection that the current
+thread sends a request on is registered; when the time is up, one shared watchdog thread shuts
+those sockets down, so a read blocked in any phase (headers, a 256 KiB read, a drip) returns at
+once and the caller sees `deadline.expired`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+_current = threading.local()
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self.done = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if self.expired:
+                _shut(sock)
+            elif sock not in self._sockets:
+                self._sockets.append(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def finish(self) -> None:
+        with self._lock:
+            self.done = True
+            self._sockets.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread for every deadline of the process (not a timer thread per request)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._counter = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: Deadline) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (deadline.at, next(self._counter), deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pv-deadline-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(timeout=60)
+                    continue
+                at, _, deadline = self._heap[0]
+                wait = at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(timeout=wait)
+                    continue
+                heapq.heappop(self._heap)
+            deadline.fire()
+
+
+_watchdog = _Watchdog()
+
+
+@contextlib.contextmanager
+def total_deadline(seconds: float | None) -> Iterator[Deadline | None]:
+    """Bound every request sent by this thread inside the block to `seconds` in total."""
+    if seconds is None:
+        yield None
+        return
+    deadline = Deadline(seconds)
+    outer = getattr(_current, "deadline", None)
+    _current.deadline = deadline
+    _watchdog.add(deadline)
+    try:
+        yield deadline
+    finally:
+        deadline.finish()
+        _current.deadline = outer
+
+
+def watch_connection(sock: socket.socket | None) -> None:
+    """Called by the connection class when it sends a request: the current deadline may cut it."""
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.watch(sock)
