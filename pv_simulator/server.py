@@ -69,7 +69,7 @@ _NGINX_502 = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.20.1</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-_SCRIPT_ITEM = re.compile(r"^(code\d+|html|html200|reset|truncate|slow:\d+(\.\d+)?)$")
+_SCRIPT_ITEM = re.compile(r"^(code\d+|html|html200|reset|truncate|echo|slow:\d+(\.\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._logged = False
         self._truncate = False
         raw_path, _, raw_query = self.path.partition("?")
-        body = self._read_body()
+        body = self._body = self._read_body()
         state = self.server.station_for(raw_path)
         try:
             self._admit_and_dispatch(state, raw_path, raw_query, body)
@@ -461,6 +461,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif item.startswith("code"):  # a v1 code, sent as the dialect's code for the same meaning
             code = int(item[4:])
             self._send_json(state.dialect.error(code, _CODE_MESSAGES.get(code, "业务错误")))
+        elif item == "echo":  # an error message that echoes the request, credentials and all
+            echoed = f"非法请求 Authorization: {self.headers.get('Authorization')} body: {self._body.decode(errors='replace')}"
+            self._send_json(state.dialect.error(BAD_CREDENTIALS if route == "login" else BUSINESS_ERROR, echoed))
         elif item == "html":
             self._send_bytes(502, _NGINX_502, "text/html")
         elif item == "html200":

@@ -99,23 +99,31 @@ _watchdog = _Watchdog()
 
 @contextlib.contextmanager
 def total_deadline(seconds: float | None) -> Iterator[Deadline | None]:
-    """Bound every request sent by this thread inside the block to `seconds` in total."""
+    """Bound every request sent by this thread inside the block to `seconds` in total.
+
+    Deadlines nest: a request inside two blocks is cut by whichever ends first (a sensor's budget
+    around a client's per-call deadline)."""
     if seconds is None:
         yield None
         return
     deadline = Deadline(seconds)
-    outer = getattr(_current, "deadline", None)
-    _current.deadline = deadline
+    stack = _stack()
+    stack.append(deadline)
     _watchdog.add(deadline)
     try:
         yield deadline
     finally:
         deadline.finish()
-        _current.deadline = outer
+        stack.remove(deadline)
+
+
+def _stack() -> list[Deadline]:
+    if not hasattr(_current, "stack"):
+        _current.stack = []
+    return _current.stack
 
 
 def watch_connection(sock: socket.socket | None) -> None:
-    """Called by the connection class when it sends a request: the current deadline may cut it."""
-    deadline = getattr(_current, "deadline", None)
-    if deadline is not None:
+    """Called by the connection class when it sends a request: the current deadlines may cut it."""
+    for deadline in getattr(_current, "stack", ()):
         deadline.watch(sock)

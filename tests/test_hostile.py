@@ -1,0 +1,169 @@
+"""Stations that misbehave in ways the simulator never does (issue 9), each over a real socket."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pv_simulator.media_gen import media_bytes
+from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
+from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+
+# The child reports its peak resident memory (VmHWM) after the imports and after the call.
+CHILD = """
+import json, sys
+from resources.interface import load_interface
+from resources.station_api import ClientSettings, StationApiError, StationClient, StationEndpoint
+
+def peak_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+base = peak_kib()
+endpoint = StationEndpoint("ST-H", sys.argv[1], "st-h", "pw", 1, ())
+settings = ClientSettings(max_attempts=1, max_reply_bytes=int(sys.argv[2]))
+client = StationClient(endpoint, load_interface("default"), settings, sleep=lambda s: None)
+try:
+    client.login()
+    outcome = "logged in"
+except StationApiError as exc:
+    outcome = str(exc)
+print(json.dumps({"base_kib": base, "peak_kib": peak_kib(), "outcome": outcome}))
+"""
+
+
+def run_child(base_url: str, max_reply_bytes: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, base_url, str(max_reply_bytes)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_gzip_bomb_api_reply_is_cut_at_the_decoded_cap_with_bounded_memory():
+    bomb = gzip_bomb(512 * MIB)  # ~0.5 MB on the wire, 512 MiB decoded
+    assert len(bomb) < 2 * MIB
+
+    def login(handler):
+        handler.send_raw(200, bomb, Content_Encoding="gzip")
+
+    with HostileStation({"/api/v1/auth/login": login}) as station:
+        report = run_child(station.base_url, 8 * MIB)
+    assert "body exceeds the 8388608-byte cap (decoded)" in report["outcome"]
+    grown_mib = (report["peak_kib"] - report["base_kib"]) / 1024
+    assert grown_mib < 48, report  # the whole reply would have been 512 MiB
+
+
+def test_a_json_reply_nested_100000_deep_is_a_clear_error_not_a_recursion_error():
+    deep = b'{"code": 0, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with HostileStation({"/api/v1/auth/login": lambda h: h.send_raw(200, deep)}) as station:
+        with pytest.raises(LoginFailed, match="JSON reply nested too deeply"):
+            station.client().login()
+
+
+def test_an_api_reply_dripping_in_is_cut_by_the_total_deadline():
+    body = json.dumps({"code": 0, "msg": "success", "data": {"token": TOKEN}}).encode()
+    with HostileStation({"/api/v1/auth/login": lambda h: h.drip(body, 0.2)}) as station:
+        # A read timeout of 5 s never fires: a byte comes every 0.2 s, the reply would take ~12 s.
+        client = station.client(ClientSettings(read_timeout_s=5.0, max_attempts=2, call_deadline_s=1.0))
+        started = time.monotonic()
+        with pytest.raises(LoginFailed, match=r"station unreachable after 2 attempts: no complete reply within 1 s"):
+            client.login()
+    assert time.monotonic() - started < 6
+
+
+def test_a_media_body_dripping_in_with_a_content_length_is_cut_by_the_total_deadline(tmp_path):
+    photo = media_bytes("jpeg", 3, 4000)
+    with HostileStation({"/files/slow.jpg": lambda h: h.drip(photo, 0.02, content_type="image/jpeg")}) as station:
+        settings = ClientSettings(read_timeout_s=5.0, max_attempts=1, media_deadline_s=1.0, slow_grace_s=600)
+        client = station.client(settings)
+        client.login()
+        started = time.monotonic()
+        with pytest.raises(MediaFailure, match="not complete within 1 s") as failure:
+            client.download(station.base_url + "/files/slow.jpg", tmp_path)
+    assert failure.value.transient and time.monotonic() - started < 5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_speed_rule_runs_on_every_read_not_after_a_full_chunk(tmp_path):
+    photo = media_bytes("jpeg", 4, 4000)
+    with HostileStation({"/files/slow.jpg": lambda h: h.drip(photo, 0.02, content_type="image/jpeg")}) as station:
+        settings = ClientSettings(max_attempts=1, slow_grace_s=0.5, min_bytes_per_s=1000)
+        client = station.client(settings)
+        client.login()
+        with pytest.raises(MediaFailure, match="too slow"):
+            client.download(station.base_url + "/files/slow.jpg", tmp_path)
+
+
+def test_a_cut_off_gzip_media_body_is_transient_never_an_object(tmp_path):
+    photo = media_bytes("jpeg", 5, 102_722)
+    fragment = cut_gzip(photo)
+
+    def media(handler):  # complete HTTP framing (Content-Length = what is sent), half a gzip stream
+        handler.send_raw(200, fragment, "image/jpeg", Content_Encoding="gzip")
+
+    with HostileStation({"/files/cut.jpg": media}) as station:
+        client = station.client()
+        client.login()
+        with pytest.raises(MediaFailure, match="the gzip stream ended before its end") as failure:
+            client.download(station.base_url + "/files/cut.jpg", tmp_path)
+    assert failure.value.reason == "transient" and failure.value.transient
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_whole_gzip_media_body_is_stored_decoded(tmp_path):
+    import gzip
+
+    photo = media_bytes("jpeg", 6, 50_000)
+    packed = gzip.compress(photo)
+    with HostileStation({"/files/ok.jpg": lambda h: h.send_raw(200, packed, "image/jpeg", Content_Encoding="gzip")}) as s:
+        client = s.client()
+        client.login()
+        got = client.download(s.base_url + "/files/ok.jpg", tmp_path)
+    assert got.path.read_bytes() == photo and got.size == len(photo)
+
+
+def test_a_jpeg_magic_followed_by_an_html_error_page_is_not_media(tmp_path):
+    page = b"\xff\xd8\xff<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
+    page += b"\n" * 400
+    with HostileStation({"/files/x.jpg": lambda h: h.send_raw(200, page, "image/jpeg")}) as station:
+        client = station.client()
+        client.login()
+        with pytest.raises(MediaFailure, match="starts like JPEG but its header does not parse") as failure:
+            client.download(station.base_url + "/files/x.jpg", tmp_path)
+    assert failure.value.reason == "not_media"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_station_messages_echoing_the_token_or_the_password_are_scrubbed():
+    def info(handler):
+        echoed = f"bad request Authorization: {handler.headers.get('Authorization')} body={handler.body!r}"
+        handler.send_json({"code": 1003, "msg": echoed, "data": None})
+
+    def login_refused(handler):
+        handler.send_json({"code": 1001, "msg": f"账号或密码错误: {handler.body.decode()}", "data": None})
+
+    with HostileStation({"/api/v1/station/info": info}) as station:
+        client = station.client()
+        client.login()
+        with pytest.raises(StationApiError) as failure:
+            client.station_info()
+        assert "bad request" in str(failure.value)
+        assert TOKEN not in str(failure.value) and "Bearer" in str(failure.value)
+        station.route("/api/v1/auth/login", login_refused)
+        with pytest.raises(LoginFailed) as refused:
+            station.client().login()
+    assert "账号或密码错误" in str(refused.value) and PASSWORD not in str(refused.value)
