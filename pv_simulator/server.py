@@ -462,7 +462,8 @@ class _Handler(BaseHTTPRequestHandler):
             code = int(item[4:])
             self._send_json(state.dialect.error(code, _CODE_MESSAGES.get(code, "业务错误")))
         elif item == "echo":  # an error message that echoes the request, credentials and all
-            echoed = f"非法请求 Authorization: {self.headers.get('Authorization')} body: {self._body.decode(errors='replace')}"
+            request_body = self._body.decode(errors="replace")
+            echoed = f"非法请求 Authorization: {self.headers.get('Authorization')} body: {request_body}"
             self._send_json(state.dialect.error(BAD_CREDENTIALS if route == "login" else BUSINESS_ERROR, echoed))
         elif item == "html":
             self._send_bytes(502, _NGINX_502, "text/html")

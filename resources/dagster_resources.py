@@ -133,7 +133,9 @@ class StationApiResource(ConfigurableResource):
     def quick_client(self, station_id: str) -> StationClient:
         """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
         return self._new_client(
-            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0), max_connections=1
+            station_id,
+            ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0),
+            max_connections=1,
         )
 
     def client(self, station_id: str) -> StationClient:

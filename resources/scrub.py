@@ -20,7 +20,9 @@ _MIN_SECRET_CHARS = 4
 _SECRET_VARIABLES = ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "PV_ID_PSEUDONYM_KEY")
 # A credential echoed in a header form, whatever its value: `Bearer xyz`, `Authorization: xyz`.
 _ECHOED_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s\"',;]+")
-_ECHOED_FIELD = re.compile(r"(?i)\b(authorization|token|password|passwd|pwd|secret)(\"?\s*[:=]\s*\"?)(?!(?:bearer|basic)\s)[^\s\"',;}]+")
+_ECHOED_FIELD = re.compile(
+    r"(?i)\b(authorization|token|password|passwd|pwd|secret)(\"?\s*[:=]\s*\"?)(?!(?:bearer|basic)\s)[^\s\"',;}]+"
+)
 
 
 def process_secrets() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -125,11 +126,11 @@ def test_a_cut_off_gzip_media_body_is_transient_never_an_object(tmp_path):
 
 
 def test_a_whole_gzip_media_body_is_stored_decoded(tmp_path):
-    import gzip
-
     photo = media_bytes("jpeg", 6, 50_000)
     packed = gzip.compress(photo)
-    with HostileStation({"/files/ok.jpg": lambda h: h.send_raw(200, packed, "image/jpeg", Content_Encoding="gzip")}) as s:
+    with HostileStation(
+        {"/files/ok.jpg": lambda h: h.send_raw(200, packed, "image/jpeg", Content_Encoding="gzip")}
+    ) as s:
         client = s.client()
         client.login()
         got = client.download(s.base_url + "/files/ok.jpg", tmp_path)

@@ -100,8 +100,10 @@ def iter_body(response: Any, *, chunk_bytes: int, max_decoded: int | None) -> It
     raw = response.raw
     codings = _codings(response.headers)
     decoder = _Decoder(codings[0]) if codings else None
-    declared = None if "chunked" in (response.headers.get("Transfer-Encoding") or "").lower() else (
-        _int_or_none(response.headers.get("Content-Length"))
+    declared = (
+        None
+        if "chunked" in (response.headers.get("Transfer-Encoding") or "").lower()
+        else (_int_or_none(response.headers.get("Content-Length")))
     )
     received = decoded = 0
     while True:
