@@ -6,6 +6,7 @@ Errors name the store and the (masked) key, never the access or secret key.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -50,9 +51,58 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
 
 
+# S3 allows 2 KB of user metadata per object in total; no one of our values may take more than this.
+MAX_METADATA_VALUE_CHARS = 256
+_METADATA_SAFE = " -_.:/+=@"
+
+
 def encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
-    """S3 user metadata travels in HTTP headers: ASCII only, so non-ASCII values are percent-encoded."""
-    return {key: quote(str(value), safe=" -_.:/+=@") for key, value in metadata.items()}
+    """S3 user metadata travels in HTTP headers: ASCII only, so non-ASCII values are percent-encoded,
+    and bounded: a value from a station (a 70,000-character recordId) is cut, with a marker holding
+    the sha256 of the whole value, so the object is still stored and still traceable."""
+    return {key: _bounded(str(value)) for key, value in metadata.items()}
+
+
+def _bounded(value: str) -> str:
+    encoded = quote(value, safe=_METADATA_SAFE)
+    if len(encoded) <= MAX_METADATA_VALUE_CHARS:
+        return encoded
+    marker = f"~cut-sha256:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:16]}"
+    room, kept = MAX_METADATA_VALUE_CHARS - len(marker), []
+    for char in value:  # whole characters only: never half a percent-escape
+        piece = quote(char, safe=_METADATA_SAFE)
+        if len(piece) > room:
+            break
+        kept.append(piece)
+        room -= len(piece)
+    return "".join(kept) + marker
+
+
+# S3 error codes that say the store (bucket, credentials, service) is unusable, not this one object.
+STORE_LEVEL_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "ExpiredToken",
+        "InternalError",
+        "InvalidAccessKeyId",
+        "InvalidBucketName",
+        "InvalidToken",
+        "NoSuchBucket",
+        "RequestTimeTooSkewed",
+        "ServiceUnavailable",
+        "SignatureDoesNotMatch",
+        "SlowDown",
+    }
+)
+
+
+class ObjectRejected(Exception):
+    """The store is up but refused this one object (metadata too large, a bad argument): an item failure."""
+
+
+def rejects_only_this_object(code: str | None) -> bool:
+    return bool(code) and code not in STORE_LEVEL_ERRORS
 
 
 def decode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
@@ -149,7 +199,13 @@ class MinioObjectStore:
                 part_size=PART_SIZE,
                 num_parallel_uploads=1,
             )
-        except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        except S3Error as exc:
+            if rejects_only_this_object(exc.code):
+                raise ObjectRejected(f"the store refused {mask_key(key)!r}: {exc.code}") from None
+            raise self._error("uploading", key, exc) from None
+        except ValueError as exc:  # minio's own checks of this object's arguments
+            raise ObjectRejected(f"the store client refused {mask_key(key)!r} ({exc.__class__.__name__})") from None
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("uploading", key, exc) from None
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:

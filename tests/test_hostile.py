@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -11,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from pv_simulator import SimStationSpec
 from pv_simulator.media_gen import media_bytes
+from resources.dagster_resources import MinioResource
+from resources.object_store import MAX_METADATA_VALUE_CHARS, encode_metadata, rejects_only_this_object
 from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
+from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
 from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,3 +173,31 @@ def test_station_messages_echoing_the_token_or_the_password_are_scrubbed():
         with pytest.raises(LoginFailed) as refused:
             station.client().login()
     assert "账号或密码错误" in str(refused.value) and PASSWORD not in str(refused.value)
+
+
+def test_a_70000_character_record_id_is_bounded_in_object_metadata_and_the_station_succeeds(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance, s3_endpoint, s3_store
+):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=8, seed=91)])
+    picked = next(r for r in sim.records("ST-0001") if r["pickupStatus"] == "已提货" and r["photoUrls"])
+    long_id = "记录" + "R" * 70_000
+    sim.station("ST-0001").update_record(picked["recordId"], recordId=long_id)
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    store = MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
+    result = run_station(dagster_instance, fast_station_api(registry), store, "ST-0001")
+    assert result.success
+    rows = result.output_for_node("uploaded_media")
+    assert (rows.outcome == "uploaded").sum() > 0 and not rows.reason.fillna("").str.contains("store").any()
+    record_ids = [s3_store.stat(o.key).metadata["record-id"] for o in s3_store.list_prefix("RC-")]
+    cut = [r for r in record_ids if "~cut-sha256:" in r]
+    assert cut and all(r.startswith("记录RRR") and len(r) < 256 for r in cut)
+    digest = hashlib.sha256(long_id.encode()).hexdigest()[:16]
+    assert all(r.endswith(digest) for r in cut)
+
+
+def test_only_a_store_level_error_stops_a_station():
+    assert rejects_only_this_object("MetadataTooLarge") and rejects_only_this_object("InvalidArgument")
+    assert not rejects_only_this_object("NoSuchBucket") and not rejects_only_this_object("AccessDenied")
+    assert len(encode_metadata({"record-id": "记" * 5000})["record-id"]) <= MAX_METADATA_VALUE_CHARS
