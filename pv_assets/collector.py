@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pv_assets.media.manifest import MANIFEST_COLUMNS, plain_rows
-from resources.keys import mask_key, object_key, stem_of
+from resources.keys import key_prefix, mask_key, object_key, stem_of
 from resources.object_store import ObjectRejected, ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
 
@@ -67,7 +67,7 @@ class Tally:
 
 def stored_listing(store: ObjectStore, keys: Iterable[str]) -> list[StoredObject]:
     """Every object under the prefixes of the given keys or stems: one listing per prefix."""
-    prefixes = sorted({key.rsplit("/", 1)[0] + "/" for key in keys})
+    prefixes = sorted({key_prefix(key) for key in keys})
     return [obj for prefix in prefixes for obj in store.list_prefix(prefix)]
 
 

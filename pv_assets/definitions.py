@@ -6,7 +6,7 @@ process that loads the code, and that process installs the log masking first.
 
 from __future__ import annotations
 
-from dagster import Definitions, definitions, in_process_executor
+from dagster import Definitions, definitions, in_process_executor, with_source_code_references
 
 from pv_assets.assets import COLLECTION_ASSETS
 from pv_assets.io_manager import ObjectStoreIOManager
@@ -31,7 +31,8 @@ def make_definitions(
     knobs = settings()
     store = object_store or object_store_from_env(knobs)
     return Definitions(
-        assets=COLLECTION_ASSETS,
+        # Source references: the UI shows where each asset is defined.
+        assets=with_source_code_references(COLLECTION_ASSETS),
         jobs=[collect_station_job],
         sensors=[station_registry_sensor, station_change_sensor],
         schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone)],

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from resources.interface import StationInterface, dig
+from resources.sniff import looks_like_html
 
 ReplyKind = Literal["ok", "token_expired", "rate_limited", "transient", "bad_credentials", "error"]
 TRANSIENT_HTTP = {500, 502, 503, 504}
@@ -50,11 +51,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
     return max(0.0, seconds) if seconds == seconds else None
-
-
-def looks_like_html(body: bytes) -> bool:
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype", b"<html", b"<head", b"<body")) or b"<html" in head
 
 
 def classify_reply(interface: StationInterface, status: int, headers: Any, body: bytes) -> Reply:

@@ -40,6 +40,11 @@ def object_key_stem(region_company_code: str, station_id: str, id_part: str, sou
     return f"{region}/{station}/{id_part}_{url_hash(source_url)}"
 
 
+def key_prefix(key: str) -> str:
+    """The folder of a key or stem (`{region}/{station}/`): what one listing covers."""
+    return key.rsplit("/", 1)[0] + "/"
+
+
 def object_key(stem: str, extension: str) -> str:
     return f"{stem}{extension}"
 

@@ -41,9 +41,15 @@ class NotMedia(ValueError):
     """The bytes are not an accepted photo or video; the message says what they look like."""
 
 
+def looks_like_html(body: bytes) -> bool:
+    """A login or gateway error page where a file or JSON was expected."""
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype", b"<html", b"<head", b"<body")) or b"<html" in head
+
+
 def describe_non_media(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text[:200]:
+    if looks_like_html(head):
         return "HTML page instead of media"
     if text.startswith((b"{", b"[")):
         return "JSON body instead of media"

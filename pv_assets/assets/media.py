@@ -12,6 +12,7 @@ from pv_assets.metadata import frame_metadata
 from pv_assets.progress import ProgressResource
 from pv_assets.staging import clean_stale, run_staging_dir
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
+from resources.keys import key_prefix
 from resources.object_store import ObjectStoreError
 from resources.settings import settings, staging_root
 from resources.station_api import LoginFailed
@@ -77,7 +78,7 @@ def uploaded_media(
     except LoginFailed as exc:
         raise Failure(description=f"{exc}; what was stored before stays, the next run goes on from there") from None
     tally = collector.tally
-    prefixes = sorted({k.rsplit("/", 1)[0] + "/" for k in outcomes["object_key"].dropna()})
+    prefixes = sorted({key_prefix(k) for k in outcomes["object_key"].dropna()})
     yield Output(
         outcomes,
         metadata={

@@ -38,9 +38,14 @@ def count_accepted(records: Iterable[dict[str, Any]], accepted: Sequence[str]) -
     return sum(is_accepted(r.get("pickup_status_raw"), r.get("pickup_status"), accepted) for r in records)
 
 
+def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with None for every missing value (pandas and Parquet bring them back as NaN)."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table's rows as dicts with None for missing values (Parquet brings them back as NaN)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    """A table's rows as dicts with None for missing values."""
+    return none_for_missing(frame).to_dict("records")
 
 
 def build_manifest(records: Iterable[dict[str, Any]], **options: Any) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from pv_assets.media.manifest import none_for_missing
 from resources.interface import StationInterface
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def records_frame(
 
     rows = record_rows(records, interface, station_id, region_company_code)
     frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
-    return frame.astype(object).where(frame.notna(), None) if rows else frame
+    return none_for_missing(frame) if rows else frame
 
 
 def record_rows(
