@@ -14,7 +14,7 @@ import pytest
 
 from pv_simulator import SimStationSpec
 from pv_simulator.media_gen import media_bytes
-from resources.dagster_resources import MinioResource
+from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.object_store import MAX_METADATA_VALUE_CHARS, encode_metadata, rejects_only_this_object
 from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
@@ -201,3 +201,27 @@ def test_only_a_store_level_error_stops_a_station():
     assert rejects_only_this_object("MetadataTooLarge") and rejects_only_this_object("InvalidArgument")
     assert not rejects_only_this_object("NoSuchBucket") and not rejects_only_this_object("AccessDenied")
     assert len(encode_metadata({"record-id": "记" * 5000})["record-id"]) <= MAX_METADATA_VALUE_CHARS
+
+
+def test_an_id_in_devanagari_digits_and_a_region_code_with_a_newline_are_invalid_rows_not_a_failed_station(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance
+):
+    monkeypatch.setenv("PV_ID_PSEUDONYM_KEY", "group-privacy-key")  # the ID was hashed as text: UnicodeEncodeError
+    sim = simulator_factory(
+        [SimStationSpec("ST-0001", records=6, seed=93), SimStationSpec("ST-0002", records=4, seed=94)]
+    )
+    picked = next(r for r in sim.records("ST-0001") if r["pickupStatus"] == "已提货" and r["photoUrls"])
+    sim.station("ST-0001").update_record(picked["recordId"], idCardNo="११०१०५१९४९१२३१००२X")
+    sim.station("ST-0002").world.info["regionCompanyCode"] = "RC-9\n"  # ST-0002's region comes from station info
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    store = LocalStoreResource(root=str(tmp_path / "store"))
+    first = run_station(dagster_instance, fast_station_api(registry), store, "ST-0001")
+    assert first.success
+    rows = first.output_for_node("uploaded_media")
+    bad = rows[rows.record_id == picked["recordId"]]
+    assert len(bad) and bad.reason.str.startswith("invalid_input: invalid ID card number").all()
+    assert (rows.outcome == "uploaded").sum() > 0
+    second = run_station(dagster_instance, fast_station_api(registry), store, "ST-0002")
+    rows = second.output_for_node("uploaded_media")
+    assert second.success and len(rows) and rows.reason.str.contains("cannot be used in an object key").all()
+    assert not any((tmp_path / "store").glob("RC-9*"))
