@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -232,6 +233,26 @@ class MinioObjectStore:
             raise self._error("reading", key, exc) from None
 
 
+TMP_PREFIX = ".tmp-"
+TMP_MAX_AGE_S = 24 * 3600  # a temporary file whose writer cannot be told is removed once this old
+
+
+def _remove_if_dead(path: Path) -> None:
+    """Remove a temporary file of a writer that no longer runs (SIGKILL mid-copy)."""
+    pid_text = path.name[len(TMP_PREFIX) :].split("-", 1)[0]
+    try:
+        if pid_text.isdigit() and int(pid_text) != os.getpid():
+            os.kill(int(pid_text), 0)  # raises when the writer is gone
+            return
+        if pid_text.isdigit() or time.time() - path.stat().st_mtime < TMP_MAX_AGE_S:
+            return
+    except ProcessLookupError:
+        pass
+    except OSError:
+        return
+    path.unlink(missing_ok=True)
+
+
 class LocalDirObjectStore:
     """The embedded store for laptops and the demo: objects as files, metadata as JSON beside them."""
 
@@ -260,10 +281,16 @@ class LocalDirObjectStore:
         scan = self.root / prefix if not prefix or prefix.endswith("/") else (self.root / prefix).parent
         if not scan.is_dir() or not scan.resolve().is_relative_to(self.root.resolve()):
             return
+        meta_scan = self.root / self.META_DIR / scan.relative_to(self.root)
+        for dirpath, _dirnames, filenames in os.walk(meta_scan):  # a metadata write killed mid-way
+            for name in filenames:
+                if name.startswith(TMP_PREFIX):
+                    _remove_if_dead(Path(dirpath) / name)
         for dirpath, dirnames, filenames in os.walk(scan):
             dirnames[:] = sorted(d for d in dirnames if d != self.META_DIR)
             for name in sorted(filenames):
-                if name.startswith(".tmp-"):
+                if name.startswith(TMP_PREFIX):
+                    _remove_if_dead(Path(dirpath) / name)
                     continue
                 full = Path(dirpath) / name
                 key = full.relative_to(self.root).as_posix()
@@ -280,7 +307,8 @@ class LocalDirObjectStore:
 
     def _atomic_write(self, target: Path, writer) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        # The writer's pid in the name: a listing removes what a killed process left (see _remove_if_dead).
+        handle, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=target.parent)
         try:
             with os.fdopen(handle, "wb") as out:
                 writer(out)
