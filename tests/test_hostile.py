@@ -11,8 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from dagster import build_sensor_context
 
+from pv_assets.change_cursor import ChangeCursor
+from pv_assets.sensors import station_change_sensor
 from pv_simulator import SimStationSpec
+from pv_simulator import write_registry as write_registry_file
 from pv_simulator.media_gen import media_bytes
 from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.object_store import MAX_METADATA_VALUE_CHARS, encode_metadata, rejects_only_this_object
@@ -225,3 +229,25 @@ def test_an_id_in_devanagari_digits_and_a_region_code_with_a_newline_are_invalid
     rows = second.output_for_node("uploaded_media")
     assert second.success and len(rows) and rows.reason.str.contains("cannot be used in an object key").all()
     assert not any((tmp_path / "store").glob("RC-9*"))
+
+
+def test_a_station_dripping_its_login_reply_cannot_hold_the_change_sensor_past_its_budget(
+    tmp_path, monkeypatch, dagster_instance
+):
+    body = json.dumps({"code": 0, "msg": "success", "data": {"token": TOKEN}}).encode()
+    with HostileStation({"/api/v1/auth/login": lambda h: h.drip(body, 0.3)}) as station:  # ~20 s for the reply
+        entry = {"id": "ST-H", "base_url": station.base_url, "region_company_code": "RC-1"}
+        entry.update(account_env="STH_ACCOUNT", password_env="STH_PASSWORD")
+        write_registry_file(tmp_path / "stations.yaml", [entry])
+        monkeypatch.setenv("STH_ACCOUNT", "st-h")
+        monkeypatch.setenv("STH_PASSWORD", PASSWORD)
+        monkeypatch.setenv("PV_CHANGE_SENSOR_BUDGET_S", "2")
+        dagster_instance.add_dynamic_partitions("station", ["ST-H"])
+        started = time.monotonic()
+        with build_sensor_context(
+            instance=dagster_instance, resources={"station_api": fast_station_api(tmp_path / "stations.yaml")}
+        ) as context:
+            result = station_change_sensor(context)
+        elapsed = time.monotonic() - started
+    assert elapsed < 8, elapsed  # the budget (2 s) held; the reply alone would take ~20 s
+    assert ChangeCursor.from_json(result.cursor).stations["ST-H"].failures == 1  # down for now, retried later
