@@ -251,3 +251,18 @@ def test_a_station_dripping_its_login_reply_cannot_hold_the_change_sensor_past_i
         elapsed = time.monotonic() - started
     assert elapsed < 8, elapsed  # the budget (2 s) held; the reply alone would take ~20 s
     assert ChangeCursor.from_json(result.cursor).stations["ST-H"].failures == 1  # down for now, retried later
+
+
+def test_a_gzip_bomb_media_body_is_too_large_by_its_decoded_size(tmp_path):
+    bomb = gzip_bomb(64 * MIB, prefix=media_bytes("jpeg", 7, 600))
+
+    def media(handler):
+        handler.send_raw(200, bomb, "image/jpeg", Content_Encoding="gzip")
+
+    with HostileStation({"/files/bomb.jpg": media}) as station:
+        client = station.client()
+        client.login()
+        with pytest.raises(MediaFailure, match="body exceeds the 1048576-byte cap") as failure:
+            client.download(station.base_url + "/files/bomb.jpg", tmp_path, max_bytes=MIB)
+    assert failure.value.reason == "too_large" and len(bomb) < 256 * 1024
+    assert list(tmp_path.iterdir()) == []
