@@ -68,9 +68,19 @@ class _Watchdog:
         self._counter = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._finished = 0
+
+    def finished(self) -> None:
+        with self._cond:
+            self._finished += 1
 
     def add(self, deadline: Deadline) -> None:
         with self._cond:
+            if self._finished > 256 and self._finished * 2 > len(self._heap):
+                # Finished deadlines far in the future (a media hour) would pile up until their time.
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+                self._finished = 0
             heapq.heappush(self._heap, (deadline.at, next(self._counter), deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="pv-deadline-watchdog", daemon=True)
@@ -114,6 +124,7 @@ def total_deadline(seconds: float | None) -> Iterator[Deadline | None]:
         yield deadline
     finally:
         deadline.finish()
+        _watchdog.finished()
         stack.remove(deadline)
 
 

@@ -23,7 +23,13 @@ from resources.envelope import Reply, classify_reply, parse_retry_after
 from resources.net_guard import ForbiddenTarget
 from resources.sniff import SNIFF_BYTES, MediaType, NotMedia, check_media_header, sniff_media_type
 from resources.station_api.body import BodyCutOff, BodyTooLarge, UnsupportedEncoding, iter_body
-from resources.station_api.errors import MediaFailure, TokenRejected, TokenRejectedAfterLogin, TransientMedia
+from resources.station_api.errors import (
+    MediaFailure,
+    StationApiError,
+    TokenRejected,
+    TokenRejectedAfterLogin,
+    TransientMedia,
+)
 from resources.station_api.session import StationSession
 from resources.urls import InvalidMediaUrl, redirect_target
 
@@ -67,7 +73,7 @@ class MediaDownloader:
         with total_deadline(self.session.settings.media_deadline_s) as deadline:
             try:
                 return self._follow(url, staging_dir, limit)
-            except (TransientMedia, MediaFailure):
+            except (TransientMedia, MediaFailure, StationApiError):  # a re-login cut by the deadline too
                 if deadline is not None and deadline.expired:
                     raise TransientMedia(f"not complete within {deadline.seconds:g} s") from None
                 raise
@@ -155,7 +161,12 @@ class MediaDownloader:
         declared = _declared_length(response.headers)
         if declared is not None and declared > limit:
             raise MediaFailure("too_large", f"Content-Length {declared} bytes is over the {limit}-byte cap")
-        chunks = iter_body(response, chunk_bytes=self.session.settings.chunk_bytes, max_decoded=limit)
+        settings = self.session.settings
+        chunks = _paced(
+            iter_body(response, chunk_bytes=settings.chunk_bytes, max_decoded=limit),
+            settings.slow_grace_s,
+            settings.min_bytes_per_s,
+        )
         head, pieces = b"", []
         with _body_errors(0):
             for piece in chunks:
@@ -195,15 +206,10 @@ class MediaDownloader:
         digest = hashlib.sha256()
         size = 0
         head = answer.head
-        started = time.monotonic()
-        settings = self.session.settings
         try:
             with os.fdopen(handle, "wb") as out, _body_errors_live(lambda: size):
                 for chunk in answer.chunks:
                     size += len(chunk)
-                    elapsed = time.monotonic() - started
-                    if elapsed > settings.slow_grace_s and size < settings.min_bytes_per_s * elapsed:
-                        raise TransientMedia(f"too slow: {size} bytes in {elapsed:.0f} s")
                     if size > limit:
                         raise MediaFailure("too_large", f"body exceeds the {limit}-byte cap")
                     digest.update(chunk)
@@ -250,6 +256,18 @@ def _body_errors_live(size: Callable[[], int]) -> Iterator[None]:
         raise TransientMedia(f"download cut off: {exc}") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise TransientMedia(f"download cut off after {size()} bytes ({exc.__class__.__name__})") from None
+
+
+def _paced(chunks: Iterator[bytes], grace_s: float, min_bytes_per_s: float) -> Iterator[bytes]:
+    """The body, cut when it comes in slower than the minimum rate after the grace time; checked on
+    every read (reads return what has arrived), the first bytes included."""
+    started, size = time.monotonic(), 0
+    for chunk in chunks:
+        size += len(chunk)
+        elapsed = time.monotonic() - started
+        if elapsed > grace_s and size < min_bytes_per_s * elapsed:
+            raise TransientMedia(f"too slow: {size} bytes in {elapsed:.0f} s")
+        yield chunk
 
 
 def _raise_for_envelope(reply: Reply) -> None:
