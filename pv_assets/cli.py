@@ -215,7 +215,7 @@ def collect_station(job: Any, instance: Any, station_id: str, verbose: bool) -> 
     """One Dagster run of the station in this process, unless the station is being collected already."""
     try:
         # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
-        with station_lock(station_id):
+        with station_lock(station_id, Path(instance.root_directory)):
             running = active_collection(instance, station_id)
             if running:
                 return StationSummary(

@@ -2,7 +2,7 @@
 
 Looking for runs in progress and then starting one is a race: two `pv-media collect` of the
 same station started together both saw none and both fetched every file. An exclusive `flock`
-on `$DAGSTER_HOME/locks/<station>.lock` is atomic, and the kernel drops it when the process
+on `<instance root, i.e. $DAGSTER_HOME>/locks/<station>.lock` is atomic, and the kernel drops it when the process
 dies (even by SIGKILL), so a dead collection never blocks its station.
 
 Within one process the lock is re-entrant: the CLI takes it before it starts the run, and the

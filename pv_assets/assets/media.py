@@ -1,6 +1,7 @@
 """uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
 
 import time
+from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
@@ -54,7 +55,8 @@ def uploaded_media(
     run_id = context.run.run_id
     try:
         # Runs launched by the daemon take the station's lock here; the CLI already holds it (re-entrant).
-        with station_lock(station_id), run_staging_dir(root, run_id) as staging_dir:
+        lock_home = Path(context.instance.root_directory)  # DAGSTER_HOME for a persistent instance
+        with station_lock(station_id, lock_home), run_staging_dir(root, run_id) as staging_dir:
             collector = StationCollector(
                 client,
                 store,
