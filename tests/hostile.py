@@ -37,12 +37,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._route()
 
+    def do_PUT(self) -> None:
+        self._route()
+
+    def do_HEAD(self) -> None:
+        self._route()
+
     def _route(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         path = self.path.partition("?")[0]
         self.server.seen.append((self.command, self.path, dict(self.headers)))
-        route = self.server.routes.get(path)
+        route = self.server.routes.get(path) or self.server.routes.get("*")
         try:
             if route is None:
                 self.send_raw(404, b"not found", "text/plain")
@@ -61,7 +67,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def send_json(self, document: object) -> None:
         self.send_raw(200, json.dumps(document, ensure_ascii=False).encode())

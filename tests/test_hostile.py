@@ -14,12 +14,19 @@ import pytest
 from dagster import build_sensor_context
 
 from pv_assets.change_cursor import ChangeCursor
+from pv_assets.collector import StationCollector
 from pv_assets.sensors import station_change_sensor
 from pv_simulator import SimStationSpec
 from pv_simulator import write_registry as write_registry_file
 from pv_simulator.media_gen import media_bytes
 from resources.dagster_resources import LocalStoreResource, MinioResource
-from resources.object_store import MAX_METADATA_VALUE_CHARS, encode_metadata, rejects_only_this_object
+from resources.object_store import (
+    MAX_METADATA_VALUE_CHARS,
+    MinioObjectStore,
+    ObjectStoreError,
+    encode_metadata,
+    rejects_only_this_object,
+)
 from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
 from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
@@ -266,3 +273,45 @@ def test_a_gzip_bomb_media_body_is_too_large_by_its_decoded_size(tmp_path):
             client.download(station.base_url + "/files/bomb.jpg", tmp_path, max_bytes=MIB)
     assert failure.value.reason == "too_large" and len(bomb) < 256 * 1024
     assert list(tmp_path.iterdir()) == []
+
+
+S3_ERROR = (
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>refused</Message>'
+    "<Key>k</Key><BucketName>pv-media</BucketName><Resource>/pv-media/k</Resource>"
+    "<RequestId>1</RequestId><HostId>h</HostId></Error>"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "item_only"), [(400, "MetadataTooLarge", True), (403, "AccessDenied", False)]
+)
+def test_a_store_that_refuses_one_object_fails_the_item_and_a_store_level_refusal_stops_the_station(
+    tmp_path, status, code, item_only
+):
+    def s3(handler):  # an S3 endpoint that has the bucket and refuses every upload with `code`
+        if handler.command == "PUT":
+            handler.send_raw(status, S3_ERROR.format(code=code).encode(), "application/xml")
+        else:
+            handler.send_raw(200, b"", "application/xml")
+
+    photo = media_bytes("jpeg", 8, 5000)
+    with HostileStation({"/files/a.jpg": lambda h: h.send_raw(200, photo, "image/jpeg")}) as station:
+        with HostileStation({"*": s3}) as fake_s3:
+            store = MinioObjectStore(fake_s3.base_url.split("//")[1], "ak", "sk", "pv-media", region="us-east-1")
+            collector = StationCollector(station.client(), store, tmp_path / "staging", "run-1", workers=1)
+            row = {
+                "station_id": "ST-H",
+                "record_id": "R1",
+                "url_hash": "0badcafe",
+                "media_field": "photo",
+                "source_url": station.base_url + "/files/a.jpg",
+                "key_stem": "RC-1/ST-H/11010519491231002X_0badcafe",
+            }
+            if item_only:
+                outcome = collector.collect_one(row)
+                assert outcome["outcome"] == "failed" and outcome["reason"].startswith("store_rejected:")
+                assert code in outcome["reason"] and "11010519491231002X" not in outcome["reason"]
+            else:
+                with pytest.raises(ObjectStoreError, match=code):
+                    collector.collect_one(row)
+    assert not [p for p in (tmp_path / "staging").rglob("*") if p.is_file()]
