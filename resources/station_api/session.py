@@ -90,7 +90,8 @@ class StationSession:
         self._login_refused: LoginFailed | None = None
         self._api_base: str | None = None
         # Every secret this session has held: a station message that echoes one is scrubbed of it.
-        self._known_secrets: set[str] = {endpoint.password}
+        # A tuple, replaced whole: readers in other threads never see it change under them.
+        self._known_secrets: tuple[str, ...] = (endpoint.password,)
         # Politeness: never more requests in flight toward the station than it allows.
         self.station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
         self.http = requests.Session()
@@ -334,7 +335,7 @@ class StationSession:
             expires_at = None
         with self._token_cond:
             self._token = token
-            self._known_secrets.add(token)
+            self._known_secrets = (*self._known_secrets, token)
         self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
         return self.session_record
 
