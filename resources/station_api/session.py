@@ -44,6 +44,7 @@ from resources.station_api.errors import (
 
 T = TypeVar("T")
 MAX_TOKEN_ROUNDS = 64
+KNOWN_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,9 @@ class StationSession:
             expires_at = None
         with self._token_cond:
             self._token = token
-            self._known_secrets = (*self._known_secrets, token)
+            # The password and the recent tokens (an echo repeats the request's own); bounded, since a
+            # station whose tokens die at every call issues thousands.
+            self._known_secrets = (self.endpoint.password, *self._known_secrets[1:][-(KNOWN_TOKENS - 1) :], token)
         self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
         return self.session_record
 
