@@ -315,3 +315,30 @@ def test_a_store_that_refuses_one_object_fails_the_item_and_a_store_level_refusa
                 with pytest.raises(ObjectStoreError, match=code):
                     collector.collect_one(row)
     assert not [p for p in (tmp_path / "staging").rglob("*") if p.is_file()]
+
+
+def test_headers_dripping_in_are_cut_by_the_total_deadline_too():
+    def login(handler):  # the status line and headers, a byte at a time
+        raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        for byte in raw:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.2)
+
+    with HostileStation({"/api/v1/auth/login": login}) as station:
+        client = station.client(ClientSettings(read_timeout_s=5.0, max_attempts=1, call_deadline_s=1.0))
+        started = time.monotonic()
+        with pytest.raises(LoginFailed, match="no complete reply within 1 s"):
+            client.login()
+    assert time.monotonic() - started < 4
+
+
+def test_a_cut_off_gzip_api_reply_is_transient():
+    page = cut_gzip(json.dumps({"code": 0, "msg": "success", "data": {"token": TOKEN, "pad": "x" * 5000}}).encode())
+
+    def login(handler):
+        handler.send_raw(200, page, Content_Encoding="gzip")
+
+    with HostileStation({"/api/v1/auth/login": login}) as station:
+        with pytest.raises(LoginFailed, match="station unreachable after 2 attempts: the gzip stream ended"):
+            station.client().login()
