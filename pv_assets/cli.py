@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from pv_assets.staging import pid_alive
+from pv_assets.station_lock import StationBusy, setup_lock, station_lock
 from resources import log_masking
 from resources.registry import RegistryError, load_registry
 from resources.settings import dagster_home, instance_config_file
@@ -52,7 +53,10 @@ def prepare_dagster_home() -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     config = home / "dagster.yaml"
     if not config.exists() and instance_config_file().is_file():
-        shutil.copyfile(instance_config_file(), config)
+        # Copied under another name and renamed: a second process never reads half a file.
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        shutil.copyfile(instance_config_file(), partial)
+        os.replace(partial, config)
     return home
 
 
@@ -174,7 +178,7 @@ def collect(
         err.print("[red]error:[/red] name stations with --station ID, or collect them all with --all")
         return 2, []
 
-    prepare_dagster_home()
+    home = prepare_dagster_home()
     from dagster import DagsterInstance
 
     from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
@@ -182,11 +186,12 @@ def collect(
     from pv_assets.progress import ProgressResource
     from resources.dagster_resources import StationApiResource, describe_store
 
-    instance = DagsterInstance.get()
-    known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
-    missing = [s for s in registry.ids() if s not in known]
-    if missing:
-        instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
+    with setup_lock(home):  # a fresh instance creates its tables here: one process at a time
+        instance = DagsterInstance.get()
+        known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
+        missing = [s for s in registry.ids() if s not in known]
+        if missing:
+            instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
     if parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)
     else:
@@ -208,14 +213,22 @@ def collect(
 
 def collect_station(job: Any, instance: Any, station_id: str, verbose: bool) -> StationSummary:
     """One Dagster run of the station in this process, unless the station is being collected already."""
+    try:
+        # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
+        with station_lock(station_id, Path(instance.root_directory)):
+            running = active_collection(instance, station_id)
+            if running:
+                return StationSummary(
+                    station_id, False, "", error=f"already being collected by run {running}; not started twice"
+                )
+            return _run_station(job, instance, station_id, verbose)
+    except StationBusy as exc:
+        return StationSummary(station_id, False, "", error=f"{exc}; not started twice")
+
+
+def _run_station(job: Any, instance: Any, station_id: str, verbose: bool) -> StationSummary:
     from pv_assets.definitions import STATION_TAG
 
-    running = active_collection(instance, station_id)
-    if running:
-        # The run limit for runs that do not pass the queue: never the same station twice at once.
-        return StationSummary(
-            station_id, False, "", error=f"already being collected by run {running}; not started twice"
-        )
     err.print(f"collecting station {station_id} …")
     result = job.execute_in_process(
         partition_key=station_id,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pv_assets.media.manifest import MANIFEST_COLUMNS, plain_rows
 from resources.keys import key_prefix, mask_key, object_key, stem_of
-from resources.object_store import ObjectStore, ObjectStoreError, StoredObject
+from resources.object_store import ObjectRejected, ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
 
 if TYPE_CHECKING:
@@ -135,6 +135,8 @@ class StationCollector:
             self.store.put_file(
                 key, downloaded.path, downloaded.media_type.mime, object_metadata(row, downloaded.sha256, self.run_id)
             )
+        except ObjectRejected as exc:  # this object only; a store that is down still stops the station
+            return _outcome(row, FAILED, self.run_id, started, reason=f"store_rejected: {exc}")
         finally:
             downloaded.path.unlink(missing_ok=True)  # S7: the staging file goes, whatever happened
         return _outcome(

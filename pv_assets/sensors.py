@@ -18,6 +18,7 @@ from pv_assets.change_cursor import ChangeCursor, due_stations, has_changed
 from pv_assets.jobs import IN_PROGRESS_STATUSES, collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME, station_partitions
 from resources.dagster_resources import StationApiResource
+from resources.deadline import total_deadline
 from resources.interface import load_interface
 from resources.registry import RegistryError
 from resources.settings import settings
@@ -99,8 +100,11 @@ def station_change_sensor(context: SensorEvaluationContext, station_api: Station
         looked += 1
         try:
             client = station_api.quick_client(station_id)
+            # The tick's budget holds even when a station hangs mid-reply: the rest cut its connection.
+            left = max(1.0, knobs.change_sensor_budget_s - (time.monotonic() - started))
             try:
-                total, updated_rows = client.probe_changes(since)
+                with total_deadline(left):
+                    total, updated_rows = client.probe_changes(since)
             finally:
                 client.close()
         except (StationApiError, RegistryError) as exc:

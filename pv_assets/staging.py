@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 OWNER_FILE = "owner.json"
-# A directory of another host, or without an owner file, is only removed once this old.
+CREATED_BY = "pv-media"
+# A directory pv-media marked on another host is only removed once this old.
 FOREIGN_MAX_AGE_S = 24 * 3600
 
 
@@ -31,14 +32,18 @@ def pid_alive(pid: int) -> bool:
 
 
 def is_stale(run_dir: Path, now: float | None = None) -> bool:
+    """A staging directory of a dead pv-media run. Only directories pv-media created and marked as
+    its own count: PV_STAGING_DIR may point at a shared folder with other programs' directories."""
     now = time.time() if now is None else now
     try:
         owner = json.loads((run_dir / OWNER_FILE).read_text("utf-8"))
+        if not isinstance(owner, dict) or owner.get("created_by") != CREATED_BY:
+            return False
         if owner.get("host") == socket.gethostname():
             return not pid_alive(int(owner["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    try:
+        return False
+    try:  # marked by pv-media on another host: removed once old
         return now - run_dir.stat().st_mtime > FOREIGN_MAX_AGE_S
     except OSError:
         return False
@@ -62,7 +67,10 @@ def run_staging_dir(root: Path, run_id: str) -> Iterator[Path]:
     run_dir = root / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / OWNER_FILE).write_text(
-        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}), "utf-8"
+        json.dumps(
+            {"created_by": CREATED_BY, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        ),
+        "utf-8",
     )
     try:
         yield run_dir

@@ -31,9 +31,13 @@ def _dimensions(seed: int) -> tuple[int, int]:
 
 
 def _jpeg_parts(seed: int, size: int) -> tuple[bytes, bytes]:
-    # SOI + JFIF APP0 segment; EOI at the end.
+    # SOI + JFIF APP0, a frame header (SOF0, with the picture size) and a scan header (SOS), so
+    # that the header parses as a JPEG's does (Pillow's check); the scan data is the random body.
+    width, height = _dimensions(seed)
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x01\x01\x00" + struct.pack(">HH", 1, 1) + b"\x00\x00"
-    return b"\xff\xd8" + app0, b"\xff\xd9"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    sos = b"\xff\xda" + struct.pack(">HB", 12, 3) + b"\x01\x00\x02\x11\x03\x11" + b"\x00\x3f\x00"
+    return b"\xff\xd8" + app0 + sof0 + sos, b"\xff\xd9"
 
 
 def _png_chunk_header(length: int, chunk_type: bytes) -> bytes:
@@ -69,7 +73,9 @@ def _mp4_parts(seed: int, size: int) -> tuple[bytes, bytes]:
 def _gif_parts(seed: int, size: int) -> tuple[bytes, bytes]:
     width, height = _dimensions(seed)
     screen = struct.pack("<HH", width % 65536, height % 65536) + b"\x00\x00\x00"
-    return b"GIF89a" + screen, b"\x3b"
+    # An image descriptor and the LZW code size, so the header parses as a GIF's does (Pillow's check).
+    descriptor = b"," + struct.pack("<HHHHB", 0, 0, width % 65536, height % 65536, 0) + b"\x08"
+    return b"GIF89a" + screen + descriptor, b"\x3b"
 
 
 _PARTS = {"jpeg": _jpeg_parts, "png": _png_parts, "mp4": _mp4_parts, "gif": _gif_parts}

@@ -69,7 +69,7 @@ _NGINX_502 = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.20.1</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-_SCRIPT_ITEM = re.compile(r"^(code\d+|html|html200|reset|truncate|slow:\d+(\.\d+)?)$")
+_SCRIPT_ITEM = re.compile(r"^(code\d+|html|html200|reset|truncate|echo|slow:\d+(\.\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,9 @@ class StationState:
         self.move_records_between_pages = False
         self.total_lies = False
         self.fail_media_status: dict[str, int] = {}
+        # Media calls on the station host answer trouble as every other call does: HTTP 200 with the
+        # JSON envelope (token expired 401, 429, 500) instead of an HTTP status (station-api.md d1-d2).
+        self.media_errors_as_envelope = False
         # counters
         self.issued_tokens: list[str] = []
         self.logins = 0
@@ -368,7 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._logged = False
         self._truncate = False
         raw_path, _, raw_query = self.path.partition("?")
-        body = self._read_body()
+        body = self._body = self._read_body()
         state = self.server.station_for(raw_path)
         try:
             self._admit_and_dispatch(state, raw_path, raw_query, body)
@@ -458,6 +461,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif item.startswith("code"):  # a v1 code, sent as the dialect's code for the same meaning
             code = int(item[4:])
             self._send_json(state.dialect.error(code, _CODE_MESSAGES.get(code, "业务错误")))
+        elif item == "echo":  # an error message that echoes the request, credentials and all
+            request_body = self._body.decode(errors="replace")
+            echoed = f"非法请求 Authorization: {self.headers.get('Authorization')} body: {request_body}"
+            self._send_json(state.dialect.error(BAD_CREDENTIALS if route == "login" else BUSINESS_ERROR, echoed))
         elif item == "html":
             self._send_bytes(502, _NGINX_502, "text/html")
         elif item == "html200":
@@ -528,10 +535,17 @@ class _Handler(BaseHTTPRequestHandler):
     # -- media
 
     def _station_media(self, state: StationState, raw_path: str) -> None:
+        envelope = state.media_errors_as_envelope
         if not state.use_token(state.dialect.request_token(self.headers)):
-            self._send_status_page(401)
+            if envelope:
+                self._send_json(state.dialect.error(TOKEN_EXPIRED, "token已过期"))
+            else:
+                self._send_status_page(401)
             return
         forced = state.forced_media_status(raw_path)
+        if forced and envelope and forced in _CODE_MESSAGES:
+            self._send_json(state.dialect.error(forced, _CODE_MESSAGES[forced]))
+            return
         if forced:
             self._send_status_page(forced)
             return

@@ -111,8 +111,13 @@ class StationApiResource(ConfigurableResource):
 
     def settings(self) -> ClientSettings:
         shared = {f.name for f in dataclasses.fields(ClientSettings)} & set(type(self).model_fields)
+        knobs = settings()  # read at run time, never at import
         return ClientSettings(
-            **{name: getattr(self, name) for name in shared}, max_media_bytes=self.max_media_mib * 1024 * 1024
+            **{name: getattr(self, name) for name in shared},
+            max_media_bytes=self.max_media_mib * 1024 * 1024,
+            max_reply_bytes=knobs.api_reply_max_mib * 1024 * 1024,
+            call_deadline_s=knobs.call_deadline_s,
+            media_deadline_s=knobs.media_deadline_s,
         )
 
     def registry(self) -> Registry:
@@ -128,7 +133,9 @@ class StationApiResource(ConfigurableResource):
     def quick_client(self, station_id: str) -> StationClient:
         """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
         return self._new_client(
-            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1), max_connections=1
+            station_id,
+            ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0),
+            max_connections=1,
         )
 
     def client(self, station_id: str) -> StationClient:

@@ -8,8 +8,9 @@ import unicodedata
 
 from stdnum.cn import ric
 
-_ID18 = re.compile(r"^\d{17}[\dX]$")
-_ID15 = re.compile(r"^\d{15}$")
+# ASCII digits only, matched whole: `\d` takes Devanagari or Arabic-Indic digits too, and `$` a final newline.
+_ID18 = re.compile(r"[0-9]{17}[0-9X]")
+_ID15 = re.compile(r"[0-9]{15}")
 
 
 class InvalidIdCardNumber(ValueError):
@@ -27,7 +28,7 @@ def normalize_id_card(raw: object) -> str:
         raise InvalidIdCardNumber("invalid ID card number: empty")
     text = unicodedata.normalize("NFKC", str(raw))
     text = re.sub(r"\s+", "", text).upper()
-    if _ID18.match(text) or _ID15.match(text):
+    if _ID18.fullmatch(text) or _ID15.fullmatch(text):
         return text
     reason = "empty" if not text else f"{len(text)} characters, not an 18- or 15-digit number"
     raise InvalidIdCardNumber(f"invalid ID card number: {reason}")

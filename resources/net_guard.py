@@ -19,6 +19,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from resources.deadline import watch_connection
+
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -180,6 +182,14 @@ class GuardedAdapter(HTTPAdapter):
                         sock.close()
                         raise
                     return sock
+
+                def request(self, *args, **kwargs):
+                    # A total deadline of this thread (resources.deadline) may cut this exchange.
+                    watch_connection(self.sock)
+                    try:
+                        return super().request(*args, **kwargs)
+                    finally:
+                        watch_connection(self.sock)
 
             return GuardedConnection
 

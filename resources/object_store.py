@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -57,9 +58,58 @@ class ObjectStore(Protocol):
     def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]: ...
 
 
+# S3 allows 2 KB of user metadata per object in total; no one of our values may take more than this.
+MAX_METADATA_VALUE_CHARS = 256
+_METADATA_SAFE = " -_.:/+=@"
+
+
 def encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
-    """S3 user metadata travels in HTTP headers: ASCII only, so non-ASCII values are percent-encoded."""
-    return {key: quote(str(value), safe=" -_.:/+=@") for key, value in metadata.items()}
+    """S3 user metadata travels in HTTP headers: ASCII only, so non-ASCII values are percent-encoded,
+    and bounded: a value from a station (a 70,000-character recordId) is cut, with a marker holding
+    the sha256 of the whole value, so the object is still stored and still traceable."""
+    return {key: _bounded(str(value)) for key, value in metadata.items()}
+
+
+def _bounded(value: str) -> str:
+    encoded = quote(value, safe=_METADATA_SAFE)
+    if len(encoded) <= MAX_METADATA_VALUE_CHARS:
+        return encoded
+    marker = f"~cut-sha256:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:16]}"
+    room, kept = MAX_METADATA_VALUE_CHARS - len(marker), []
+    for char in value:  # whole characters only: never half a percent-escape
+        piece = quote(char, safe=_METADATA_SAFE)
+        if len(piece) > room:
+            break
+        kept.append(piece)
+        room -= len(piece)
+    return "".join(kept) + marker
+
+
+# S3 error codes that say the store (bucket, credentials, service) is unusable, not this one object.
+STORE_LEVEL_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "ExpiredToken",
+        "InternalError",
+        "InvalidAccessKeyId",
+        "InvalidBucketName",
+        "InvalidToken",
+        "NoSuchBucket",
+        "RequestTimeTooSkewed",
+        "ServiceUnavailable",
+        "SignatureDoesNotMatch",
+        "SlowDown",
+    }
+)
+
+
+class ObjectRejected(Exception):
+    """The store is up but refused this one object (metadata too large, a bad argument): an item failure."""
+
+
+def rejects_only_this_object(code: str | None) -> bool:
+    return bool(code) and code not in STORE_LEVEL_ERRORS
 
 
 def decode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
@@ -157,7 +207,13 @@ class MinioObjectStore:
                 part_size=PART_SIZE,
                 num_parallel_uploads=1,
             )
-        except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        except S3Error as exc:
+            if rejects_only_this_object(exc.code):
+                raise ObjectRejected(f"the store refused {mask_key(key)!r}: {exc.code}") from None
+            raise self._error("uploading", key, exc) from None
+        except ValueError as exc:  # minio's own checks of this object's arguments
+            raise ObjectRejected(f"the store client refused {mask_key(key)!r} ({exc.__class__.__name__})") from None
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("uploading", key, exc) from None
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
@@ -206,6 +262,26 @@ class MinioObjectStore:
             response.release_conn()
 
 
+TMP_PREFIX = ".tmp-"
+TMP_MAX_AGE_S = 24 * 3600  # a temporary file whose writer cannot be told is removed once this old
+
+
+def _remove_if_dead(path: Path) -> None:
+    """Remove a temporary file of a writer that no longer runs (SIGKILL mid-copy)."""
+    pid_text = path.name[len(TMP_PREFIX) :].split("-", 1)[0]
+    try:
+        if pid_text.isdigit() and int(pid_text) != os.getpid():
+            os.kill(int(pid_text), 0)  # raises when the writer is gone
+            return
+        if pid_text.isdigit() or time.time() - path.stat().st_mtime < TMP_MAX_AGE_S:
+            return
+    except ProcessLookupError:
+        pass
+    except OSError:
+        return
+    path.unlink(missing_ok=True)
+
+
 class LocalDirObjectStore:
     """The embedded store for laptops and the demo: objects as files, metadata as JSON beside them."""
 
@@ -234,10 +310,16 @@ class LocalDirObjectStore:
         scan = self.root / prefix if not prefix or prefix.endswith("/") else (self.root / prefix).parent
         if not scan.is_dir() or not scan.resolve().is_relative_to(self.root.resolve()):
             return
+        meta_scan = self.root / self.META_DIR / scan.relative_to(self.root)
+        for dirpath, _dirnames, filenames in os.walk(meta_scan):  # a metadata write killed mid-way
+            for name in filenames:
+                if name.startswith(TMP_PREFIX):
+                    _remove_if_dead(Path(dirpath) / name)
         for dirpath, dirnames, filenames in os.walk(scan):
             dirnames[:] = sorted(d for d in dirnames if d != self.META_DIR)
             for name in sorted(filenames):
-                if name.startswith(".tmp-"):
+                if name.startswith(TMP_PREFIX):
+                    _remove_if_dead(Path(dirpath) / name)
                     continue
                 full = Path(dirpath) / name
                 key = full.relative_to(self.root).as_posix()
@@ -257,7 +339,8 @@ class LocalDirObjectStore:
 
     def _atomic_write(self, target: Path, writer) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        # The writer's pid in the name: a listing removes what a killed process left (see _remove_if_dead).
+        handle, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=target.parent)
         try:
             with os.fdopen(handle, "wb") as out:
                 writer(out)

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
         description="when set, object keys carry an HMAC of the ID number instead of the number",
     )
 
+    # -- bounds on what a station sends (issue 9) ----------------------------------------------------
+    api_reply_max_mib: int = Field(
+        64,
+        ge=1,
+        validation_alias="PV_API_REPLY_MAX_MIB",
+        description="cap on one API reply, counted on the decoded bytes (a small gzip page can expand to GBs)",
+    )
+    call_deadline_s: float = Field(
+        120.0, gt=0, validation_alias="PV_CALL_DEADLINE_S", description="total time one API call may take"
+    )
+    media_deadline_s: float = Field(
+        3600.0, gt=0, validation_alias="PV_MEDIA_DEADLINE_S", description="total time one media download may take"
+    )
+
     # -- operating in Dagster -----------------------------------------------------------------------
     change_sensor_max_per_tick: int = Field(25, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
     change_sensor_budget_s: float = Field(40.0, gt=0, validation_alias="PV_CHANGE_SENSOR_BUDGET_S")

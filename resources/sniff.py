@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import filetype
+from PIL import Image, UnidentifiedImageError
 
 # How many leading bytes the sniffer needs; filetype's own matchers look at most this far.
 SNIFF_BYTES = 262
@@ -65,3 +68,29 @@ def sniff_media_type(head: bytes) -> MediaType:
     if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
         return HEIF
     raise NotMedia(describe_non_media(head))
+
+
+# The photo types whose header Pillow reads (HEIC/HEIF need a plugin; videos are not images).
+_PILLOW_CHECKED = {".jpg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WEBP"}
+
+
+def check_media_header(media_type: MediaType, path: Path) -> None:
+    """Raise NotMedia unless a photo's header parses as its type says.
+
+    A body that starts with the JPEG magic and goes on with `<html>...502 Bad Gateway` passes the
+    magic-byte sniff; Pillow's `open` reads the header (markers, dimensions) without decoding pixels.
+    """
+    expected = _PILLOW_CHECKED.get(media_type.extension)
+    if expected is None:
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=[expected]) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        return  # the header parsed: a very large picture is still a picture
+    except (UnidentifiedImageError, SyntaxError, OSError, ValueError) as exc:
+        raise NotMedia(f"starts like {expected} but its header does not parse ({exc.__class__.__name__})") from None
+    if width <= 0 or height <= 0:
+        raise NotMedia(f"{expected} header with no picture size")

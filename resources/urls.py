@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -12,24 +12,27 @@ from requests.utils import requote_uri
 DEFAULT_SEPARATORS = (",", "，")
 ALLOWED_SCHEMES = ("http", "https")
 
-# Query parameters that carry an expiring signature rather than identify the file.
-# A re-read record gets a fresh signature for the same object; the object key must not change.
-SIGNING_PARAMS = {
-    "expires",
-    "signature",
-    "ossaccesskeyid",
-    "security-token",
-    "awsaccesskeyid",
-    "q-sign-algorithm",
-    "q-ak",
-    "q-sign-time",
-    "q-key-time",
-    "q-header-list",
-    "q-url-param-list",
-    "q-signature",
-    "sign",
-    "token",
-}
+# Query parameters of the known object stores' signed URLs (Aliyun OSS, Tencent COS, AWS S3): they
+# carry an expiring signature rather than identify the file, so a re-read record's fresh signature
+# keeps the same object key. Generic names such as `token` or `sign` are NOT here: on a station's
+# own download endpoint (`/attachment/download?token=a1`) they name the file, and dropping them
+# merged distinct files into one. A station whose URLs sign with such names says so (signature_params).
+SIGNING_PARAMS = frozenset(
+    {
+        "expires",
+        "signature",
+        "ossaccesskeyid",
+        "security-token",
+        "awsaccesskeyid",
+        "q-sign-algorithm",
+        "q-ak",
+        "q-sign-time",
+        "q-key-time",
+        "q-header-list",
+        "q-url-param-list",
+        "q-signature",
+    }
+)
 SIGNING_PARAM_PREFIXES = ("x-oss-", "x-amz-", "x-cos-")
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
@@ -130,16 +133,23 @@ def parse_url_items(value: object, base_url: str, separators: Sequence[str] = DE
     return items
 
 
-def url_identity(url: str) -> str:
+def url_identity(url: str, signature_params: Iterable[str] = ()) -> str:
     """The part of a normalised URL that names the file: signing parameters removed.
 
     Used for the object key's URL hash, so that a fresh signature does not make a new key.
+    `signature_params` adds a station's own signature names to the object stores' ones.
     """
+    extra = {name.lower() for name in signature_params}
     parts = urlsplit(url)
     kept = [
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name.lower() not in SIGNING_PARAMS and not name.lower().startswith(SIGNING_PARAM_PREFIXES)
+        if not is_signature_param(name) and name.lower() not in extra
     ]
     query = "&".join(f"{name}={value}" for name, value in sorted(kept))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def is_signature_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SIGNING_PARAMS or lowered.startswith(SIGNING_PARAM_PREFIXES)

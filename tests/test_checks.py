@@ -61,6 +61,14 @@ def test_unknown_pickup_status_is_a_warning_that_names_it():
     assert check_known_pickup_statuses(frame.iloc[:1]).passed
 
 
+def test_an_id_number_sent_as_a_pickup_status_is_masked_in_the_check():
+    frame = pd.DataFrame(
+        {"record_id": ["R1"], "pickup_status_raw": ["11010519491231002X"], "pickup_status": ["unknown"]}
+    )
+    shown = check_known_pickup_statuses(frame).metadata["unknown_values"].value
+    assert shown == {"110105********002X": 1}
+
+
 def test_unique_object_keys():
     assert check_unique_object_keys(manifest()).passed
     assert not check_unique_object_keys(
@@ -135,6 +143,7 @@ def test_after_collect_every_check_ran_for_every_station(simulator_factory, tmp_
         "unique_object_keys",
         "absolute_http_urls",
         "valid_id_card_numbers",
+        "no_identity_collisions",
         "no_failed_items",
         "stored_objects_match",
     }

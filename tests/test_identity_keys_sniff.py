@@ -35,7 +35,20 @@ def test_legacy_15_digit_numbers_are_accepted():
     assert normalize_id_card("110105491231002") == "110105491231002"
 
 
-@pytest.mark.parametrize("raw", ["../../x", "1101/0519491231002X", "11010519491231\n02X", "", None, "abc", "1" * 19])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "../../x",
+        "1101/0519491231002X",
+        "11010519491231\n02X",
+        "",
+        None,
+        "abc",
+        "1" * 19,
+        "११०१०५१९४९१२३१००२X",  # Devanagari digits: `\d` matches them, GB 11643 does not
+        "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits
+    ],
+)
 def test_anything_else_is_not_an_id_number_and_the_message_does_not_repeat_it(raw):
     with pytest.raises(InvalidIdCardNumber, match="invalid ID card number") as info:
         normalize_id_card(raw)
@@ -66,7 +79,7 @@ def test_a_fresh_signature_keeps_the_key():
     assert url_hash("https://o.example.com/a.jpg?Signature=1&Expires=2") == url_hash("https://o.example.com/a.jpg")
 
 
-@pytest.mark.parametrize("segment", ["../x", "a/b", "", ".."])
+@pytest.mark.parametrize("segment", ["../x", "a/b", "", "..", "RC-9\n", "RC-9\r\n"])
 def test_unsafe_segments_never_reach_a_key(segment):
     with pytest.raises(InvalidKeySegment):
         object_key_stem(segment, "ST-1", VALID_ID, "http://h/a.jpg")

@@ -34,7 +34,12 @@ EXPECTED_DEPENDENCIES = {
 EXPECTED_CHECKS = {
     "station_token": set(),
     "infrastructure_records": {"unique_record_ids", "known_pickup_statuses"},
-    "media_manifest": {"unique_object_keys", "absolute_http_urls", "valid_id_card_numbers"},
+    "media_manifest": {
+        "unique_object_keys",
+        "absolute_http_urls",
+        "valid_id_card_numbers",
+        "no_identity_collisions",
+    },
     "uploaded_media": {"no_failed_items", "stored_objects_match"},
 }
 

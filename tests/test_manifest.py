@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pv_assets.media.manifest import build_manifest, plain_rows
+from pv_assets.checks import check_no_identity_collisions
+from pv_assets.media.manifest import MANIFEST_COLUMNS, build_manifest, manifest_rows, plain_rows
 from pv_assets.media.records import records_frame
 from resources.interface import load_interface
 
@@ -96,3 +97,45 @@ def test_placeholders_and_mixed_types_become_text_or_none():
     assert records.loc[0, "capacityKw"] == "12.6" and records.loc[0, "phone"] is None
     assert len(manifest(records)) == 0
     assert isinstance(records, pd.DataFrame)
+
+
+def _download_record(urls: str) -> dict:
+    return {
+        "station_id": "ST-0001",
+        "record_id": "R1",
+        "region_company_code": "RC-320100",
+        "id_card_no": "11010519491231002X",
+        "pickup_status_raw": "已提货",
+        "pickup_status": "picked_up",
+        "photo_urls": urls,
+        "video_urls": None,
+    }
+
+
+def test_token_and_sign_name_the_file_by_default_so_three_downloads_stay_three():
+    record = _download_record(
+        "/attachment/download?token=a1,/attachment/download?token=b2,/attachment/download?sign=c3"
+    )
+    rows = manifest_rows([record], base_url="http://st.example", accepted_statuses=["已提货"])
+    assert len({r["key_stem"] for r in rows}) == 3 and not any(r["problem"] for r in rows)
+    # Object stores' signatures still drop: a freshly signed URL keeps its key.
+    signed = _download_record(
+        "https://oss.example/a.jpg?Expires=1&Signature=x%2B1,https://oss.example/a.jpg?Expires=2&Signature=y"
+    )
+    again = manifest_rows([signed], base_url="http://st.example", accepted_statuses=["已提货"])
+    assert len(again) == 1 and again[0]["occurrences"] == 2
+
+
+def test_a_station_signature_parameter_that_merges_distinct_urls_is_a_collision_row_and_a_failed_check():
+    record = _download_record(
+        "/attachment/download?token=a1,/attachment/download?token=b2,/attachment/download?token=c3"
+    )
+    rows = manifest_rows(
+        [record], base_url="http://st.example", accepted_statuses=["已提货"], signature_params=("token",)
+    )
+    assert len(rows) == 3
+    collisions = [r for r in rows if (r["problem"] or "").startswith("identity collision")]
+    assert len(collisions) == 2 and all(r["key_stem"] is None for r in collisions)
+    assert "token" in collisions[0]["problem"]
+    check = check_no_identity_collisions(pd.DataFrame(rows, columns=MANIFEST_COLUMNS))
+    assert not check.passed and check.metadata["collisions"].value == 2

@@ -34,6 +34,9 @@ def full_run(simulator_factory, tmp_path, monkeypatch, minio_env, s3_store, stag
         [SimStationSpec("ST-0001", records=20, seed=41), SimStationSpec("ST-0002", records=6, seed=42)]
     )
     sim.station("ST-0001").token_max_uses = 3  # many tokens, many re-logins: many chances to leak one
+    # Stations whose error messages echo the request: its Authorization header, the login's password.
+    sim.station("ST-0001").script("media", ["echo", "echo"])
+    sim.station("ST-0002").script("login", ["echo"])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["ST-0002"])
     caplog.set_level(logging.DEBUG)
     assert main(["collect", "--all", "-v", "--stations", str(registry)]) == 1  # ST-0002 fails to log in

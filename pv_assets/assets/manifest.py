@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, Output, asset
 from pv_assets.assets.common import collection_asset
 from pv_assets.checks import (
     check_absolute_http_urls,
+    check_no_identity_collisions,
     check_specs,
     check_unique_object_keys,
     check_valid_id_card_numbers,
@@ -64,3 +65,4 @@ def media_manifest(
     yield check_unique_object_keys(manifest)
     yield check_absolute_http_urls(manifest)
     yield check_valid_id_card_numbers(manifest)
+    yield check_no_identity_collisions(manifest)

@@ -1,6 +1,7 @@
 """uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
 
 import time
+from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
@@ -11,6 +12,7 @@ from pv_assets.collector import StationCollector, stored_listing
 from pv_assets.metadata import frame_metadata
 from pv_assets.progress import ProgressResource
 from pv_assets.staging import clean_stale, run_staging_dir
+from pv_assets.station_lock import StationBusy, station_lock
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.keys import key_prefix
 from resources.object_store import ObjectStoreError
@@ -52,7 +54,9 @@ def uploaded_media(
     started = time.monotonic()
     run_id = context.run.run_id
     try:
-        with run_staging_dir(root, run_id) as staging_dir:
+        # Runs launched by the daemon take the station's lock here; the CLI already holds it (re-entrant).
+        lock_home = Path(context.instance.root_directory)  # DAGSTER_HOME for a persistent instance
+        with station_lock(station_id, lock_home), run_staging_dir(root, run_id) as staging_dir:
             collector = StationCollector(
                 client,
                 store,
@@ -77,6 +81,8 @@ def uploaded_media(
         ) from None
     except LoginFailed as exc:
         raise Failure(description=f"{exc}; what was stored before stays, the next run goes on from there") from None
+    except StationBusy as exc:
+        raise Failure(description=f"{exc}; this run fetched nothing, so nothing is fetched twice") from None
     tally = collector.tally
     prefixes = sorted({key_prefix(k) for k in outcomes["object_key"].dropna()})
     yield Output(

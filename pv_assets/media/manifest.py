@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from resources.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
 from resources.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
-from resources.urls import DEFAULT_SEPARATORS, parse_url_items
+from resources.urls import DEFAULT_SEPARATORS, parse_url_items, url_identity
 
 if TYPE_CHECKING:
     import pandas as pd
 
+IDENTITY_COLLISION = "identity collision"
 MANIFEST_COLUMNS = [
     "station_id",
     "record_id",
@@ -62,11 +63,16 @@ def manifest_rows(
     accepted_statuses: Sequence[str],
     separators: Sequence[str] = DEFAULT_SEPARATORS,
     pseudonym_secret: bytes | None = None,
+    signature_params: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """One row per distinct media item of the accepted records, with the key it will get.
 
     Items that can never be collected (bad URL, bad ID number, no region code) stay in the
     manifest with `problem` set, so the audit shows every URL the station gave.
+
+    `signature_params` are the station's own signature parameter names, dropped from the identity
+    like the object stores' ones. Two URLs that differ in more than the object stores' signatures
+    but meet on one key are never merged silently: the second is an `identity collision` row.
     """
     rows: list[dict] = []
     by_stem: dict[str, dict] = {}
@@ -91,7 +97,7 @@ def manifest_rows(
                     "media_field": field,
                     "raw_url": item.raw,
                     "source_url": item.url,
-                    "url_hash": url_hash(item.url) if item.url else None,
+                    "url_hash": url_hash(item.url, signature_params) if item.url else None,
                     "key_stem": None,
                     "problem": item.problem or id_problem,
                     "occurrences": 1,
@@ -100,14 +106,23 @@ def manifest_rows(
                     row["problem"] = "no region company code (registry or station info)"
                 if row["problem"] is None:
                     try:
-                        row["key_stem"] = object_key_stem(region, record["station_id"], id_part, item.url)
+                        row["key_stem"] = object_key_stem(
+                            region, record["station_id"], id_part, item.url, signature_params
+                        )
                     except InvalidKeySegment as exc:
                         row["problem"] = str(exc)
                 stem = row["key_stem"]
                 if stem is not None and stem in by_stem:
-                    # The same file of the same owner listed again: one object, counted.
-                    by_stem[stem]["occurrences"] += 1
-                    continue
+                    first = by_stem[stem]
+                    if url_identity(first["source_url"]) == url_identity(item.url):
+                        # The same file of the same owner listed again (perhaps freshly signed): one object, counted.
+                        first["occurrences"] += 1
+                        continue
+                    row["key_stem"] = None
+                    row["problem"] = (
+                        f"{IDENTITY_COLLISION}: differs from {first['record_id']}'s URL only in parameters "
+                        f"taken as signatures ({', '.join(signature_params)}), so both would get one key; not collected"
+                    )
                 if stem is not None:
                     by_stem[stem] = row
                 rows.append(row)

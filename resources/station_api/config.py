@@ -22,6 +22,11 @@ class ClientSettings:
     # A body trickling in (a hostile or broken host) is cut off: the read timeout is per read only.
     slow_grace_s: float = 30.0
     min_bytes_per_s: float = 8 * 1024
+    # Every API reply is capped by its decoded size (a small gzip page can expand to gigabytes).
+    max_reply_bytes: int = 64 * 1024**2
+    # A total deadline per request, whatever the per-read timeout: an API call, one media download.
+    call_deadline_s: float = 120.0
+    media_deadline_s: float = 3600.0
 
 
 @dataclass(frozen=True)

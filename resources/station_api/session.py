@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
+import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -26,9 +27,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from resources.deadline import total_deadline
 from resources.envelope import Reply, classify_reply
 from resources.interface import StationInterface, dig
 from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
+from resources.scrub import scrub
+from resources.station_api.body import ACCEPT_ENCODING, BodyCutOff, BodyTooLarge, UnsupportedEncoding, iter_body
 from resources.station_api.config import USER_AGENT, ClientSettings, StationEndpoint
 from resources.station_api.errors import (
     LoginFailed,
@@ -40,6 +44,7 @@ from resources.station_api.errors import (
 
 T = TypeVar("T")
 MAX_TOKEN_ROUNDS = 64
+KNOWN_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,16 @@ class StationSession:
         self._trial_owner: int | None = None
         self._login_refused: LoginFailed | None = None
         self._api_base: str | None = None
+        # Every secret this session has held: a station message that echoes one is scrubbed of it.
+        # A tuple, replaced whole: readers in other threads never see it change under them.
+        self._known_secrets: tuple[str, ...] = (endpoint.password,)
         # Politeness: never more requests in flight toward the station than it allows.
         self.station_slots = threading.BoundedSemaphore(max(1, endpoint.max_connections))
         self.http = requests.Session()
         # No proxies or .netrc from the environment: a .netrc credential must never be sent to a media host.
         self.http.trust_env = False
         self.http.headers["User-Agent"] = USER_AGENT
+        self.http.headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what body.py decodes and bounds
         size = max(pool_size or 0, endpoint.max_connections, 4)
         adapter = GuardedAdapter(lambda: self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
         self.http.mount("http://", adapter)
@@ -105,6 +114,10 @@ class StationSession:
 
     def close(self) -> None:
         self.http.close()
+
+    def scrub(self, text: str) -> str:
+        """A station's message without any secret this session knows (nor the process's keys)."""
+        return scrub(text, self._known_secrets)
 
     def url(self, path: str, *, login: bool = False) -> str:
         # After a login that names a regional host, every later call goes there.
@@ -169,22 +182,42 @@ class StationSession:
     ) -> Reply:
         url = self.url(path, login=login)
         try:
-            with self.slot(url):
-                response = self.http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers=self.auth_headers(url, token),
-                    timeout=self.timeout(),
-                    allow_redirects=False,
-                )
-                content = response.content
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            with self.slot(url), total_deadline(self.settings.call_deadline_s) as deadline:
+                try:
+                    response = self.http.request(
+                        method,
+                        url,
+                        params=params,
+                        json=body,
+                        headers=self.auth_headers(url, token),
+                        timeout=self.timeout(),
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    with response:
+                        content = read_reply(response, self.settings)
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, BodyCutOff):
+                    if deadline is not None and deadline.expired:
+                        raise TransientStationError(
+                            self.station_id, call, f"no complete reply within {deadline.seconds:g} s"
+                        ) from None
+                    raise
+        except BodyTooLarge as exc:
+            raise StationApiError(self.station_id, call, str(exc)) from None
+        except UnsupportedEncoding as exc:
+            raise StationApiError(self.station_id, call, str(exc)) from None
+        except BodyCutOff as exc:
+            raise TransientStationError(self.station_id, call, str(exc)) from None
+        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientStationError(self.station_id, call, f"network error ({exc.__class__.__name__})") from None
         except requests.RequestException as exc:
             raise TransientStationError(self.station_id, call, f"HTTP error ({exc.__class__.__name__})") from None
-        reply = classify_reply(self.interface, response.status_code, response.headers, content)
+        try:
+            reply = classify_reply(self.interface, response.status_code, response.headers, content)
+        except RecursionError:
+            # json's parser recurses per level: a 100,000-deep document is a broken reply, not a crash.
+            raise StationApiError(self.station_id, call, "JSON reply nested too deeply") from None
+        reply = replace(reply, message=self.scrub(reply.message))
         return replace(reply, headers=response.headers, cookies=response.cookies) if login else reply
 
     def call(self, call: str, method: str, path: str, params: dict | None = None, *, in_body: bool = False) -> Any:
@@ -303,6 +336,9 @@ class StationSession:
             expires_at = None
         with self._token_cond:
             self._token = token
+            # The password and the recent tokens (an echo repeats the request's own); bounded, since a
+            # station whose tokens die at every call issues thousands.
+            self._known_secrets = (self.endpoint.password, *self._known_secrets[1:][-(KNOWN_TOKENS - 1) :], token)
         self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
         return self.session_record
 
@@ -353,6 +389,11 @@ class StationSession:
             if self._trial_owner == threading.get_ident():
                 self._trial_owner = None
                 self._token_cond.notify_all()
+
+
+def read_reply(response: requests.Response, settings: ClientSettings) -> bytes:
+    """A whole API reply, decoded, within the decoded-size cap."""
+    return b"".join(iter_body(response, chunk_bytes=64 * 1024, max_decoded=settings.max_reply_bytes))
 
 
 def _token_from(reply: Reply, login: Any) -> str | None:
