@@ -66,6 +66,9 @@ class StationSettings(BaseModel):
     accepted_pickup_status: list[Text] = Field(default_factory=lambda: list(DEFAULT_ACCEPTED_PICKUP), min_length=1)
     poll_interval_s: int = Field(900, ge=60, strict=True)
     station_code: Text | None = None
+    # Query parameters of this station's media URLs that carry a signature, not the file's name: dropped from
+    # the object key's URL hash so a re-signed link keeps its key. Object stores' own (Expires, X-Amz-...) always are.
+    signature_params: list[Text] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod
@@ -152,6 +155,7 @@ class Station:
     accepted_pickup_status: tuple[str, ...] = DEFAULT_ACCEPTED_PICKUP
     poll_interval_s: int = 900  # the change sensor looks at this station at most this often
     station_code: str | None = None  # the station cloud's own code, when it differs from `id`
+    signature_params: tuple[str, ...] = ()  # the station's own URL signature parameters (object keys ignore them)
     source: str = field(default="", compare=False)  # "file:line", for messages
 
     @property
@@ -364,6 +368,7 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> S
         accepted_pickup_status=tuple(model.accepted_pickup_status),
         poll_interval_s=model.poll_interval_s,
         station_code=model.station_code,
+        signature_params=tuple(model.signature_params),
         source=where,
     )
 

@@ -186,3 +186,10 @@ def test_a_parsed_registry_is_reused_by_the_next_process_without_parsing(tmp_pat
     path.write_text(GOOD.replace("ST-0002", "ST-0009"), encoding="utf-8")
     with pytest.raises(AssertionError, match="parsed again"):
         load_registry(path)
+
+
+def test_a_station_names_its_own_signature_parameters(tmp_path):
+    text = GOOD.replace("    media_hosts: [files.example.com]\n", "    signature_params: [sign, ' ts ']\n")
+    first = load_registry(write(tmp_path, text)).stations[0]
+    assert first.signature_params == ("sign", "ts")
+    assert load_registry(write(tmp_path, GOOD)).stations[1].signature_params == ()

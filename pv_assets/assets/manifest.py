@@ -47,6 +47,7 @@ def media_manifest(
         base_url=station.base_url,
         accepted_statuses=station.accepted_pickup_status,
         separators=interface.url_separators,
+        signature_params=station.signature_params,
         pseudonym_secret=secret.get_secret_value().encode("utf-8") if secret else None,
     )
     yield Output(
