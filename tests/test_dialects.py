@@ -110,7 +110,7 @@ def test_a_broken_dialect_is_refused_when_the_registry_loads(simulator_factory, 
     )
     with pytest.raises(
         RegistryError,
-        match=r"station ST-0001: field 'dialect': .*broken.yaml: key 'records.path' "
+        match=r"station ST-0001: field 'dialect': .*broken.yaml:\d+: key 'records.path' "
         r"must start with '/'",
     ):
         load_registry(registry)
