@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ MANIFEST_COLUMNS = [
     "id_card_masked",
     "id_checksum_ok",
     "media_field",
+    "source_field",
     "raw_url",
     "source_url",
     "url_hash",
@@ -41,6 +43,20 @@ def count_accepted(records: Iterable[dict[str, Any]], accepted: Sequence[str]) -
 def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A table's rows as dicts with None for missing values (Parquet brings them back as NaN)."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _url_items(record: dict[str, Any], base_url: str, separators: Sequence[str]) -> Iterable[tuple[str, str, Any]]:
+    """(photo|video, source field, URL item) of a record: its exact media items when the records table
+    has them (every URL shape, each with its field), else its photo_urls / video_urls text."""
+    exact = record.get("media_items")
+    if exact:
+        for kind, source_field, url in json.loads(exact):
+            for item in parse_url_items([url], base_url, separators):
+                yield kind, source_field, item
+        return
+    for kind, column in (("photo", "photo_urls"), ("video", "video_urls")):
+        for item in parse_url_items(record.get(column), base_url, separators):
+            yield kind, column, item
 
 
 def build_manifest(records: Iterable[dict[str, Any]], **options: Any) -> pd.DataFrame:
@@ -75,8 +91,7 @@ def manifest_rows(
         except InvalidIdCardNumber as exc:
             id_card, id_part, id_problem = None, None, str(exc)
         region = record.get("region_company_code")
-        for field, column in (("photo", "photo_urls"), ("video", "video_urls")):
-            for item in parse_url_items(record.get(column), base_url, separators):
+        for field, source_field, item in _url_items(record, base_url, separators):
                 row = {
                     "station_id": record["station_id"],
                     "record_id": record["record_id"],
@@ -84,6 +99,7 @@ def manifest_rows(
                     "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
                     "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
                     "media_field": field,
+                    "source_field": source_field,
                     "raw_url": item.raw,
                     "source_url": item.url,
                     "url_hash": url_hash(item.url) if item.url else None,
