@@ -6,10 +6,11 @@ was last looked at, the `total` it had, and when to retry a station that was dow
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
 
 CURSOR_VERSION = 1
 # A station that is down is retried after this, doubling per failure up to the cap.
@@ -17,34 +18,28 @@ DOWN_BACKOFF_S = 300
 DOWN_BACKOFF_MAX_S = 6 * 3600
 
 
-@dataclass
-class StationWatch:
+class StationWatch(BaseModel):
     checked_at: str | None = None  # ISO time (UTC) of the last successful look
     total: int | None = None
     failures: int = 0
     retry_at: str | None = None
 
 
-@dataclass
-class ChangeCursor:
-    stations: dict[str, StationWatch] = field(default_factory=dict)
+class ChangeCursor(BaseModel):
+    v: Literal[1] = CURSOR_VERSION
+    stations: dict[str, StationWatch] = Field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str | None) -> ChangeCursor:
         if not text:
             return cls()
         try:
-            document = json.loads(text)
-            entries = document["stations"] if document.get("v") == CURSOR_VERSION else {}
-            return cls({sid: StationWatch(**entry) for sid, entry in entries.items()})
-        except (ValueError, TypeError, KeyError, AttributeError):
+            return cls.model_validate_json(text)
+        except ValidationError:
             return cls()  # an unreadable cursor starts over: a look too many, never a change missed forever
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"v": CURSOR_VERSION, "stations": {sid: asdict(w) for sid, w in sorted(self.stations.items())}},
-            sort_keys=True,
-        )
+        return self.model_copy(update={"stations": dict(sorted(self.stations.items()))}).model_dump_json()
 
     def watch(self, station_id: str) -> StationWatch:
         return self.stations.setdefault(station_id, StationWatch())

@@ -1,48 +1,141 @@
 """The station registry (conf/stations.yaml): load, validate, and explain what is wrong.
 
-Every error names the file, the line, the station and the field. Secrets are never kept
-here: the registry names the environment variables that hold them.
+The registry is typed models (pydantic): `defaults:` and every station are validated alike,
+unknown keys are refused with a "did you mean", and every error names the file, the line, the
+station and the field, with the reason - never the value, which may be a secret written in
+the wrong place. Secrets are never kept here: the registry names the environment variables
+that hold them.
+
+A group's registry holds thousands of stations and every run process reads it: the YAML is
+parsed by libyaml's C parser, and the parsed document is kept in a small cache keyed by the
+file's sha256, so a process that finds it there skips the parse.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
+import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from resources.interface import InterfaceError, load_interface
 from resources.keys import InvalidKeySegment, safe_segment
-from resources.settings import stations_file
+from resources.settings import settings, stations_file
 from resources.station_api.config import StationEndpoint
 
 # 已提货 as the v1 interface writes it, and the canonical status every dialect maps its own value to.
 DEFAULT_ACCEPTED_PICKUP = ("已提货", "picked_up")
-STATION_FIELDS = {
-    "id",
-    "station_code",
-    "poll_interval_s",
-    "name",
-    "base_url",
-    "region_company_code",
-    "account_env",
-    "password_env",
-    "max_connections",
-    "media_hosts",
-    "dialect",
-    "accepted_pickup_status",
-}
-SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd"}
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd", "access_key", "secret_key", "api_key"}
+# Environment variable names as people write them: capitals, digits, '_'. A value in lower case
+# where a NAME belongs is most likely the secret itself, so it is refused without being shown.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+LINE_KEY = "__line__"
+CACHE_VERSION = 1
 
 
 class RegistryError(ValueError):
     """A registry that cannot be used; the message says which file, line, station and field."""
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class StationSettings(BaseModel):
+    """What a station entry and the `defaults:` section may say (all optional in `defaults:`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    name: Text | None = None
+    base_url: Text | None = None
+    region_company_code: Text | None = None
+    account_env: Text | None = None
+    password_env: Text | None = None
+    max_connections: int = Field(4, ge=1, le=64, strict=True)
+    media_hosts: list[Text] = Field(default_factory=list)
+    dialect: Text = "default"
+    accepted_pickup_status: list[Text] = Field(default_factory=lambda: list(DEFAULT_ACCEPTED_PICKUP), min_length=1)
+    poll_interval_s: int = Field(900, ge=60, strict=True)
+    station_code: Text | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        # No value in these messages: a URL may carry user:password.
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        if parts.username or parts.password:
+            raise ValueError("must not carry credentials")
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the range only when asked
+        except ValueError:
+            raise ValueError("has a port outside 1-65535") from None
+        if parts.port == 0:
+            raise ValueError("has a port outside 1-65535")
+        return value.rstrip("/")
+
+    @field_validator("account_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise ValueError(
+                "must be the NAME of an environment variable (capitals, digits, '_'), not the secret itself"
+            )
+        return value
+
+    @field_validator("region_company_code")
+    @classmethod
+    def _key_segment(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                safe_segment(value, "region company code")
+            except InvalidKeySegment:
+                raise ValueError("must be letters, digits, '.', '_' or '-'") from None
+        return value
+
+    @field_validator("accepted_pickup_status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("dialect")
+    @classmethod
+    def _known_dialect(cls, value: str) -> str:
+        try:
+            load_interface(value)  # a broken or unknown dialect is refused here, naming its file and key
+        except InterfaceError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class StationEntry(StationSettings):
+    id: Text
+    base_url: Text
+    account_env: Text
+    password_env: Text
+
+    @field_validator("id")
+    @classmethod
+    def _partition_key(cls, value: str) -> str:
+        try:
+            safe_segment(value, "station id")
+        except InvalidKeySegment:
+            raise ValueError(
+                "must be letters, digits, '.', '_' or '-' (it is a partition key and a key segment)"
+            ) from None
+        return value
 
 
 @dataclass(frozen=True)
@@ -59,18 +152,11 @@ class Station:
     accepted_pickup_status: tuple[str, ...] = DEFAULT_ACCEPTED_PICKUP
     poll_interval_s: int = 900  # the change sensor looks at this station at most this often
     station_code: str | None = None  # the station cloud's own code, when it differs from `id`
+    source: str = field(default="", compare=False)  # "file:line", for messages
 
     @property
     def expected_station_code(self) -> str:
         return self.station_code or self.id
-
-    source: str = ""  # "file:line", for messages
-
-    def endpoint(self, max_connections: int | None = None) -> StationEndpoint:
-        """What the station client needs, credentials read from the environment now."""
-        account, password = self.credentials()
-        connections = self.max_connections if max_connections is None else max_connections
-        return StationEndpoint(self.id, self.base_url, account, password, connections, self.media_hosts)
 
     def credentials(self) -> tuple[str, str]:
         """(account, password) from the environment, at run time; errors name the variable, not its value."""
@@ -84,6 +170,12 @@ class Station:
                 )
             values.append(value)
         return values[0], values[1]
+
+    def endpoint(self, max_connections: int | None = None) -> StationEndpoint:
+        """What the station client needs, credentials read from the environment now."""
+        account, password = self.credentials()
+        connections = self.max_connections if max_connections is None else max_connections
+        return StationEndpoint(self.id, self.base_url, account, password, connections, self.media_hosts)
 
 
 @dataclass(frozen=True)
@@ -105,43 +197,134 @@ class Registry:
         return {station.id: station for station in self.stations}
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of each mapping, so errors can point at it."""
+# -- reading the YAML --------------------------------------------------------------------------
+
+
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser where installed
+    """Keeps the line of each mapping, so errors can point at it, and refuses duplicate keys."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
-    duplicates = {k for k in keys if keys.count(k) > 1}
-    if duplicates:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"duplicate key {sorted(map(str, duplicates))[0]!r}", node.start_mark
-        )
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping[LINE_KEY] = node.start_mark.line + 1
     return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_registry(text: str, source: str) -> tuple[Station, ...]:
+def parse_yaml(text: str, source: str) -> Any:
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise RegistryError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise RegistryError(f"{source}: not valid YAML: {exc}") from None
+
+
+def _cached_document(data: bytes, source: str) -> Any:
+    """The parsed document, from the parse cache when this exact file was parsed before."""
+    digest = hashlib.sha256(data).hexdigest()
+    cache_dir = settings().cache_dir.expanduser().absolute()
+    cached = cache_dir / f"registry-v{CACHE_VERSION}-{digest[:32]}.json"
+    try:
+        return json.loads(cached.read_text("utf-8"))
+    except (OSError, ValueError):
+        pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RegistryError(f"{source}: not UTF-8 text") from None
+    document = parse_yaml(text, source)
+    try:  # best effort: a read-only disk only costs the next process a parse
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".registry-", dir=cache_dir)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False)
+        os.replace(tmp, cached)
+    except (OSError, TypeError, ValueError):
+        pass
+    return document
+
+
+# -- validating ---------------------------------------------------------------------------------
+
+
+def _did_you_mean(key: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(sorted(known))})"
+
+
+def _refuse_odd_keys(mapping: dict[str, Any], known: set[str], fail) -> None:
+    for key in mapping:
+        if key == LINE_KEY:
+            continue
+        name = str(key)
+        if name.lower() in SECRET_FIELDS:
+            # Never echo the value: it is probably the secret itself.
+            raise fail(
+                name,
+                "secrets are not kept in the registry; put the value in an environment variable and name it "
+                f"with '{name}_env'",
+            )
+        if name not in known:
+            raise fail(name, "unknown field" + _did_you_mean(name, known))
+
+
+def _first_problem(exc: ValidationError) -> tuple[str, str]:
+    """(field, reason) of a validation error, without the input value."""
+    error = exc.errors(include_input=False, include_url=False)[0]
+    location = [str(part) for part in error["loc"]]
+    field_name = location[0] if location else "(entry)"
+    if len(location) > 1:
+        field_name += f"[{location[1]}]"
+    reason = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        reason = "is missing"
+    elif error["type"] in ("int_type", "int_parsing", "int_from_float"):
+        reason = "must be a whole number"
+    elif error["type"] in ("greater_than_equal", "less_than_equal"):
+        reason = "must be a whole number " + reason.removeprefix("Input should be ").replace(
+            "greater than or equal to", "of at least"
+        ).replace("less than or equal to", "of at most")
+    return field_name, reason
+
+
+STATION_KEYS = set(StationEntry.model_fields)
+DEFAULT_KEYS = set(StationSettings.model_fields)
+
+
+def parse_registry(text: str, source: str) -> tuple[Station, ...]:
+    return _stations(parse_yaml(text, source), source)
+
+
+def _stations(document: Any, source: str) -> tuple[Station, ...]:
     if not isinstance(document, dict) or not isinstance(document.get("stations"), list):
         raise RegistryError(f"{source}: expected a mapping with a 'stations' list")
-    defaults = document.get("defaults") or {}
-    if not isinstance(defaults, dict):
+    defaults = dict(document.get("defaults") or {})
+    if not isinstance(document.get("defaults") or {}, dict):
         raise RegistryError(f"{source}: 'defaults' must be a mapping")
+    defaults_line = defaults.pop(LINE_KEY, "?")
+
+    def defaults_fail(field_name: str, problem: str) -> RegistryError:
+        return RegistryError(f"{source}:{defaults_line}: defaults: field '{field_name}': {problem}")
+
+    _refuse_odd_keys(defaults, DEFAULT_KEYS, defaults_fail)
+    try:
+        StationSettings.model_validate(defaults)
+    except ValidationError as exc:
+        raise defaults_fail(*_first_problem(exc)) from None
     stations: list[Station] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(document["stations"]):
-        station = _parse_station(entry, index, defaults, source)
+        station = _station(entry, index, defaults, source)
         if station.id in seen:
             raise RegistryError(
                 f"{station.source}: station {station.id}: field 'id': duplicate station id "
@@ -152,99 +335,35 @@ def parse_registry(text: str, source: str) -> tuple[Station, ...]:
     return tuple(stations)
 
 
-def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> Station:
+def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> Station:
     if not isinstance(entry, dict):
         raise RegistryError(f"{source}: stations[{index}] must be a mapping")
-    line = entry.pop("__line__", "?")
-    where = f"{source}:{line}"
+    entry = dict(entry)
+    where = f"{source}:{entry.pop(LINE_KEY, '?')}"
     raw_id = entry.get("id")
-    label = f"station {raw_id}" if raw_id is not None else f"stations[{index}]"
+    label = f"station {raw_id}" if isinstance(raw_id, str | int) else f"stations[{index}]"
 
     def fail(field_name: str, problem: str) -> RegistryError:
         return RegistryError(f"{where}: {label}: field '{field_name}': {problem}")
 
-    for key in entry:
-        if str(key).lower() in SECRET_FIELDS:
-            # Never echo the value: it is probably the secret itself.
-            raise fail(
-                str(key),
-                "secrets are not kept in the registry; put the value in an environment "
-                f"variable and name it with '{key}_env'",
-            )
-        if key not in STATION_FIELDS:
-            raise fail(str(key), f"unknown field (known: {', '.join(sorted(STATION_FIELDS))})")
-    merged = {**{k: v for k, v in defaults.items() if k != "__line__"}, **entry}
-
-    def text(field_name: str, *, required: bool = True) -> str | None:
-        value = merged.get(field_name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                raise fail(field_name, "is missing")
-            return None
-        if not isinstance(value, str | int):
-            raise fail(field_name, f"must be text, got {type(value).__name__}")
-        return str(value).strip()
-
-    station_id = text("id")
-    assert station_id is not None
+    _refuse_odd_keys(entry, STATION_KEYS, fail)
     try:
-        safe_segment(station_id, "station id")
-    except InvalidKeySegment:
-        raise fail("id", "must be letters, digits, '.', '_' or '-' (it is a partition key and a key segment)") from None
-    base_url = text("base_url")
-    assert base_url is not None
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise fail("base_url", f"must be an http(s) URL with a host, got {base_url!r}")
-    if parts.username or parts.password:
-        raise fail("base_url", "must not carry credentials")
-    region = text("region_company_code", required=False)
-    if region is not None:
-        try:
-            safe_segment(region, "region company code")
-        except InvalidKeySegment:
-            raise fail("region_company_code", "must be letters, digits, '.', '_' or '-'") from None
-    env_names = {}
-    for field_name in ("account_env", "password_env"):
-        value = text(field_name)
-        assert value is not None
-        if not _ENV_NAME.match(value):
-            raise fail(
-                field_name, "must be the NAME of an environment variable (letters, digits, '_'), not the secret itself"
-            )
-        env_names[field_name] = value
-    max_connections = merged.get("max_connections", 4)
-    if not isinstance(max_connections, int) or isinstance(max_connections, bool) or not 1 <= max_connections <= 64:
-        raise fail("max_connections", f"must be a whole number from 1 to 64, got {max_connections!r}")
-    media_hosts = merged.get("media_hosts") or []
-    if not isinstance(media_hosts, list) or not all(isinstance(h, str) and h.strip() for h in media_hosts):
-        raise fail("media_hosts", "must be a list of host names (host or host:port)")
-    accepted = merged.get("accepted_pickup_status", list(DEFAULT_ACCEPTED_PICKUP))
-    if isinstance(accepted, str):
-        accepted = [accepted]
-    if not isinstance(accepted, list) or not accepted or not all(isinstance(v, str) for v in accepted):
-        raise fail("accepted_pickup_status", "must be a list of pickup status values")
-    dialect = text("dialect", required=False) or "default"
-    try:
-        load_interface(dialect)  # a broken or unknown dialect is refused here, naming its file and key
-    except InterfaceError as exc:
-        raise fail("dialect", str(exc)) from None
-    poll_interval_s = merged.get("poll_interval_s", 900)
-    if not isinstance(poll_interval_s, int) or isinstance(poll_interval_s, bool) or poll_interval_s < 60:
-        raise fail("poll_interval_s", f"must be a whole number of seconds, at least 60, got {poll_interval_s!r}")
+        model = StationEntry.model_validate({**defaults, **entry})
+    except ValidationError as exc:
+        raise fail(*_first_problem(exc)) from None
     return Station(
-        id=station_id,
-        name=text("name", required=False) or station_id,
-        base_url=base_url.rstrip("/"),
-        region_company_code=region,
-        account_env=env_names["account_env"],
-        password_env=env_names["password_env"],
-        max_connections=max_connections,
-        media_hosts=tuple(h.strip() for h in media_hosts),
-        dialect=dialect,
-        accepted_pickup_status=tuple(accepted),
-        poll_interval_s=poll_interval_s,
-        station_code=text("station_code", required=False),
+        id=model.id,
+        name=model.name or model.id,
+        base_url=model.base_url,
+        region_company_code=model.region_company_code,
+        account_env=model.account_env,
+        password_env=model.password_env,
+        max_connections=model.max_connections,
+        media_hosts=tuple(model.media_hosts),
+        dialect=model.dialect,
+        accepted_pickup_status=tuple(model.accepted_pickup_status),
+        poll_interval_s=model.poll_interval_s,
+        station_code=model.station_code,
         source=where,
     )
 
@@ -252,8 +371,7 @@ def _parse_station(entry: Any, index: int, defaults: dict[str, Any], source: str
 def load_registry(path: str | Path | None = None) -> Registry:
     """Load the registry from `path`, else PV_STATIONS_FILE, else conf/stations.yaml.
 
-    Parsed once per version of the file: sensors and every step look stations up often, and a
-    group's registry can hold thousands of them.
+    Parsed once per version of the file and process: sensors and every step look stations up often.
     """
     file = Path(path) if path else stations_file()
     try:
@@ -268,7 +386,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
 @functools.lru_cache(maxsize=16)
 def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as exc:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
-    return Registry(file, parse_registry(text, str(file)))
+    return Registry(file, _stations(_cached_document(data, str(file)), str(file)))

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         validation_alias="PV_DAGSTER_YAML",
         description="copied into DAGSTER_HOME when it has no dagster.yaml",
     )
+    cache_dir: Path = Field(
+        Path("var/cache"),
+        validation_alias="PV_CACHE_DIR",
+        description="parsed registries, keyed by the file's sha256 (safe to delete)",
+    )
     dialects_dir: Path | None = Field(
         None, validation_alias="PV_DIALECTS_DIR", description="looked at first for dialect files"
     )

@@ -24,6 +24,14 @@ S3_ACCESS_KEY = "pv-test-access-key"
 S3_SECRET_KEY = "pv-test-secret-key-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def registry_cache(tmp_path, monkeypatch) -> Path:
+    """Parsed registries go to the test's own folder, never to the project's var/cache."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("PV_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on a free loopback port, for the whole session."""

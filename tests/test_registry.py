@@ -107,3 +107,82 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
 def test_missing_registry_says_how_to_point_at_one(tmp_path):
     with pytest.raises(RegistryError, match="station registry not found .*PV_STATIONS_FILE"):
         load_registry(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "secret"),
+    [
+        (
+            ("base_url: https://st0001.example.com/", "base_url: ftp://admin:Pw-77aa@st0001.example.com/"),
+            r":4: station ST-0001: field 'base_url': must be an http\(s\) URL with a host$",
+            "Pw-77aa",
+        ),
+        (
+            ("base_url: https://st0001.example.com/", "base_url: https://admin:Pw-77aa@st0001.example.com/"),
+            r"field 'base_url': must not carry credentials$",
+            "Pw-77aa",
+        ),
+        (
+            ("password_env: ST0001_PASSWORD", "password_env: Summer2024_Pw_7731"),
+            r":4: station ST-0001: field 'password_env': must be the NAME of an environment variable",
+            "Summer2024_Pw_7731",
+        ),
+        (
+            ("base_url: https://st0001.example.com/", "base_url: https://st0001.example.com:99999/"),
+            r"field 'base_url': has a port outside 1-65535$",
+            "99999",
+        ),
+        (
+            ("  max_connections: 3\n", "  max_connections: 3\n  password: Summer2024_Pw_7731\n"),
+            r"stations.yaml:2: defaults: field 'password': secrets are not kept in the registry",
+            "Summer2024_Pw_7731",
+        ),
+        (
+            ("  max_connections: 3\n", "  max_conections: 3\n"),
+            r"stations.yaml:2: defaults: field 'max_conections': unknown field \(did you mean 'max_connections'\?\)",
+            None,
+        ),
+        (
+            ("  max_connections: 3\n", "  max_connections: 0\n"),
+            r"defaults: field 'max_connections': must be a whole number of at least 1",
+            None,
+        ),
+        (
+            ("    media_hosts: [files.example.com]\n", "    media_host: [files.example.com]\n"),
+            r"field 'media_host': unknown field \(did you mean 'media_hosts'\?\)",
+            None,
+        ),
+        (
+            ("region_company_code: RC-320100", 'region_company_code: "RC-9\\nX"'),
+            r"field 'region_company_code': must be letters, digits",
+            None,
+        ),
+    ],
+)
+def test_errors_never_print_values_that_may_be_secrets(tmp_path, change, message, secret):
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(RegistryError, match=message) as info:
+        load_registry(write(tmp_path, GOOD.replace(old, new, 1)))
+    if secret:
+        assert secret not in str(info.value)
+
+
+def test_a_parsed_registry_is_reused_by_the_next_process_without_parsing(tmp_path, monkeypatch):
+    from resources import registry as registry_module
+
+    path = write(tmp_path, GOOD)
+    first = load_registry(path)
+    assert len(list((tmp_path / "cache").glob("registry-*.json"))) == 1
+    registry_module._load_version.cache_clear()  # as a new process would start
+
+    def no_parsing(*_args):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(registry_module, "parse_yaml", no_parsing)
+    again = load_registry(path)
+    assert again.stations == first.stations and again.stations[0].source.endswith("stations.yaml:4")
+    # A changed file is parsed again (new sha256), never served from the cache.
+    path.write_text(GOOD.replace("ST-0002", "ST-0009"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="parsed again"):
+        load_registry(path)

@@ -141,7 +141,7 @@ def test_bounded_work_per_tick_goes_round_robin(three_stations, dagster_instance
 def test_due_stations_respects_interval_retry_and_oldest_first():
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     cursor = ChangeCursor(
-        {
+        stations={
             "fresh": StationWatch(checked_at=(now - timedelta(minutes=5)).isoformat()),
             "old": StationWatch(checked_at=(now - timedelta(hours=5)).isoformat()),
             "older": StationWatch(checked_at=(now - timedelta(hours=9)).isoformat()),
