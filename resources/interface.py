@@ -4,7 +4,7 @@ The station client and the simulator read every path, field, envelope rule, pagi
 authentication scheme from here; `conf/dialects/default.yaml` declares station-api.md v1.
 Loading validates the file with pydantic (unknown keys are errors, with a "did you mean"), and
 an error names the file, the line and the key of anything wrong. `conf/schema/dialect.schema.json`
-is generated from these models (`python -m resources.interface --write-schema`).
+is generated from these models (`python -m resources.schemas`).
 
 Field paths, one syntax for the whole file: dotted names into the JSON document
 (`owner.idNumber`), a number indexes a list (`attachments.0.url`, also `attachments[0].url`),
@@ -603,18 +603,3 @@ def dialect_schema() -> dict[str, Any]:
 
 def schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-
-
-def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / "dialect.schema.json"
-    target.write_text(schema_text(dialect_schema()), encoding="utf-8")
-    return [target]
-
-
-if __name__ == "__main__":  # python -m resources.interface --write-schema
-    import sys
-
-    if "--write-schema" in sys.argv:
-        for written in write_schemas():
-            print(written)

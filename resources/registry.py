@@ -26,7 +26,15 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from resources.interface import InterfaceError, load_interface
 from resources.keys import InvalidKeySegment, safe_segment
@@ -66,6 +74,10 @@ class StationSettings(BaseModel):
     accepted_pickup_status: list[Text] = Field(default_factory=lambda: list(DEFAULT_ACCEPTED_PICKUP), min_length=1)
     poll_interval_s: int = Field(900, ge=60, strict=True)
     station_code: Text | None = None
+    # Bounds of one station run's paging (issue 9.4), over the dialect's own records.max_* / deadline_s.
+    max_pages: int | None = Field(None, ge=1, strict=True)
+    max_records: int | None = Field(None, ge=1, strict=True)
+    records_deadline_s: float | None = Field(None, gt=0)
 
     @field_validator("base_url")
     @classmethod
@@ -126,6 +138,17 @@ class StationEntry(StationSettings):
     account_env: Text
     password_env: Text
 
+    @model_validator(mode="after")
+    def _region_somewhere(self) -> StationEntry:
+        if self.region_company_code is None:
+            interface = load_interface(self.dialect)
+            if not interface.region_from_station_info and not interface.region_from_records:
+                raise ValueError(
+                    f"region_company_code is required: dialect '{self.dialect}' has no station-info call "
+                    "that names it and no record field for it"
+                )
+        return self
+
     @field_validator("id")
     @classmethod
     def _partition_key(cls, value: str) -> str:
@@ -152,6 +175,9 @@ class Station:
     accepted_pickup_status: tuple[str, ...] = DEFAULT_ACCEPTED_PICKUP
     poll_interval_s: int = 900  # the change sensor looks at this station at most this often
     station_code: str | None = None  # the station cloud's own code, when it differs from `id`
+    max_pages: int | None = None
+    max_records: int | None = None
+    records_deadline_s: float | None = None
     source: str = field(default="", compare=False)  # "file:line", for messages
 
     @property
@@ -175,7 +201,17 @@ class Station:
         """What the station client needs, credentials read from the environment now."""
         account, password = self.credentials()
         connections = self.max_connections if max_connections is None else max_connections
-        return StationEndpoint(self.id, self.base_url, account, password, connections, self.media_hosts)
+        return StationEndpoint(
+            self.id,
+            self.base_url,
+            account,
+            password,
+            connections,
+            self.media_hosts,
+            max_pages=self.max_pages,
+            max_records=self.max_records,
+            records_deadline_s=self.records_deadline_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -364,6 +400,9 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> S
         accepted_pickup_status=tuple(model.accepted_pickup_status),
         poll_interval_s=model.poll_interval_s,
         station_code=model.station_code,
+        max_pages=model.max_pages,
+        max_records=model.max_records,
+        records_deadline_s=model.records_deadline_s,
         source=where,
     )
 

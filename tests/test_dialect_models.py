@@ -12,7 +12,6 @@ from resources.envelope import classify_reply
 from resources.interface import (
     SCHEMA_DIR,
     InterfaceError,
-    dialect_schema,
     dig,
     known_dialects,
     load_interface,
@@ -20,6 +19,7 @@ from resources.interface import (
     parse_interface,
     schema_text,
 )
+from resources.schemas import schemas
 
 MINIMAL = """\
 name: vendor
@@ -38,10 +38,11 @@ pickup_status: {1: picked_up, 0: not_picked_up}
 """
 
 
-def test_the_published_schema_is_generated_from_the_models():
-    # Regenerate with `python -m resources.interface --write-schema` when the models change.
-    published = (SCHEMA_DIR / "dialect.schema.json").read_text("utf-8")
-    assert published == schema_text(dialect_schema()), "conf/schema/dialect.schema.json is stale"
+@pytest.mark.parametrize("name", sorted(schemas()))
+def test_the_published_schemas_are_generated_from_the_models(name):
+    # Regenerate with `python -m resources.schemas` when the models change.
+    published = (SCHEMA_DIR / name).read_text("utf-8")
+    assert published == schema_text(schemas()[name]), f"conf/schema/{name} is stale"
     assert json.loads(published)["additionalProperties"] is False
 
 
