@@ -18,7 +18,9 @@ from resources.registry import RegistryError, load_registry
 from tests.conftest import fast_station_api, run_station, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ["default", "fusionsolar", "isolarcloud", "sems"]
+ORIGINAL = ["default", "fusionsolar", "isolarcloud", "sems"]
+SECOND_GENERATION = ["growatt", "solis", "solaredge", "enphase"]
+SHIPPED = ORIGINAL + SECOND_GENERATION
 
 
 def test_the_shipped_dialects():
@@ -51,16 +53,22 @@ def collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir, st
 @pytest.mark.parametrize("dialect", SHIPPED)
 def test_each_dialect_end_to_end(dialect, simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance):
     interface = load_interface(dialect)
-    # More records than one page holds, a token that dies every few calls, every URL quirk.
+    # More records than one page holds, a token that dies every few calls, every URL quirk, and for
+    # the second generation every URL shape (comma text, JSON arrays, objects, JSON in a string, nulls).
     records = interface.records.page_size + 12 if interface.records.page_size < 100 else 40
-    sim = simulator_factory([SimStationSpec("ST-0001", records=records, seed=61, dialect=dialect)])
-    sim.station("ST-0001").token_max_uses = 4
+    shapes = "mixed" if dialect in SECOND_GENERATION else "text"
+    sim = simulator_factory([SimStationSpec("ST-0001", records=records, seed=61, dialect=dialect, url_shapes=shapes)])
+    state = sim.station("ST-0001")
+    state.token_max_uses = 4
+    state.script("records", ["code429", 429])  # rate limited, in the dialect's own way, then answered
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     result = collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
     frame = result.output_for_node("infrastructure_records")
     assert len(frame) == len(sim.records("ST-0001"))  # every page, each record once
     assert set(frame.pickup_status) <= {"picked_up", "not_picked_up", "partly_picked_up", "missing"}
-    assert sim.station("ST-0001").logins > 2  # re-logins after the token died
+    assert frame.region_company_code.notna().all()
+    if interface.auth_scheme in ("login", "oauth2"):
+        assert state.logins > 2  # re-logins after the token died
     station_calls = [r for r in sim.requests if r.server == "ST-0001" and "files" not in r.path]
     assert station_calls and all(r.status != 404 for r in station_calls)
 

@@ -66,24 +66,40 @@ def media_refs(record: dict[str, Any], interface: StationInterface) -> list[Medi
     refs: list[MediaRef] = []
     for kind, paths in (("photo", fields.photo_urls), ("video", fields.video_urls)):
         for path in paths:
-            for item_kind, url in _urls(dig(record, path), kind, fields, interface, 0):
-                refs.append(MediaRef(item_kind, path, url))
+            parent, star, key = path.rpartition("[*].")
+            if star and "." not in key and "[" not in key:
+                # `attachments[*].url`: read the objects themselves, so their type key still counts.
+                found = _urls(dig(record, parent + "[*]"), kind, fields, interface, 0, url_key=key)
+            else:
+                found = _urls(dig(record, path), kind, fields, interface, 0, split=True)
+            refs.extend(MediaRef(item_kind, path, url) for item_kind, url in found)
     return refs
 
 
 def _urls(
-    value: Any, kind: MediaKind, fields: FieldMap, interface: StationInterface, depth: int
+    value: Any,
+    kind: MediaKind,
+    fields: FieldMap,
+    interface: StationInterface,
+    depth: int,
+    *,
+    split: bool = False,
+    url_key: str | None = None,
 ) -> list[tuple[MediaKind, str]]:
+    """URLs of one field value; a string is a list of URLs only where it is the field itself (an item
+    of a JSON array is one URL, commas and all)."""
     if value is None or depth > MAX_URL_DEPTH:
         return []
     if isinstance(value, list):
-        return [found for item in value for found in _urls(item, kind, fields, interface, depth + 1)]
+        return [
+            found for item in value for found in _urls(item, kind, fields, interface, depth + 1, url_key=url_key)
+        ]
     if isinstance(value, dict):
         item_kind = kind
         if fields.type_key and value.get(fields.type_key) is not None:
             declared = as_text(value.get(fields.type_key)).strip().lower()
             item_kind = "video" if declared in fields.video_types else "photo"
-        return _urls(value.get(fields.url_key), item_kind, fields, interface, depth + 1)
+        return _urls(value.get(url_key or fields.url_key), item_kind, fields, interface, depth + 1)
     text = as_text(value).strip()
     if not text or text in interface.placeholders:
         return []
@@ -92,6 +108,8 @@ def _urls(
             return _urls(json.loads(text), kind, fields, interface, depth + 1)
         except ValueError:
             pass  # not JSON after all: split it like any other text
+    if not split:
+        return [(kind, text)]
     return [(kind, part) for part in _split(text, interface.url_separators, interface.placeholders)]
 
 
