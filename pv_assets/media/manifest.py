@@ -92,34 +92,34 @@ def manifest_rows(
             id_card, id_part, id_problem = None, None, str(exc)
         region = record.get("region_company_code")
         for field, source_field, item in _url_items(record, base_url, separators):
-                row = {
-                    "station_id": record["station_id"],
-                    "record_id": record["record_id"],
-                    "id_card_no": id_card,
-                    "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
-                    "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
-                    "media_field": field,
-                    "source_field": source_field,
-                    "raw_url": item.raw,
-                    "source_url": item.url,
-                    "url_hash": url_hash(item.url) if item.url else None,
-                    "key_stem": None,
-                    "problem": item.problem or id_problem,
-                    "occurrences": 1,
-                }
-                if row["problem"] is None and not region:
-                    row["problem"] = "no region company code (registry or station info)"
-                if row["problem"] is None:
-                    try:
-                        row["key_stem"] = object_key_stem(region, record["station_id"], id_part, item.url)
-                    except InvalidKeySegment as exc:
-                        row["problem"] = str(exc)
-                stem = row["key_stem"]
-                if stem is not None and stem in by_stem:
-                    # The same file of the same owner listed again: one object, counted.
-                    by_stem[stem]["occurrences"] += 1
-                    continue
-                if stem is not None:
-                    by_stem[stem] = row
-                rows.append(row)
+            row = {
+                "station_id": record["station_id"],
+                "record_id": record["record_id"],
+                "id_card_no": id_card,
+                "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
+                "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
+                "media_field": field,
+                "source_field": source_field,
+                "raw_url": item.raw,
+                "source_url": item.url,
+                "url_hash": url_hash(item.url) if item.url else None,
+                "key_stem": None,
+                "problem": item.problem or id_problem,
+                "occurrences": 1,
+            }
+            if row["problem"] is None and not region:
+                row["problem"] = "no region company code (registry or station info)"
+            if row["problem"] is None:
+                try:
+                    row["key_stem"] = object_key_stem(region, record["station_id"], id_part, item.url)
+                except InvalidKeySegment as exc:
+                    row["problem"] = str(exc)
+            stem = row["key_stem"]
+            if stem is not None and stem in by_stem:
+                # The same file of the same owner listed again: one object, counted.
+                by_stem[stem]["occurrences"] += 1
+                continue
+            if stem is not None:
+                by_stem[stem] = row
+            rows.append(row)
     return rows

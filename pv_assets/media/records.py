@@ -91,9 +91,7 @@ def _urls(
     if value is None or depth > MAX_URL_DEPTH:
         return []
     if isinstance(value, list):
-        return [
-            found for item in value for found in _urls(item, kind, fields, interface, depth + 1, url_key=url_key)
-        ]
+        return [found for item in value for found in _urls(item, kind, fields, interface, depth + 1, url_key=url_key)]
     if isinstance(value, dict):
         item_kind = kind
         if fields.type_key and value.get(fields.type_key) is not None:
