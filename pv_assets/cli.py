@@ -1,4 +1,4 @@
-"""`pv-media collect | demo | simulate` - the command line."""
+"""`pv-media collect | demo | simulate | dialect check` - the command line."""
 
 from __future__ import annotations
 
@@ -311,6 +311,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo_cmd.add_argument("--dialect", default="default", help="the dialect the simulated stations speak")
 
+    dialect_cmd = commands.add_parser("dialect", help="work on a station's dialect")
+    dialect_commands = dialect_cmd.add_subparsers(dest="dialect_command", required=True)
+    check_cmd = dialect_commands.add_parser(
+        "check", help="log in, read the first page, and show what the dialect made of it (secrets never shown)"
+    )
+    check_cmd.add_argument("--station", required=True, metavar="ID", help="a station id of the registry")
+    check_cmd.add_argument(
+        "--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, else conf/stations.yaml)"
+    )
+
     commands.add_parser(
         "ui",
         help="the Dagster UI (dagster dev -w workspace.yaml) over the instance that collect writes to",
@@ -339,6 +349,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary_json=args.summary_json,
         )
         return code
+    if args.command == "dialect":
+        from pv_assets.dialect_check import check_station
+
+        try:
+            return check_station(args.station, args.stations, emit=lambda line: out.print(line, markup=False))
+        except RegistryError as exc:
+            err.print(f"[red]{exc}[/red]")
+            return 2
     if args.command == "demo":
         from pv_assets.demo import run_demo
 

@@ -160,14 +160,19 @@ class RecordsReader:
                 position = page.next
             number += 1
 
+    def stop_rules_met(self, page: Page, fetched: int) -> list[str]:
+        """The dialect's stop rules that say `page` was the last (`fetched`: records so far, this page included)."""
+        spec = self.spec
+        met = {
+            "empty_page": not page.items,
+            "short_page": len(page.items) < spec.page_size,
+            "total_reached": page.total is not None and fetched >= page.total,
+            "no_cursor": page.next is None,
+        }
+        return [rule for rule in spec.stop_on if met[rule]]
+
     def _last(self, page: Page, fetched: int) -> bool:
-        rules = self.spec.stop_on
-        return (
-            ("empty_page" in rules and not page.items)
-            or ("short_page" in rules and len(page.items) < self.spec.page_size)
-            or ("total_reached" in rules and page.total is not None and fetched >= page.total)
-            or ("no_cursor" in rules and page.next is None)
-        )
+        return bool(self.stop_rules_met(page, fetched))
 
     def _numbered_pages(self, updated_since: datetime | None, limits: PagingLimits, started: float) -> Iterator[Page]:
         """Page numbers: after page 1, while `total` says more pages are due, a window of pages is fetched
