@@ -281,6 +281,11 @@ class StationSession:
                 document = self._accept(call, reply)
                 return (document, reply.headers) if with_headers else document
             except TokenRejectedAfterLogin:
+                if self.interface.auth_scheme not in ("login", "oauth2"):
+                    # No login call to fail: refused credentials show on the first call, and are a failed login.
+                    raise LoginFailed(
+                        self.station_id, "login", f"the station refused the {self.interface.auth_scheme} credentials"
+                    ) from None
                 raise StationApiError(
                     self.station_id, call, "token rejected again right after a fresh login", "401"
                 ) from None
