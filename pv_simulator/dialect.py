@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from resources.interface import EPOCH_MS, EPOCH_S, ROOT_PATH, TOKEN_SOURCES, StationInterface, load_interface
-from resources.station_api.auth import transform_password
+from resources.station_api.auth import load_hook, transform_password
 
 V1_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 REGIONAL_PREFIX = "/api"  # a regional host serves the API under <regional base>/api/<interface path>
@@ -266,6 +266,9 @@ class Dialect:
             return parse_qs(raw_query).get(key.send_query, [None])[0] == spec.password
         if self.scheme == "signing":
             return self._signature_ok(headers, method, raw_path, body, spec)
+        if self.scheme == "hook":
+            check = getattr(load_hook(self.iface.hook), "verify", None)  # a hook's own station-side check
+            return bool(check and check(headers, method, raw_path, spec.account, spec.password))
         return None
 
     def _signature_ok(self, headers: Any, method: str, raw_path: str, body: bytes, spec: Any) -> bool:
