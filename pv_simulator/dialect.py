@@ -481,7 +481,7 @@ class Dialect:
             attachments = []
             put(rendered, parent, attachments)
         fields = self.iface.fields
-        video_type = sorted(fields.video_types)[0] if fields.video_types else "video"
+        video_type = _video_type(fields.video_types)
         for url in _items(text, self.iface.url_separators):
             item = {key: url}
             if fields.type_key:
@@ -500,7 +500,7 @@ class Dialect:
             return json.dumps(items, ensure_ascii=False)  # a string holding a JSON array
         if shape == 3:
             fields = self.iface.fields
-            video_type = sorted(fields.video_types)[0] if fields.video_types else "video"
+            video_type = _video_type(fields.video_types)
             typed = {fields.type_key: video_type if kind == "video" else "photo"} if fields.type_key else {}
             return [{fields.url_key: url, **typed} for url in items]  # objects with a URL key
         return "，".join(items) if shape == 4 and "，" in self.iface.url_separators else text
@@ -622,6 +622,10 @@ def _get_path(document: dict, dotted_path: str) -> Any:
     for part in dotted_path.split("."):
         node = _get(node, part) if isinstance(node, dict | list) else None
     return node
+
+
+def _video_type(video_types: frozenset[str]) -> str:
+    return "video" if "video" in video_types or not video_types else sorted(video_types)[0]
 
 
 def _items(text: str | None, separators: tuple[str, ...]) -> list[str]:

@@ -88,7 +88,7 @@ def test_a_wrong_password_names_the_dialects_code(
 
 def worked_example() -> str:
     page = (ROOT / "docs" / "dialects.md").read_text("utf-8")
-    return re.search(r"Save this as `conf/dialects/growatt.yaml`:\n\n```yaml\n(.*?)```", page, re.S).group(1)
+    return re.search(r"Save this as `conf/dialects/sunvault.yaml`:\n\n```yaml\n(.*?)```", page, re.S).group(1)
 
 
 def test_the_worked_example_in_the_docs_works_without_code(
@@ -96,21 +96,27 @@ def test_the_worked_example_in_the_docs_works_without_code(
 ):
     dialects = tmp_path / "dialects"
     dialects.mkdir()
-    (dialects / "growatt.yaml").write_text(worked_example(), "utf-8")
+    yaml_text = worked_example()
+    assert len(yaml_text.splitlines()) < 30  # the promise of the page
+    (dialects / "sunvault.yaml").write_text(yaml_text, "utf-8")
     monkeypatch.setenv("PV_DIALECTS_DIR", str(dialects))
-    assert "growatt" in known_dialects()
-    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=63, dialect="growatt")])
-    sim.station("ST-0001").token_max_uses = 5
+    assert "sunvault" in known_dialects()
+    # More records than a page, in every URL shape; attachments carry photos and videos alike.
+    sim = simulator_factory([SimStationSpec("ST-0001", records=62, seed=63, dialect="sunvault", url_shapes="mixed")])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    assert load_registry(registry).get("ST-0001").dialect == "growatt"
-    collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
-    assert any("/v1/install/list" in r.path and "perpage=100" in r.query for r in sim.requests)
+    assert load_registry(registry).get("ST-0001").dialect == "sunvault"
+    result = collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
+    assert len(result.output_for_node("infrastructure_records")) == len(sim.records("ST-0001"))
+    pages = [r.query for r in sim.requests if r.path == "/v2/installations"]
+    assert len(pages) == 2 and "after=" in pages[1] and all("limit=50" in q for q in pages)
+    manifest = result.output_for_node("media_manifest")
+    assert set(manifest.source_field) == {"attachments[*].href"} and set(manifest.media_field) == {"photo", "video"}
 
 
 def test_a_broken_dialect_is_refused_when_the_registry_loads(simulator_factory, tmp_path, monkeypatch):
     dialects = tmp_path / "dialects"
     dialects.mkdir()
-    (dialects / "broken.yaml").write_text(worked_example().replace("path: /v1/install/list", "path: v1/list"))
+    (dialects / "broken.yaml").write_text(worked_example().replace("path: /v2/installations", "path: v2/list"))
     monkeypatch.setenv("PV_DIALECTS_DIR", str(dialects))
     sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=64)])
     registry = write_registry(
