@@ -73,3 +73,48 @@ def test_a_record_limit_ends_the_station_clearly(simulator_factory):
     sim = simulator_factory([SimStationSpec("ST-0001", records=45, seed=73)])
     with pytest.raises(StationApiError, match=r"stopped at 20 records \(the record limit"):
         list(client_for(sim, max_records=20).iter_records())
+
+
+def test_the_deadline_ends_a_slow_station_run(simulator_factory):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=60, seed=74, dialect="growatt")])
+    with pytest.raises(StationApiError, match=r"stopped after \d+ s \(the deadline: records_deadline_s"):
+        list(client_for(sim, "growatt", records_deadline_s=1e-6).iter_records())
+
+
+NEXT_LINK = """\
+name: linked
+envelope: {{style: none}}
+login: {{path: /api/v1/auth/login, body: {{account: "{{account}}", password: "{{password}}"}}, token: token}}
+records:
+  path: /api/v1/infrastructure/records
+  paging: next_link
+  {link}
+  page_size_param: size
+  page_size: 7
+  items: records
+fields: {{record_id: recordId, id_card_no: idCardNo, pickup_status: pickupStatus, photo_urls: photoUrls}}
+pickup_status: {{已提货: picked_up}}
+"""
+
+
+@pytest.mark.parametrize("link", ["next_link_path: links.next", "stop_on: [empty_page]"])
+def test_next_link_paging_from_the_body_or_the_link_header(link, simulator_factory, tmp_path, monkeypatch):
+    (tmp_path / "linked.yaml").write_text(NEXT_LINK.format(link=link), "utf-8")
+    monkeypatch.setenv("PV_DIALECTS_DIR", str(tmp_path))
+    sim = simulator_factory([SimStationSpec("ST-0001", records=20, seed=75, dialect="linked")])
+    records = list(client_for(sim, "linked").iter_records())
+    assert [r["recordId"] for r in records] == [r["recordId"] for r in sim.records("ST-0001")]
+    pages = [r.query for r in sim.requests if r.path == "/api/v1/infrastructure/records"]
+    assert pages == ["size=7", "size=7&start=7", "size=7&start=14"]
+
+
+def test_the_registry_requires_a_region_the_dialect_cannot_name(simulator_factory, tmp_path, monkeypatch):
+    from resources.registry import RegistryError, load_registry
+
+    sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=76, dialect="solaredge")])
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    assert load_registry(registry).get("ST-0001").region_company_code == "RC-320100"
+    text = registry.read_text("utf-8").replace("  region_company_code: RC-320100\n", "")
+    (tmp_path / "no-region.yaml").write_text(text, "utf-8")
+    with pytest.raises(RegistryError, match="region_company_code is required: dialect 'solaredge' has no station-info"):
+        load_registry(tmp_path / "no-region.yaml")
