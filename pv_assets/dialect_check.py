@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pv_assets.media.records import media_refs, record_rows
 from resources.identity import mask_id, mask_id_like
-from resources.interface import StationInterface, load_interface
+from resources.interface import StationInterface, load_interface, parse_time
 from resources.registry import Station, load_registry
 from resources.station_api import StationApiError, StationClient
 from resources.station_api.records import Page, RecordsReader
@@ -83,7 +84,7 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
     for item, row in zip(page.items[:SHOWN_RECORDS], rows, strict=True):
         show(
             f"record {row['record_id']}: id {mask_id(row['id_card_no']) if row['id_card_no'] else None}, "
-            f"pickup {row['pickup_status_raw']!r} -> {row['pickup_status']}, updated {row['updated_at']!r}, "
+            f"pickup {row['pickup_status_raw']!r} -> {row['pickup_status']}, updated {_when(row, iface)}, "
             f"region {row['region_company_code']!r}"
         )
         refs = media_refs(item, iface)
@@ -97,6 +98,14 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
     if not page.items:
         show("records: the first page is empty")
     return 0
+
+
+def _when(row: dict[str, Any], iface: StationInterface) -> str:
+    """The record's time as the station wrote it, and as pv-media reads it with the dialect's time_format."""
+    raw = row["updated_at"]
+    moment = parse_time(raw, iface.records.time_format, ZoneInfo(iface.timezone))
+    read = moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment else f"unreadable as {iface.records.time_format!r}"
+    return f"{raw!r} ({read})" if raw is not None else "None"
 
 
 def _verdict(iface: StationInterface) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from datetime import UTC, datetime
 from functools import cache
@@ -32,15 +33,16 @@ from pydantic import (
     model_validator,
 )
 
+from resources.settings import env_name
+
 # Dialect files: $PV_DIALECTS_DIR, else conf/dialects in the working directory, else the project's own.
 PROJECT_DIALECTS = Path(__file__).resolve().parents[1] / "conf" / "dialects"
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "conf" / "schema"
 
 
 def dialect_dirs() -> list[Path]:
-    from resources.settings import settings  # read at call time, never at import
-
-    configured = settings().dialects_dir
+    # Read at call time, never at import; the variable alone, not all settings: the registry asks once per station.
+    configured = os.environ.get(env_name("dialects_dir"))
     return [*([Path(configured)] if configured else []), Path("conf/dialects").absolute(), PROJECT_DIALECTS]
 
 

@@ -165,3 +165,57 @@ bad_credentials: [invalid_client]
 )
 def test_every_envelope_style_recognises_every_meaning(envelope, body, status, expected):
     assert kind(iface_with(envelope), body, status) == expected
+
+
+def test_every_url_shape_is_read_and_keeps_its_field():
+    import yaml
+
+    from pv_assets.media.records import media_refs, record_rows
+
+    document = yaml.safe_load(MINIMAL)
+    document["fields"].update(
+        photo_urls=["comma", "array", "objects", "json_text", "empty", "dashes", "gone[*].url"],
+        video_urls=["nested.clips[*].src"],
+    )
+    document["placeholders"] = ["--"]
+    iface = parse_interface(document, "inline")
+    record = {
+        "id": 7,
+        "owner": {"idNumber": "X"},
+        "state": 1.0,
+        "comma": "a.jpg, b.jpg，c.jpg",
+        "array": ["d.jpg", " ", None],
+        "objects": [{"url": "e.mp4", "type": "video"}, {"url": "f.jpg", "type": "photo"}, {"type": "photo"}],
+        "json_text": '["g,1.jpg", "h.jpg"]',
+        "empty": "",
+        "dashes": "--",
+        "nested": {"clips": [{"src": "i.mp4"}]},
+    }
+    refs = [(r.kind, r.field, r.url) for r in media_refs(record, iface)]
+    assert refs == [
+        ("photo", "comma", "a.jpg"),
+        ("photo", "comma", "b.jpg"),
+        ("photo", "comma", "c.jpg"),
+        ("photo", "array", "d.jpg"),
+        ("video", "objects", "e.mp4"),
+        ("photo", "objects", "f.jpg"),
+        ("photo", "json_text", "g,1.jpg"),  # an item of a JSON array is one URL, commas and all
+        ("photo", "json_text", "h.jpg"),
+        ("video", "nested.clips[*].src", "i.mp4"),
+    ]
+    (row,) = record_rows([record], iface, "ST-1", "RC-1")
+    # 1.0, 1 and "1" are the same station value; nested paths reach the owner.
+    assert (row["record_id"], row["id_card_no"], row["pickup_status"]) == ("7", "X", "picked_up")
+    assert json.loads(row["media_items"])[6] == ["photo", "json_text", "g,1.jpg"]
+
+
+def test_times_as_strftime_epoch_seconds_or_milliseconds():
+    from datetime import UTC, datetime
+
+    from resources.interface import format_time, parse_time
+
+    moment = datetime(2026, 11, 3, 12, 0, 5, tzinfo=UTC)
+    for time_format in ("%Y-%m-%d %H:%M:%S", "epoch_s", "epoch_ms"):
+        assert parse_time(format_time(moment, time_format), time_format) == moment
+    assert format_time(moment, "epoch_s") == "1793707205" and format_time(moment, "epoch_ms") == "1793707205000"
+    assert parse_time("soon", "epoch_ms") is None and parse_time(True, "epoch_s") is None
