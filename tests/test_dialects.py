@@ -67,6 +67,7 @@ def test_each_dialect_end_to_end(dialect, simulator_factory, tmp_path, monkeypat
     assert len(frame) == len(sim.records("ST-0001"))  # every page, each record once
     assert set(frame.pickup_status) <= {"picked_up", "not_picked_up", "partly_picked_up", "missing"}
     assert frame.region_company_code.notna().all()
+    assert state.next_script("records") is None  # both rate-limit answers were met and waited out
     if interface.auth_scheme in ("login", "oauth2"):
         assert state.logins > 2  # re-logins after the token died
     station_calls = [r for r in sim.requests if r.server == "ST-0001" and "files" not in r.path]
