@@ -30,8 +30,16 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from resources.interface import EPOCH_MS, EPOCH_S, ROOT_PATH, TOKEN_SOURCES, StationInterface, load_interface
-from resources.station_api.auth import load_hook, transform_password
+from resources.interface import (
+    EPOCH_MS,
+    EPOCH_S,
+    ROOT_PATH,
+    TOKEN_SOURCES,
+    StationInterface,
+    load_hook,
+    load_interface,
+    transform_password,
+)
 
 V1_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 REGIONAL_PREFIX = "/api"  # a regional host serves the API under <regional base>/api/<interface path>

@@ -13,12 +13,17 @@ Field paths, one syntax for the whole file: dotted names into the JSON document
 
 from __future__ import annotations
 
+import base64
 import difflib
+import hashlib
+import importlib
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -467,6 +472,38 @@ def parse_time(value: Any, time_format: str, tz: Any = UTC) -> datetime | None:
         return datetime.strptime(str(value).strip(), time_format).replace(tzinfo=tz)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+# ----------------------------------------------------------------------------- what a dialect declares, applied
+
+HOOK_GROUP = "pv_media.dialect_hooks"
+
+
+def transform_password(password: str, transform: str) -> str:
+    """The password as the vendor wants it sent: as is, md5 / sha256 hex (lower or upper), base64."""
+    raw = password.encode("utf-8")
+    if transform == "none":
+        return password
+    if transform == "base64":
+        return base64.b64encode(raw).decode("ascii")
+    algorithm, case = transform.split("_")
+    digest = hashlib.new(algorithm, raw).hexdigest()
+    return digest.upper() if case == "upper" else digest
+
+
+@cache
+def load_hook(reference: str) -> Callable[..., Any]:
+    """A dialect hook: `package.module:function`, or the name of an entry point in pv_media.dialect_hooks."""
+    if ":" in reference:
+        module_name, _, attribute = reference.partition(":")
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+        return target
+    matches = [ep for ep in entry_points(group=HOOK_GROUP) if ep.name == reference]
+    if not matches:
+        raise LookupError(f"no dialect hook {reference!r} (module:function, or an entry point in {HOOK_GROUP})")
+    return matches[0].load()
 
 
 # ----------------------------------------------------------------------------- loading

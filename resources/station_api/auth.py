@@ -13,36 +13,20 @@ import base64
 import email.utils
 import hashlib
 import hmac
-import importlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from resources.interface import Signing, StationInterface
+from resources.interface import HOOK_GROUP, Signing, StationInterface, load_hook, transform_password
 
-HOOK_GROUP = "pv_media.dialect_hooks"
+__all__ = ["HOOK_GROUP", "OutgoingRequest", "authorise", "load_hook", "transform_password"]
 # RFC 6265 cookie-octet: printable US-ASCII without space, '"', ',', ';' and '\'.
 _COOKIE_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\%')
 
 
 class UnsendableToken(ValueError):
     """A token that no HTTP header can carry (non-ASCII); said clearly instead of a UnicodeEncodeError."""
-
-
-def transform_password(password: str, transform: str) -> str:
-    """The password as the vendor wants it sent: as is, md5 / sha256 hex (lower or upper), base64."""
-    raw = password.encode("utf-8")
-    if transform == "none":
-        return password
-    if transform == "base64":
-        return base64.b64encode(raw).decode("ascii")
-    algorithm, case = transform.split("_")
-    digest = hashlib.new(algorithm, raw).hexdigest()
-    return digest.upper() if case == "upper" else digest
 
 
 def header_value(value: str) -> str:
@@ -109,21 +93,6 @@ def sign(request: OutgoingRequest, signing: Signing, now: float | None = None) -
     if signing.content_md5_header:
         request.headers[signing.content_md5_header] = content_md5
     request.headers[signing.header] = header_value(signing.value.format(key_id=request.key_id, signature=signature))
-
-
-@cache
-def load_hook(reference: str) -> Callable[[OutgoingRequest], None]:
-    """A dialect hook: `package.module:function`, or the name of an entry point in pv_media.dialect_hooks."""
-    if ":" in reference:
-        module_name, _, attribute = reference.partition(":")
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-        return target
-    matches = [ep for ep in entry_points(group=HOOK_GROUP) if ep.name == reference]
-    if not matches:
-        raise LookupError(f"no dialect hook {reference!r} (module:function, or an entry point in {HOOK_GROUP})")
-    return matches[0].load()
 
 
 def authorise(
