@@ -118,3 +118,14 @@ def test_the_registry_requires_a_region_the_dialect_cannot_name(simulator_factor
     (tmp_path / "no-region.yaml").write_text(text, "utf-8")
     with pytest.raises(RegistryError, match="region_company_code is required: dialect 'solaredge' has no station-info"):
         load_registry(tmp_path / "no-region.yaml")
+
+
+def test_dialect_check_says_why_a_login_failed_and_never_shows_the_password(
+    simulator_factory, tmp_path, monkeypatch, capsys
+):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=3, seed=77, dialect="fusionsolar")])
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["ST-0001"])
+    assert main(["dialect", "check", "--station", "ST-0001", "--stations", str(registry)]) == 1
+    shown = capsys.readouterr().out
+    assert "FAILED: station ST-0001: login failed: code 20400:" in shown
+    assert sim.specs[0].password not in shown and "wrong-" not in shown
