@@ -129,3 +129,12 @@ def test_dialect_check_says_why_a_login_failed_and_never_shows_the_password(
     shown = capsys.readouterr().out
     assert "FAILED: station ST-0001: login failed: code 20400:" in shown
     assert sim.specs[0].password not in shown and "wrong-" not in shown
+
+
+def test_a_wrong_items_path_is_named_not_read_as_an_empty_station(simulator_factory):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=3, seed=78, dialect="solaredge")])
+    client = client_for(sim, "solaredge")
+    iface = client.interface
+    client.interface = iface.model_copy(update={"records": iface.records.model_copy(update={"items": "installs"})})
+    with pytest.raises(StationApiError, match="records page 1 failed: response has no 'installs'"):
+        list(client.iter_records())

@@ -112,7 +112,10 @@ class RecordsReader:
         items = dig(document, spec.items)
         if items is None:
             items = []
-            if number == 1 and dig(document, self.session.interface.envelope.data) is None:
+            envelope = self.session.interface.envelope
+            # A payload with no list on the first page is a wrong `items` path, not an empty station
+            # (with an envelope, a missing payload; without one, the answer is all there is).
+            if number == 1 and (envelope.style == "none" or dig(document, envelope.data) is None):
                 raise StationApiError(self.session.station_id, call, f"response has no '{spec.items}'")
         if not isinstance(items, list):
             raise StationApiError(self.session.station_id, call, f"'{spec.items}' is not a list")
