@@ -348,8 +348,9 @@ class StationSession:
     def _login(self) -> SessionRecord:
         scheme = self.interface.auth_scheme
         if scheme != "login" and scheme != "oauth2":
-            # api_key, signing, hook: no login call; the credentials go on every request instead.
-            return self._keep_token(SCHEME_MARKER, None, self.endpoint.account + self.endpoint.password)
+            # api_key, signing, hook: no login call; the credentials go on every request instead. The record
+            # fingerprints the account (key id), never anything derived from the secret.
+            return self._keep_token(SCHEME_MARKER, None, f"{scheme}:{self.endpoint.account}")
         if scheme == "oauth2":
             return self._oauth2_login()
         login = self.interface.login
