@@ -1,4 +1,4 @@
-"""`pv-media collect | demo | simulate` - the command line."""
+"""`pv-media collect | demo | simulate | dialect check` - the command line."""
 
 from __future__ import annotations
 
@@ -329,6 +329,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     gallery_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     gallery_cmd.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
+    dialect_cmd = commands.add_parser("dialect", help="work on a station's dialect")
+    dialect_commands = dialect_cmd.add_subparsers(dest="dialect_command", required=True)
+    check_cmd = dialect_commands.add_parser(
+        "check", help="log in, read the first page, and show what the dialect made of it (secrets never shown)"
+    )
+    check_cmd.add_argument("--station", required=True, metavar="ID", help="a station id of the registry")
+    check_cmd.add_argument(
+        "--stations", metavar="FILE", help="the registry (default: $PV_STATIONS_FILE, else conf/stations.yaml)"
+    )
+
     commands.add_parser(
         "ui",
         help="the Dagster UI (dagster dev -w workspace.yaml) over the instance that collect writes to",
@@ -361,6 +371,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pv_gallery.server import run_gallery
 
         return run_gallery(args.host, args.port)
+    if args.command == "dialect":
+        from pv_assets.dialect_check import check_station
+
+        try:
+            return check_station(args.station, args.stations, emit=lambda line: out.print(line, markup=False))
+        except RegistryError as exc:
+            err.print(f"[red]{exc}[/red]")
+            return 2
     if args.command == "demo":
         from pv_assets.demo import run_demo
 

@@ -85,9 +85,14 @@ def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> 
         problems = []
         for summary in summaries:
             if summary.station_id == BAD_LOGIN_STATION:
-                refusals = sorted(load_interface(dialect).envelope.bad_credentials)
-                if summary.ok or not any(f"login failed: code {code}:" in summary.error for code in refusals):
-                    problems.append(f"{summary.station_id} should have failed to log in with code {refusals[0]}")
+                iface = load_interface(dialect)
+                refusals = [f"code {code}:" for code in sorted(iface.envelope.bad_credentials)]
+                if iface.auth_scheme == "oauth2":
+                    refusals.append("code invalid_client:")
+                elif iface.auth_scheme != "login":  # no login call: the first call is refused
+                    refusals.append(f"the station refused the {iface.auth_scheme} credentials")
+                if summary.ok or not any(f"login failed: {refusal}" in summary.error for refusal in refusals):
+                    problems.append(f"{summary.station_id} should have failed to log in with {refusals[0]}")
                 continue
             stored = [
                 o

@@ -17,7 +17,14 @@ _REGION_CODES = ["RC-320100", "RC-320200", "RC-330100", "RC-340100"]
 
 
 def build_specs(
-    stations: int, records: int, seed: int, *, quirks: bool = True, max_connections: int = 4, dialect: str = "default"
+    stations: int,
+    records: int,
+    seed: int,
+    *,
+    quirks: bool = True,
+    max_connections: int = 4,
+    dialect: str = "default",
+    url_shapes: str = "text",
 ) -> list[SimStationSpec]:
     return [
         SimStationSpec(
@@ -28,6 +35,7 @@ def build_specs(
             max_connections=max_connections,
             quirks=quirks,
             dialect=dialect,
+            url_shapes=url_shapes,
         )
         for n in range(1, stations + 1)
     ]
@@ -55,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="STATION_ID",
         help="give this station a wrong password in the printed environment (repeatable)",
     )
+    parser.add_argument(
+        "--url-shapes",
+        choices=("text", "mixed"),
+        default="text",
+        help="URL fields as v1 writes them (text), or in every shape stations use, varied per record (mixed)",
+    )
     return parser
 
 
@@ -72,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         quirks=not args.clean,
         max_connections=args.max_connections,
         dialect=args.dialect,
+        url_shapes=args.url_shapes,
     )
     simulator = StationSimulator(specs, host=args.host, latency_ms=args.latency_ms)
     stop = threading.Event()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import yaml
@@ -204,11 +205,11 @@ class StationState:
 
     # -- records
 
-    def records_page(self, page_no: int, page_size: int, updated_since: str | None) -> dict:
-        """Page `page_no` (1-based) of the v1 records, as the dialect renders them later."""
+    def records_page(self, page_no: int, page_size: int, updated_since: str | None, start: int | None = None) -> dict:
+        """Page `page_no` (1-based) of the v1 records (or the page at `start`), as the dialect renders them later."""
         with self._lock:
             matching = [r for r in self.world.records if updated_since is None or r["updatedAt"] >= updated_since]
-            start = (page_no - 1) * page_size
+            start = (page_no - 1) * page_size if start is None else start
             page = copy.deepcopy(matching[start : start + page_size])
             total = len(matching) // 2 if self.total_lies else len(matching)
             if self.move_records_between_pages and page_no == 1 and len(matching) > page_size:
@@ -436,11 +437,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == "login":
             self._login(state, body)
         elif route == "info":
-            self._station_info(state)
+            self._station_info(state, raw_path, raw_query, body)
         elif route == "records":
-            self._records(state, raw_query, body)
+            self._records(state, raw_path, raw_query, body)
         elif route == "media":
-            self._station_media(state, raw_path)
+            self._station_media(state, raw_path, raw_query)
         else:
             self._cdn_media(state, raw_path, raw_query)
 
@@ -489,8 +490,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- API
 
-    def _api_authorised(self, state: StationState) -> bool:
-        if state.use_token(state.dialect.request_token(self.headers)):
+    def _credentials_ok(self, state: StationState, raw_path: str, raw_query: str, body: bytes) -> bool:
+        keyless = state.dialect.keyless_check(self.headers, self.command, raw_path, raw_query, body, state.spec)
+        if keyless is not None:
+            return keyless
+        return state.use_token(state.dialect.request_token(self.headers))
+
+    def _api_authorised(self, state: StationState, raw_path: str = "", raw_query: str = "", body: bytes = b"") -> bool:
+        if self._credentials_ok(state, raw_path, raw_query, body):
             return True
         if state.next_auth_failure_is_http():
             self._send_json(state.dialect.error(TOKEN_EXPIRED, "未授权"), status=401)
@@ -501,13 +508,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _login(self, state: StationState, body: bytes) -> None:
         dialect = state.dialect
         try:
-            account, password = dialect.credentials(body)
+            account, password = dialect.credentials(body, self.headers)
         except ValueError:
             self._send_json(dialect.error(400, "请求参数格式错误"), status=dialect.http_status(400))
             return
         if state.locked:
             self._send_json(dialect.error(LOCKED, "账号已锁定"))
-        elif account != state.spec.account or password != state.spec.password:
+        elif account != state.spec.account or not dialect.password_matches(password, state.spec.password):
             self._send_json(dialect.error(BAD_CREDENTIALS, "账号或密码错误"))
         else:
             token = state.issue_token()
@@ -516,27 +523,30 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send_json(document, headers=headers)
 
-    def _station_info(self, state: StationState) -> None:
-        if self._api_authorised(state):
+    def _station_info(self, state: StationState, raw_path: str, raw_query: str, body: bytes) -> None:
+        if self._api_authorised(state, raw_path, raw_query, body):
             # Some stations send the success code as a string.
             self._send_json(state.dialect.station_info(state.world.info, code_as_string=state.spec.quirks))
 
-    def _records(self, state: StationState, raw_query: str, body: bytes) -> None:
-        if not self._api_authorised(state):
+    def _records(self, state: StationState, raw_path: str, raw_query: str, body: bytes) -> None:
+        if not self._api_authorised(state, raw_path, raw_query, body):
             return
         try:
             paging = state.dialect.paging(raw_query, body)
         except ValueError as error:
             self._send_json(state.dialect.error(400, f"参数错误: {error}"))
             return
-        page = state.records_page(paging.page_no, paging.page_size, paging.updated_since)
-        self._send_json(state.dialect.records_document(page, paging))
+        page = state.records_page(paging.page_no, paging.page_size, paging.updated_since, start=paging.start)
+        region = state.world.info["regionCompanyCode"]
+        self._send_json(
+            state.dialect.records_document(page, paging, region), headers=state.dialect.next_link_header(page, paging)
+        )
 
     # -- media
 
-    def _station_media(self, state: StationState, raw_path: str) -> None:
+    def _station_media(self, state: StationState, raw_path: str, raw_query: str = "") -> None:
         envelope = state.media_errors_as_envelope
-        if not state.use_token(state.dialect.request_token(self.headers)):
+        if not self._credentials_ok(state, raw_path, raw_query, b""):
             if envelope:
                 self._send_json(state.dialect.error(TOKEN_EXPIRED, "token已过期"))
             else:
@@ -645,7 +655,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(body)
 
-    def _send_json(self, payload: dict, status: int = 200, headers: dict | None = None) -> None:
+    def _send_json(self, payload: Any, status: int = 200, headers: dict | None = None) -> None:
+        status = getattr(payload, "http_status", None) or status  # plain REST dialects say it with the status
         body = json.dumps(payload, ensure_ascii=False).encode()
         self._send_bytes(status, body, "application/json;charset=UTF-8", headers)
 
@@ -724,7 +735,7 @@ class StationSimulator:
             server = _Server(self.host, self, spec.station_id)
             base_url = f"http://{self.host}:{server.server_port}"
             world = build_world(spec, base_url, f"http://{self.cdn_host}")
-            dialect = Dialect(load_interface(spec.dialect))
+            dialect = Dialect(load_interface(spec.dialect), url_shapes=spec.url_shapes)
             state = StationState(spec, world, token_ttl_s=self.token_ttl_s, dialect=dialect)
             server.attach(state)
             self._servers[spec.station_id] = server
@@ -804,7 +815,9 @@ class StationSimulator:
             entry = {"id": spec.station_id, "name": spec.name, "base_url": self.base_url(spec.station_id)}
             if spec.dialect != "default":
                 entry["dialect"] = spec.dialect
-            if index % 2 == 0:  # every second station leaves it to the station info call
+            iface = state.dialect.iface
+            if index % 2 == 0 or not (iface.region_from_station_info or iface.region_from_records):
+                # every second station leaves it to the station info call (where the dialect has one)
                 entry["region_company_code"] = spec.region_company_code
             entry.update(
                 {

@@ -53,6 +53,8 @@ class SimStationSpec:
     all_picked_up: bool = False
     # The interface the station speaks: a dialect name of resources.interface (conf/dialects/*.yaml).
     dialect: str = "default"
+    # URL fields as v1 writes them ("text"), or in every shape stations use, varied per record ("mixed").
+    url_shapes: str = "text"
 
     def __post_init__(self) -> None:
         self.name = self.name or default_station_name(self.station_id, self.seed)

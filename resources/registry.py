@@ -26,7 +26,15 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from resources.interface import InterfaceError, load_interface
 from resources.keys import InvalidKeySegment, safe_segment
@@ -69,6 +77,10 @@ class StationSettings(BaseModel):
     # Query parameters of this station's media URLs that carry a signature, not the file's name: dropped from
     # the object key's URL hash so a re-signed link keeps its key. Object stores' own (Expires, X-Amz-...) always are.
     signature_params: list[Text] = Field(default_factory=list)
+    # Bounds of one station run's paging (issue 9.4), over the dialect's own records.max_* / deadline_s.
+    max_pages: int | None = Field(None, ge=1, strict=True)
+    max_records: int | None = Field(None, ge=1, strict=True)
+    records_deadline_s: float | None = Field(None, gt=0)
 
     @field_validator("base_url")
     @classmethod
@@ -129,6 +141,17 @@ class StationEntry(StationSettings):
     account_env: Text
     password_env: Text
 
+    @model_validator(mode="after")
+    def _region_somewhere(self) -> StationEntry:
+        if self.region_company_code is None:
+            interface = load_interface(self.dialect)
+            if not interface.region_from_station_info and not interface.region_from_records:
+                raise ValueError(
+                    f"region_company_code is required: dialect '{self.dialect}' has no station-info call "
+                    "that names it and no record field for it"
+                )
+        return self
+
     @field_validator("id")
     @classmethod
     def _partition_key(cls, value: str) -> str:
@@ -156,6 +179,9 @@ class Station:
     poll_interval_s: int = 900  # the change sensor looks at this station at most this often
     station_code: str | None = None  # the station cloud's own code, when it differs from `id`
     signature_params: tuple[str, ...] = ()  # the station's own URL signature parameters (object keys ignore them)
+    max_pages: int | None = None
+    max_records: int | None = None
+    records_deadline_s: float | None = None
     source: str = field(default="", compare=False)  # "file:line", for messages
 
     @property
@@ -179,7 +205,17 @@ class Station:
         """What the station client needs, credentials read from the environment now."""
         account, password = self.credentials()
         connections = self.max_connections if max_connections is None else max_connections
-        return StationEndpoint(self.id, self.base_url, account, password, connections, self.media_hosts)
+        return StationEndpoint(
+            self.id,
+            self.base_url,
+            account,
+            password,
+            connections,
+            self.media_hosts,
+            max_pages=self.max_pages,
+            max_records=self.max_records,
+            records_deadline_s=self.records_deadline_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -369,6 +405,9 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> S
         poll_interval_s=model.poll_interval_s,
         station_code=model.station_code,
         signature_params=tuple(model.signature_params),
+        max_pages=model.max_pages,
+        max_records=model.max_records,
+        records_deadline_s=model.records_deadline_s,
         source=where,
     )
 

@@ -21,7 +21,8 @@ _SECRET_VARIABLES = ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "PV_ID_PSEUDONYM_KE
 # A credential echoed in a header form, whatever its value: `Bearer xyz`, `Authorization: xyz`.
 _ECHOED_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s\"',;]+")
 _ECHOED_FIELD = re.compile(
-    r"(?i)\b(authorization|token|password|passwd|pwd|secret)(\"?\s*[:=]\s*\"?)(?!(?:bearer|basic)\s)[^\s\"',;}]+"
+    r"(?i)\b(authorization|token|access_token|password|passwd|pwd|secret|client_secret|api_?key|signature|sign)"
+    r"(\"?\s*[:=]\s*\"?)(?!(?:bearer|basic)\s)[^\s\"',;}&]+"
 )
 
 

@@ -18,7 +18,9 @@ from resources.registry import RegistryError, load_registry
 from tests.conftest import fast_station_api, run_station, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ["default", "fusionsolar", "isolarcloud", "sems"]
+ORIGINAL = ["default", "fusionsolar", "isolarcloud", "sems"]
+SECOND_GENERATION = ["growatt", "solis", "solaredge", "enphase"]
+SHIPPED = ORIGINAL + SECOND_GENERATION
 
 
 def test_the_shipped_dialects():
@@ -51,16 +53,23 @@ def collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir, st
 @pytest.mark.parametrize("dialect", SHIPPED)
 def test_each_dialect_end_to_end(dialect, simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance):
     interface = load_interface(dialect)
-    # More records than one page holds, a token that dies every few calls, every URL quirk.
+    # More records than one page holds, a token that dies every few calls, every URL quirk, and for
+    # the second generation every URL shape (comma text, JSON arrays, objects, JSON in a string, nulls).
     records = interface.records.page_size + 12 if interface.records.page_size < 100 else 40
-    sim = simulator_factory([SimStationSpec("ST-0001", records=records, seed=61, dialect=dialect)])
-    sim.station("ST-0001").token_max_uses = 4
+    shapes = "mixed" if dialect in SECOND_GENERATION else "text"
+    sim = simulator_factory([SimStationSpec("ST-0001", records=records, seed=61, dialect=dialect, url_shapes=shapes)])
+    state = sim.station("ST-0001")
+    state.token_max_uses = 4
+    state.script("records", ["code429", 429])  # rate limited, in the dialect's own way, then answered
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     result = collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
     frame = result.output_for_node("infrastructure_records")
     assert len(frame) == len(sim.records("ST-0001"))  # every page, each record once
     assert set(frame.pickup_status) <= {"picked_up", "not_picked_up", "partly_picked_up", "missing"}
-    assert sim.station("ST-0001").logins > 2  # re-logins after the token died
+    assert frame.region_company_code.notna().all()
+    assert state.next_script("records") is None  # both rate-limit answers were met and waited out
+    if interface.auth_scheme in ("login", "oauth2"):
+        assert state.logins > 2  # re-logins after the token died
     station_calls = [r for r in sim.requests if r.server == "ST-0001" and "files" not in r.path]
     assert station_calls and all(r.status != 404 for r in station_calls)
 
@@ -80,7 +89,7 @@ def test_a_wrong_password_names_the_dialects_code(
 
 def worked_example() -> str:
     page = (ROOT / "docs" / "dialects.md").read_text("utf-8")
-    return re.search(r"Save this as `conf/dialects/growatt.yaml`:\n\n```yaml\n(.*?)```", page, re.S).group(1)
+    return re.search(r"Save this as `conf/dialects/sunvault.yaml`:\n\n```yaml\n(.*?)```", page, re.S).group(1)
 
 
 def test_the_worked_example_in_the_docs_works_without_code(
@@ -88,21 +97,27 @@ def test_the_worked_example_in_the_docs_works_without_code(
 ):
     dialects = tmp_path / "dialects"
     dialects.mkdir()
-    (dialects / "growatt.yaml").write_text(worked_example(), "utf-8")
+    yaml_text = worked_example()
+    assert len(yaml_text.splitlines()) < 30  # the promise of the page
+    (dialects / "sunvault.yaml").write_text(yaml_text, "utf-8")
     monkeypatch.setenv("PV_DIALECTS_DIR", str(dialects))
-    assert "growatt" in known_dialects()
-    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=63, dialect="growatt")])
-    sim.station("ST-0001").token_max_uses = 5
+    assert "sunvault" in known_dialects()
+    # More records than a page, in every URL shape; attachments carry photos and videos alike.
+    sim = simulator_factory([SimStationSpec("ST-0001", records=62, seed=63, dialect="sunvault", url_shapes="mixed")])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    assert load_registry(registry).get("ST-0001").dialect == "growatt"
-    collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
-    assert any("/v1/install/list" in r.path and "perpage=100" in r.query for r in sim.requests)
+    assert load_registry(registry).get("ST-0001").dialect == "sunvault"
+    result = collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir)
+    assert len(result.output_for_node("infrastructure_records")) == len(sim.records("ST-0001"))
+    pages = [r.query for r in sim.requests if r.path == "/v2/installations"]
+    assert len(pages) == 2 and "after=" in pages[1] and all("limit=50" in q for q in pages)
+    manifest = result.output_for_node("media_manifest")
+    assert set(manifest.source_field) == {"attachments[*].href"} and set(manifest.media_field) == {"photo", "video"}
 
 
 def test_a_broken_dialect_is_refused_when_the_registry_loads(simulator_factory, tmp_path, monkeypatch):
     dialects = tmp_path / "dialects"
     dialects.mkdir()
-    (dialects / "broken.yaml").write_text(worked_example().replace("path: /v1/install/list", "path: v1/list"))
+    (dialects / "broken.yaml").write_text(worked_example().replace("path: /v2/installations", "path: v2/list"))
     monkeypatch.setenv("PV_DIALECTS_DIR", str(dialects))
     sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=64)])
     registry = write_registry(
@@ -110,7 +125,7 @@ def test_a_broken_dialect_is_refused_when_the_registry_loads(simulator_factory, 
     )
     with pytest.raises(
         RegistryError,
-        match=r"station ST-0001: field 'dialect': .*broken.yaml: key 'records.path' "
+        match=r"station ST-0001: field 'dialect': .*broken.yaml:\d+: key 'records.path' "
         r"must start with '/'",
     ):
         load_registry(registry)

@@ -50,13 +50,14 @@ def test_station_down_mid_paging_fails_the_run_and_the_next_run_gets_everything(
 ):
     sim, registry, store_resource, store = station
     # Page 1 answers (slow:0 passes through), then the station is gone for the whole retry budget.
-    from dataclasses import replace
 
     import resources.interface as interface
 
     v1 = interface.load_interface("default")
     monkeypatch.setattr(
-        interface, "load_interface", lambda name="default": replace(v1, records=replace(v1.records, page_size=10))
+        interface,
+        "load_interface",
+        lambda name="default": v1.model_copy(update={"records": v1.records.model_copy(update={"page_size": 10})}),
     )
     sim.station("ST-0001").script("records", ["slow:0"] + ["reset"] * 50)
     failed = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0001")

@@ -89,3 +89,28 @@ def test_pseudonymized_keys_hold_no_id_number(
     raw_ids = {r["idCardNo"].strip().upper() for r in sim.records("ST-0001")}
     assert keys and not [k for k in keys if any(i in k.upper() for i in raw_ids)]
     assert all(len(k.rsplit("/", 1)[1].split("_")[0]) == 24 for k in keys)
+
+
+def test_http_library_debug_logs_never_show_an_id_number_or_a_credential_parameter(caplog):
+    """An API-key dialect (SolarEdge-like) sends its key in the query; urllib3 logs queries at DEBUG."""
+    import logging
+
+    from resources import log_masking
+
+    log_masking.install()
+    logger = logging.getLogger("urllib3.connectionpool")
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        logger.debug(
+            '%s://%s:%s "%s %s %s" %s %s',
+            "http",
+            "st.example",
+            80,
+            "GET",
+            "/site/1/records?api_key=K3y-9f8e7d&offset=0&sign=abcdef123&file=11010519491231002X.jpg",
+            "HTTP/1.1",
+            200,
+            10,
+        )
+    logged = caplog.text
+    assert "K3y-9f8e7d" not in logged and "abcdef123" not in logged and "11010519491231002X" not in logged
+    assert "api_key=[redacted]" in logged and "offset=0" in logged and "110105********002X" in logged

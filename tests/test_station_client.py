@@ -73,7 +73,7 @@ def test_paging_until_an_empty_page_with_moving_records_and_a_lying_total(simula
     client = make_client(sim)
     # Small pages, so that a record inserted at the front pushes one from page 1 onto page 2.
     v1 = load_interface("default")
-    client.interface = replace(v1, records=replace(v1.records, page_size=10))
+    client.interface = v1.model_copy(update={"records": v1.records.model_copy(update={"page_size": 10})})
     before = {r["recordId"] for r in sim.records("ST-0001")}
     ids = [r["recordId"] for r in client.iter_records()]
     assert len(sim.records("ST-0001")) > len(before)  # the station really shifted its pages

@@ -10,6 +10,7 @@ from pv_assets.checks import check_known_pickup_statuses, check_specs, check_uni
 from pv_assets.media.records import records_frame
 from pv_assets.metadata import frame_metadata
 from resources.dagster_resources import StationApiResource
+from resources.interface import StationInterface
 from resources.station_api import StationApiError
 
 PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_status", "updated_at"]
@@ -20,9 +21,11 @@ PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_statu
         kinds={"pandas", "parquet"},
         check_specs=check_specs("infrastructure_records"),
         description=(
-            "S2/b: fetch every infrastructure record (基建数据) of the station, page by page until an empty page, "
+            "S2/b: fetch every infrastructure record (基建数据) of the station, page by page in the dialect's "
+            "paging style (bounded by page, record and time limits), "
             "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
-            "else from the station info call). Persisted as Parquet in the object store (the audit trail)."
+            "else from the station info call, else from each record where the dialect names the field). "
+            "Persisted as Parquet in the object store (the audit trail)."
         ),
     )
 )
@@ -60,7 +63,7 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
         metadata={
             "records": len(frame),
             "region_company_code": region or "unknown",
-            "region_source": "registry" if station.region_company_code else "station info",
+            "region_source": _region_source(station.region_company_code, info, client.interface),
             "station_code": str(info.get("station_code") or ""),
             "duration_s": round(time.monotonic() - started, 3),
             **frame_metadata(frame, PREVIEW_COLUMNS),
@@ -68,3 +71,11 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
     )
     yield check_unique_record_ids(frame)
     yield check_known_pickup_statuses(frame)
+
+
+def _region_source(registry_region: str | None, info: dict, interface: StationInterface) -> str:
+    if registry_region:
+        return "registry"
+    if info.get("region_company_code"):
+        return "station info"
+    return "records" if interface.region_from_records else "none"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ MANIFEST_COLUMNS = [
     "id_card_masked",
     "id_checksum_ok",
     "media_field",
+    "source_field",
     "raw_url",
     "source_url",
     "url_hash",
@@ -47,6 +49,20 @@ def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
 def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A table's rows as dicts with None for missing values."""
     return none_for_missing(frame).to_dict("records")
+
+
+def _url_items(record: dict[str, Any], base_url: str, separators: Sequence[str]) -> Iterable[tuple[str, str, Any]]:
+    """(photo|video, source field, URL item) of a record: its exact media items when the records table
+    has them (every URL shape, each with its field), else its photo_urls / video_urls text."""
+    exact = record.get("media_items")
+    if exact:
+        for kind, source_field, url in json.loads(exact):
+            for item in parse_url_items([url], base_url, separators):
+                yield kind, source_field, item
+        return
+    for kind, column in (("photo", "photo_urls"), ("video", "video_urls")):
+        for item in parse_url_items(record.get(column), base_url, separators):
+            yield kind, column, item
 
 
 def build_manifest(records: Iterable[dict[str, Any]], **options: Any) -> pd.DataFrame:
@@ -86,44 +102,42 @@ def manifest_rows(
         except InvalidIdCardNumber as exc:
             id_card, id_part, id_problem = None, None, str(exc)
         region = record.get("region_company_code")
-        for field, column in (("photo", "photo_urls"), ("video", "video_urls")):
-            for item in parse_url_items(record.get(column), base_url, separators):
-                row = {
-                    "station_id": record["station_id"],
-                    "record_id": record["record_id"],
-                    "id_card_no": id_card,
-                    "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
-                    "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
-                    "media_field": field,
-                    "raw_url": item.raw,
-                    "source_url": item.url,
-                    "url_hash": url_hash(item.url, signature_params) if item.url else None,
-                    "key_stem": None,
-                    "problem": item.problem or id_problem,
-                    "occurrences": 1,
-                }
-                if row["problem"] is None and not region:
-                    row["problem"] = "no region company code (registry or station info)"
-                if row["problem"] is None:
-                    try:
-                        row["key_stem"] = object_key_stem(
-                            region, record["station_id"], id_part, item.url, signature_params
-                        )
-                    except InvalidKeySegment as exc:
-                        row["problem"] = str(exc)
-                stem = row["key_stem"]
-                if stem is not None and stem in by_stem:
-                    first = by_stem[stem]
-                    if url_identity(first["source_url"]) == url_identity(item.url):
-                        # The same file of the same owner listed again (perhaps freshly signed): one object, counted.
-                        first["occurrences"] += 1
-                        continue
-                    row["key_stem"] = None
-                    row["problem"] = (
-                        f"{IDENTITY_COLLISION}: differs from {first['record_id']}'s URL only in parameters "
-                        f"taken as signatures ({', '.join(signature_params)}), so both would get one key; not collected"
-                    )
-                if stem is not None:
-                    by_stem[stem] = row
-                rows.append(row)
+        for field, source_field, item in _url_items(record, base_url, separators):
+            row = {
+                "station_id": record["station_id"],
+                "record_id": record["record_id"],
+                "id_card_no": id_card,
+                "id_card_masked": mask_id(id_card or record.get("id_card_no") or ""),
+                "id_checksum_ok": bool(id_card and id_checksum_ok(id_card)),
+                "media_field": field,
+                "source_field": source_field,
+                "raw_url": item.raw,
+                "source_url": item.url,
+                "url_hash": url_hash(item.url, signature_params) if item.url else None,
+                "key_stem": None,
+                "problem": item.problem or id_problem,
+                "occurrences": 1,
+            }
+            if row["problem"] is None and not region:
+                row["problem"] = "no region company code (registry or station info)"
+            if row["problem"] is None:
+                try:
+                    row["key_stem"] = object_key_stem(region, record["station_id"], id_part, item.url, signature_params)
+                except InvalidKeySegment as exc:
+                    row["problem"] = str(exc)
+            stem = row["key_stem"]
+            if stem is not None and stem in by_stem:
+                first = by_stem[stem]
+                if url_identity(first["source_url"]) == url_identity(item.url):
+                    # The same file of the same owner listed again (perhaps freshly signed): one object, counted.
+                    first["occurrences"] += 1
+                    continue
+                row["key_stem"] = None
+                row["problem"] = (
+                    f"{IDENTITY_COLLISION}: differs from {first['record_id']}'s URL only in parameters "
+                    f"taken as signatures ({', '.join(signature_params)}), so both would get one key; not collected"
+                )
+            if stem is not None:
+                by_stem[stem] = row
+            rows.append(row)
     return rows

@@ -39,3 +39,7 @@ class StationEndpoint:
     password: str = field(repr=False)
     max_connections: int = 4
     media_hosts: tuple[str, ...] = ()
+    # Paging bounds from the registry (else the dialect's, else the defaults of records.PagingLimits).
+    max_pages: int | None = None
+    max_records: int | None = None
+    records_deadline_s: float | None = None

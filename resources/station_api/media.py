@@ -105,9 +105,11 @@ class MediaDownloader:
 
     def _get_media(self, url: str, token: str | None) -> requests.Response:
         try:
+            request = self.session.authorised_request("GET", url, token)  # an API key may go in the query
             return self.session.http.get(
                 url,
-                headers=self.session.auth_headers(url, token),
+                params=request.params or None,
+                headers=request.headers,
                 stream=True,
                 timeout=self.session.timeout(),
                 allow_redirects=False,

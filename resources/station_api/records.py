@@ -1,17 +1,52 @@
-"""Station info and the infrastructure records (S2 / b): paging until an empty page, each
-record once (a record can move between pages), `total` taken as a hint only."""
+"""Station info and the infrastructure records (S2 / b), in the dialect's paging style: page
+numbers, offset/limit, a cursor from the body, a next link (body or `Link` header), or none.
+
+Each record is kept once (a record can move between pages). `total` is a hint only: it opens a
+bounded window of pages fetched ahead, never a plan of pages. Every station run is bounded by a
+page limit, a record limit and a deadline (registry, else dialect, else PagingLimits' defaults);
+reaching one ends the station with an error that says which and where to raise it.
+"""
 
 from __future__ import annotations
 
-import math
+import re
+import time
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resources.interface import dig, format_time
+from resources.interface import RecordsCall, dig, format_time
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
+
+MAX_WINDOW = 8  # pages fetched ahead at most, whatever `total` says
+
+
+@dataclass(frozen=True)
+class PagingLimits:
+    max_pages: int = 10_000
+    max_records: int = 2_000_000
+    deadline_s: float = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based position in this run
+    items: list
+    total: int | None
+    next: str | None  # the cursor or the next link, when the style has one
+
+
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
+
+
+def next_link_from_header(value: str | None) -> str | None:
+    """The `rel="next"` target of an RFC 8288 Link header."""
+    match = _LINK_NEXT.search(value or "")
+    return match.group(1).strip() or None if match else None
 
 
 class RecordsReader:
@@ -20,8 +55,23 @@ class RecordsReader:
     def __init__(self, session: StationSession):
         self.session = session
 
+    @property
+    def spec(self) -> RecordsCall:
+        return self.session.interface.records
+
+    def limits(self) -> PagingLimits:
+        endpoint, spec, defaults = self.session.endpoint, self.spec, PagingLimits()
+        return PagingLimits(
+            max_pages=endpoint.max_pages or spec.max_pages or defaults.max_pages,
+            max_records=endpoint.max_records or spec.max_records or defaults.max_records,
+            deadline_s=endpoint.records_deadline_s or spec.deadline_s or defaults.deadline_s,
+        )
+
     def station_info(self) -> dict[str, Any]:
+        """The station-info call's answer; {} for a dialect without one (its region comes from elsewhere)."""
         info = self.session.interface.station_info
+        if info is None:
+            return {}
         document = self.session.call(
             "station info", info.method, info.path, dict(info.params), in_body=info.method == "POST"
         )
@@ -31,104 +81,204 @@ class RecordsReader:
             "region_company_code": dig(document, info.region_company_code),
         }
 
-    def _records_page(self, page: int, updated_since: datetime | None) -> tuple[list, int | None]:
-        """One page of records and the station's `total` (a hint only)."""
-        spec = self.session.interface.records
-        params: dict[str, Any] = {spec.page_param: page, spec.page_size_param: spec.page_size}
+    # -- one page ---------------------------------------------------------------------------
+
+    def _params(self, position: Any, size: int, updated_since: datetime | None) -> dict[str, Any]:
+        spec = self.spec
+        params: dict[str, Any] = dict(spec.params)
+        if spec.paging == "page":
+            params[spec.page_param] = position
+        elif spec.paging == "offset":
+            params[spec.offset_param] = position
+        elif spec.paging == "cursor" and position is not None:
+            params[spec.cursor_param] = position
+        if spec.page_size_param and spec.paging != "none":
+            params[spec.page_size_param] = size
         if updated_since is not None and spec.updated_since_param:
             params[spec.updated_since_param] = format_time(updated_since, spec.time_format)
-        call = f"records page {page}"
-        document = self.session.call(call, spec.method, spec.path, params, in_body=spec.params_in == "body")
+        return params
+
+    def fetch_page(self, number: int, position: Any, updated_since: datetime | None, size: int | None = None) -> Page:
+        """One page at `position` (page number, offset, cursor or next link) and what it says of the next."""
+        spec = self.spec
+        call = f"records page {number}"
+        if spec.paging == "next_link" and position is not None:
+            document, headers = self.session.call(call, spec.method, position, None, with_headers=True)
+        else:
+            params = self._params(position, size or spec.page_size, updated_since)
+            document, headers = self.session.call(
+                call, spec.method, spec.path, params, in_body=spec.params_in == "body", with_headers=True
+            )
         items = dig(document, spec.items)
         if items is None:
             items = []
-            if dig(document, self.session.interface.envelope.data) is None and page == spec.first_page:
+            envelope = self.session.interface.envelope
+            # A payload with no list on the first page is a wrong `items` path, not an empty station
+            # (with an envelope, a missing payload; without one, the answer is all there is).
+            if number == 1 and (envelope.style == "none" or dig(document, envelope.data) is None):
                 raise StationApiError(self.session.station_id, call, f"response has no '{spec.items}'")
         if not isinstance(items, list):
             raise StationApiError(self.session.station_id, call, f"'{spec.items}' is not a list")
         try:
             total = int(dig(document, spec.total)) if spec.total else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             total = None
-        return items, total
+        following = None
+        if spec.paging == "cursor":
+            following = dig(document, spec.cursor_path)
+        elif spec.paging == "next_link":
+            following = dig(document, spec.next_link_path) if spec.next_link_path else None
+            if following is None and headers is not None:
+                following = next_link_from_header(headers.get("Link"))
+        following = str(following).strip() if following not in (None, "", False) else None
+        return Page(number, items, total, following)
 
-    def _pages(self, updated_since: datetime | None) -> Iterator[tuple[int, list]]:
-        """(page number, records) in order, up to and including the first empty page.
+    # -- every page -------------------------------------------------------------------------
 
-        After page 1, the pages its `total` announces are fetched concurrently, within the
-        station's connection limit; `total` is only a hint (it changes while people edit), so
-        paging then goes on one page at a time until a page is empty.
-        """
-        first = self.session.interface.records.first_page
-        items, total = self._records_page(first, updated_since)
-        yield first, items
-        if not items:
+    def pages(self, updated_since: datetime | None = None) -> Iterator[Page]:
+        """Pages in order, until a stop rule says the last was seen; bounded by the run's limits."""
+        spec, limits = self.spec, self.limits()
+        started = time.monotonic()
+        if spec.paging == "page":
+            yield from self._numbered_pages(updated_since, limits, started)
             return
-        page = first + 1
-        if total is not None and total > len(items):
-            last = first + math.ceil(total / len(items))  # one past the announced end: expected empty
-            ahead = list(range(page, last + 1))
-            workers = max(1, min(self.session.endpoint.max_connections, len(ahead)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pages") as pool:
-                for number, (items, _total) in zip(
-                    ahead, pool.map(lambda n: self._records_page(n, updated_since), ahead), strict=True
-                ):
-                    yield number, items
-                    if not items:
-                        return
-            page = last + 1
+        position: Any = 0 if spec.paging == "offset" else None
+        number, fetched = 1, 0
         while True:
-            items, _total = self._records_page(page, updated_since)
-            yield page, items
-            if not items:
+            self._check_limits(number, limits, started)
+            page = self.fetch_page(number, position, updated_since)
+            fetched += len(page.items)
+            yield page
+            if self._last(page, fetched) or spec.paging == "none":
                 return
-            page += 1
+            if spec.paging == "offset":
+                position += len(page.items)
+            else:  # cursor, next_link
+                if page.next is None:
+                    return
+                if page.next == position:
+                    raise StationApiError(
+                        self.session.station_id, f"records page {number}", "the station sent the same cursor again"
+                    )
+                position = page.next
+            number += 1
+
+    def stop_rules_met(self, page: Page, fetched: int) -> list[str]:
+        """The dialect's stop rules that say `page` was the last (`fetched`: records so far, this page included)."""
+        spec = self.spec
+        met = {
+            "empty_page": not page.items,
+            "short_page": len(page.items) < spec.page_size,
+            "total_reached": page.total is not None and fetched >= page.total,
+            "no_cursor": page.next is None,
+        }
+        return [rule for rule in spec.stop_on if met[rule]]
+
+    def _last(self, page: Page, fetched: int) -> bool:
+        return bool(self.stop_rules_met(page, fetched))
+
+    def _numbered_pages(self, updated_since: datetime | None, limits: PagingLimits, started: float) -> Iterator[Page]:
+        """Page numbers: after page 1, while `total` says more pages are due, a window of pages is fetched
+        ahead within the station's connection limit; past the announced end, one page at a time."""
+        first = self.spec.first_page
+        self._check_limits(1, limits, started)
+        page = self.fetch_page(1, first, updated_since)
+        yield page
+        fetched = len(page.items)
+        if self._last(page, fetched):
+            return
+        announced_pages = 0
+        if page.total is not None and page.items:
+            announced_pages = -(-page.total // len(page.items))  # ceil, a hint only
+        window = max(1, min(self.session.endpoint.max_connections, MAX_WINDOW))
+        pending: deque[tuple[int, Future]] = deque()
+        next_number = 2
+        with ThreadPoolExecutor(max_workers=window, thread_name_prefix="pages") as pool:
+            try:
+                while True:
+                    self._check_limits(next_number - len(pending), limits, started)
+                    while next_number <= limits.max_pages and (
+                        not pending or (len(pending) < window and next_number <= (announced_pages or 0) + 1)
+                    ):
+                        number = next_number
+                        pending.append(
+                            (number, pool.submit(self.fetch_page, number, first + number - 1, updated_since))
+                        )
+                        next_number += 1
+                    number, future = pending.popleft()
+                    page = future.result()
+                    fetched += len(page.items)
+                    yield page
+                    if self._last(page, fetched):
+                        return
+            finally:
+                for _number, future in pending:
+                    future.cancel()
+
+    def _check_limits(self, number: int, limits: PagingLimits, started: float) -> None:
+        station = self.session.station_id
+        if number > limits.max_pages:
+            raise StationApiError(
+                station,
+                f"records page {number}",
+                f"stopped after {limits.max_pages} pages (the page limit: max_pages in the registry "
+                "or records.max_pages in the dialect); nothing was stored for this run's records",
+            )
+        elapsed = time.monotonic() - started
+        if elapsed > limits.deadline_s:
+            raise StationApiError(
+                station,
+                f"records page {number}",
+                f"stopped after {elapsed:.0f} s (the deadline: records_deadline_s in the registry or "
+                "records.deadline_s in the dialect)",
+            )
 
     def iter_records(self, updated_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Every record, until an empty page, each recordId once (a record can move between pages)."""
-        spec = self.session.interface.records
+        """Every record, each record ID once (a record can move between pages), within the run's limits."""
+        spec = self.spec
         id_field = self.session.interface.fields.record_id
+        max_records = self.limits().max_records
         seen: set[str] = set()
         pages_without_news = 0
-        for page, items in self._pages(updated_since):
-            call = f"records page {page}"
+        for page in self.pages(updated_since):
+            call = f"records page {page.number}"
             news = 0
-            for position, item in enumerate(items):
+            for position, item in enumerate(page.items):
                 if not isinstance(item, dict):
                     raise StationApiError(self.session.station_id, call, f"record {position} is not a JSON object")
-                record_id = item.get(id_field)
+                record_id = dig(item, id_field)
                 if record_id is None or str(record_id).strip() == "":
                     raise StationApiError(self.session.station_id, call, f"record {position} has no '{id_field}'")
                 key = str(record_id).strip()
                 if key in seen:
                     continue
+                if len(seen) >= max_records:
+                    raise StationApiError(
+                        self.session.station_id,
+                        call,
+                        f"stopped at {max_records} records (the record limit: max_records in the registry "
+                        "or records.max_records in the dialect)",
+                    )
                 seen.add(key)
                 news += 1
                 yield item
-            pages_without_news = 0 if news or not items else pages_without_news + 1
+            pages_without_news = 0 if news or not page.items else pages_without_news + 1
             if pages_without_news >= self.session.settings.max_repeated_pages:
+                ignored = {"page": spec.page_param, "offset": spec.offset_param, "cursor": spec.cursor_param}
                 raise StationApiError(
                     self.session.station_id,
                     call,
                     f"{pages_without_news} pages in a row repeat records already seen; "
-                    f"the station seems to ignore '{spec.page_param}'",
+                    f"the station seems to ignore '{ignored.get(spec.paging) or 'the next link'}'",
                 )
 
     def probe_changes(self, updated_since: datetime | None) -> tuple[int | None, int]:
-        """The cheapest look at a station: one record of page 1, (total, records returned).
+        """The cheapest look at a station: one record of the first page, (total, records returned).
 
         With `updated_since` (where the dialect has the parameter) a non-empty page means
         something changed since then; without it, the caller compares `total`.
         """
-        spec = self.session.interface.records
-        params: dict[str, Any] = {spec.page_param: spec.first_page, spec.page_size_param: 1}
-        if updated_since is not None and spec.updated_since_param:
-            params[spec.updated_since_param] = format_time(updated_since, spec.time_format)
-        document = self.session.call("change probe", spec.method, spec.path, params, in_body=spec.params_in == "body")
-        items = dig(document, spec.items) or []
-        total = dig(document, spec.total) if spec.total else None
-        try:
-            total = int(total) if total is not None else None
-        except (TypeError, ValueError):
-            total = None
-        return total, len(items) if isinstance(items, list) else 0
+        spec = self.spec
+        start = {"page": spec.first_page, "offset": 0}.get(spec.paging)
+        page = self.fetch_page(1, start, updated_since, size=1)
+        return page.total, len(page.items)

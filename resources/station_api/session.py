@@ -7,8 +7,10 @@ line or exception built here contains them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import http.cookiejar
 import json
 import threading
 import time
@@ -29,9 +31,17 @@ from tenacity import (
 
 from resources.deadline import total_deadline
 from resources.envelope import Reply, classify_reply
-from resources.interface import StationInterface, dig
+from resources.interface import Envelope, StationInterface, dig
 from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
 from resources.scrub import scrub
+from resources.station_api.auth import (
+    OutgoingRequest,
+    UnsendableToken,
+    authorise,
+    encode_body,
+    header_value,
+    transform_password,
+)
 from resources.station_api.body import ACCEPT_ENCODING, BodyCutOff, BodyTooLarge, UnsupportedEncoding, iter_body
 from resources.station_api.config import USER_AGENT, ClientSettings, StationEndpoint
 from resources.station_api.errors import (
@@ -43,6 +53,25 @@ from resources.station_api.errors import (
 )
 
 T = TypeVar("T")
+SCHEME_MARKER = "(no login: credentials on every request)"  # the "token" of api_key / signing / hook
+OAUTH2_ERRORS = Envelope(
+    style="none",
+    code="error",
+    message="error_description",
+    bad_credentials=["invalid_client", "unauthorized_client", "invalid_grant", "unsupported_grant_type"],
+)
+
+
+class _NoCookieJar(http.cookiejar.DefaultCookiePolicy):
+    """Keeps nothing and sends nothing: tokens in cookies are written per request, for one origin."""
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+
 MAX_TOKEN_ROUNDS = 64
 KNOWN_TOKENS = 64
 
@@ -100,6 +129,9 @@ class StationSession:
         self.http.trust_env = False
         self.http.headers["User-Agent"] = USER_AGENT
         self.http.headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what body.py decodes and bounds
+        # No cookie jar: a jar sends a cookie token to the host on any port. Cookies are written per
+        # request by auth.authorise, for the station's exact origin only.
+        self.http.cookies.set_policy(_NoCookieJar())
         size = max(pool_size or 0, endpoint.max_connections, 4)
         adapter = GuardedAdapter(lambda: self.policy, pool_connections=8, pool_maxsize=size, max_retries=0)
         self.http.mount("http://", adapter)
@@ -120,6 +152,10 @@ class StationSession:
         return scrub(text, self._known_secrets)
 
     def url(self, path: str, *, login: bool = False) -> str:
+        if path.startswith(("http://", "https://")):  # a next-page link: only ever on the station's own origin
+            if not self.policy.is_station_host(path):
+                raise StationApiError(self.station_id, "records", "a next-page link points off the station's origin")
+            return path
         # After a login that names a regional host, every later call goes there.
         base = self.endpoint.base_url if login or self._api_base is None else self._api_base
         return base.rstrip("/") + path
@@ -128,14 +164,37 @@ class StationSession:
         return (self.settings.connect_timeout_s, self.settings.read_timeout_s)
 
     def auth_headers(self, url: str, token: str | None) -> dict[str, str]:
-        # The token goes to the station's own host (scheme, host and port) and nowhere else.
-        if token is None or not self.policy.is_station_host(url):
-            return {}
-        login = self.interface.login
-        headers = {login.send_header: f"{login.send_prefix}{token}"} if login.send_header else {}
-        if login.send_cookie:
-            headers["Cookie"] = f"{login.send_cookie}={token}"
-        return headers
+        """Credential headers of a GET (media) to `url`: none unless it is the station's own origin."""
+        return self.authorised_request("GET", url, token).headers
+
+    def authorised_request(
+        self,
+        method: str,
+        url: str,
+        token: str | None,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+        form: bool = False,
+    ) -> OutgoingRequest:
+        """The request as it goes out; credentials only toward the station's own origin (scheme, host, port)."""
+        data, content_type = encode_body(body, form)
+        request = OutgoingRequest(
+            method=method,
+            url=url,
+            headers={"Content-Type": content_type} if content_type else {},
+            params=dict(params or {}),
+            body=data,
+            content_type=content_type,
+            key_id=self.endpoint.account,
+            secret=self.endpoint.password,
+        )
+        if self.policy.is_station_host(url):
+            try:
+                authorise(self.interface, request, token)
+            except UnsendableToken as exc:
+                raise LoginFailed(self.station_id, "login", str(exc)) from None
+        return request
 
     @contextlib.contextmanager
     def slot(self, url: str) -> Iterator[None]:
@@ -179,17 +238,24 @@ class StationSession:
         body: dict | None = None,
         token: str | None = None,
         login: bool = False,
+        form: bool = False,
+        interface: StationInterface | None = None,
+        basic: bool = False,
     ) -> Reply:
         url = self.url(path, login=login)
+        request = self.authorised_request(method, url, token, params=params, body=body, form=form)
+        if basic and self.policy.is_station_host(url):  # OAuth2 client authentication, this one call only
+            pair = f"{self.endpoint.account}:{self.endpoint.password}".encode()
+            request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         try:
             with self.slot(url), total_deadline(self.settings.call_deadline_s) as deadline:
                 try:
                     response = self.http.request(
                         method,
                         url,
-                        params=params,
-                        json=body,
-                        headers=self.auth_headers(url, token),
+                        params=request.params or None,
+                        data=request.body,
+                        headers=request.headers,
                         timeout=self.timeout(),
                         allow_redirects=False,
                         stream=True,
@@ -213,17 +279,27 @@ class StationSession:
         except requests.RequestException as exc:
             raise TransientStationError(self.station_id, call, f"HTTP error ({exc.__class__.__name__})") from None
         try:
-            reply = classify_reply(self.interface, response.status_code, response.headers, content)
+            reply = classify_reply(interface or self.interface, response.status_code, response.headers, content)
         except RecursionError:
             # json's parser recurses per level: a 100,000-deep document is a broken reply, not a crash.
             raise StationApiError(self.station_id, call, "JSON reply nested too deeply") from None
         reply = replace(reply, message=self.scrub(reply.message))
-        return replace(reply, headers=response.headers, cookies=response.cookies) if login else reply
+        return replace(reply, headers=response.headers, cookies=response.cookies if login else None)
 
-    def call(self, call: str, method: str, path: str, params: dict | None = None, *, in_body: bool = False) -> Any:
+    def call(
+        self,
+        call: str,
+        method: str,
+        path: str,
+        params: dict | None = None,
+        *,
+        in_body: bool = False,
+        with_headers: bool = False,
+    ) -> Any:
         """An authorised call: retried when transient, logging in again when the token was rejected.
 
-        `params` go in the query string, or with `in_body` as the JSON body (POST-style vendor APIs)."""
+        `params` go in the query string, or with `in_body` as the JSON body (POST-style vendor APIs).
+        With `with_headers`, (document, response headers): a `Link` header may name the next page."""
         query, body = (None, params or {}) if in_body else (params, None)
 
         def send(token: str) -> Reply:
@@ -234,8 +310,15 @@ class StationSession:
 
         def attempt() -> Any:
             try:
-                return self._accept(call, self.with_token(send))
+                reply = self.with_token(send)
+                document = self._accept(call, reply)
+                return (document, reply.headers) if with_headers else document
             except TokenRejectedAfterLogin:
+                if self.interface.auth_scheme not in ("login", "oauth2"):
+                    # No login call to fail: refused credentials show on the first call, and are a failed login.
+                    raise LoginFailed(
+                        self.station_id, "login", f"the station refused the {self.interface.auth_scheme} credentials"
+                    ) from None
                 raise StationApiError(
                     self.station_id, call, "token rejected again right after a fresh login", "401"
                 ) from None
@@ -296,12 +379,23 @@ class StationSession:
             raise
 
     def _login(self) -> SessionRecord:
+        scheme = self.interface.auth_scheme
+        if scheme != "login" and scheme != "oauth2":
+            # api_key, signing, hook: no login call; the credentials go on every request instead. The record
+            # fingerprints the account (key id), never anything derived from the secret.
+            return self._keep_token(SCHEME_MARKER, None, f"{scheme}:{self.endpoint.account}")
+        if scheme == "oauth2":
+            return self._oauth2_login()
         login = self.interface.login
-        secrets = {"account": self.endpoint.account, "password": self.endpoint.password}
+        secrets = {
+            "account": self.endpoint.account,
+            "password": transform_password(self.endpoint.password, login.password_transform),
+        }
         body = {key: _fill(value, secrets) for key, value in login.body.items()}
+        form = login.body_format == "form"
 
         def attempt() -> Any:
-            reply = self._send_json("login", login.method, login.path, body=body, login=True)
+            reply = self._send_json("login", login.method, login.path, body=body, login=True, form=form)
             if reply.kind in ("bad_credentials", "token_expired"):
                 raise LoginFailed(self.station_id, "login", reply.message or "login refused", reply.code)
             self._accept("login", reply)
@@ -328,18 +422,62 @@ class StationSession:
             )
         if login.api_base:
             self._use_api_base(dig(document, login.api_base))
+        return self._keep_token(token, dig(document, login.expires_in))
+
+    def _oauth2_login(self) -> SessionRecord:
+        """OAuth2 client credentials (RFC 6749 4.4): client id / secret from the registry's variables."""
+        oauth = self.interface.oauth2
+        body = {"grant_type": "client_credentials", **({"scope": oauth.scope} if oauth.scope else {})}
+        headers_auth = oauth.client_auth == "basic"
+        if not headers_auth:
+            body |= {"client_id": self.endpoint.account, "client_secret": self.endpoint.password}
+        plain = self.interface.model_copy(update={"envelope": OAUTH2_ERRORS})
+
+        def attempt() -> Any:
+            reply = self._send_json(
+                "login", "POST", oauth.token_path, body=body, login=True, form=True, interface=plain, basic=headers_auth
+            )
+            if reply.kind in ("bad_credentials", "token_expired"):
+                raise LoginFailed(self.station_id, "login", reply.message or "credentials refused", reply.code)
+            return self._accept("login", reply)
+
+        try:
+            document = self.retrying(TransientStationError)(attempt)
+        except TransientStationError as exc:
+            raise LoginFailed(
+                self.station_id, "login", f"station unreachable after {self.settings.max_attempts} attempts", exc.code
+            ) from None
+        except LoginFailed:
+            raise
+        except StationApiError as exc:
+            raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
+        token = document.get("access_token") if isinstance(document, dict) else None
+        if not isinstance(token, str) or not token:
+            raise LoginFailed(self.station_id, "login", "no access_token in the token response")
+        return self._keep_token(token, document.get("expires_in"))
+
+    def _keep_token(self, token: str, expires_in: Any, fingerprint_of: str | None = None) -> SessionRecord:
+        if token is not SCHEME_MARKER:
+            try:
+                header_value(token)
+            except UnsendableToken as exc:
+                if self.interface.auth_scheme != "login" or self.interface.login.send_header:
+                    raise LoginFailed(self.station_id, "login", str(exc)) from None
         now = datetime.now(UTC)
-        expires_in = dig(document, login.expires_in)
         try:
             expires_at = (now + timedelta(seconds=float(expires_in))).isoformat() if expires_in is not None else None
         except (TypeError, ValueError):
             expires_at = None
         with self._token_cond:
             self._token = token
-            # The password and the recent tokens (an echo repeats the request's own); bounded, since a
-            # station whose tokens die at every call issues thousands.
-            self._known_secrets = (self.endpoint.password, *self._known_secrets[1:][-(KNOWN_TOKENS - 1) :], token)
-        self.session_record = SessionRecord(self.station_id, now.isoformat(), expires_at, token_fingerprint(token))
+            if token is not SCHEME_MARKER:
+                # The password and the recent tokens (an echo repeats the request's own); bounded, since a
+                # station whose tokens die at every call issues thousands.
+                recent = self._known_secrets[1:][-(KNOWN_TOKENS - 1) :]
+                self._known_secrets = (self.endpoint.password, *recent, token)
+        self.session_record = SessionRecord(
+            self.station_id, now.isoformat(), expires_at, token_fingerprint(fingerprint_of or token)
+        )
         return self.session_record
 
     def _use_api_base(self, value: Any) -> None:
@@ -405,7 +543,8 @@ def _token_from(reply: Reply, login: Any) -> str | None:
     else:
         value = dig(reply.document, login.token)
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        # ASCII escapes: the same JSON, and a header can carry it whatever the station put inside.
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
     return str(value) if value not in (None, "") else None
 
 
