@@ -85,6 +85,7 @@ def photo_station(station_id: str, photos: int, photo_size: tuple[int, int], see
         "photo_size": list(photo_size),
         "max_connections": connections,
         "region_company_code": "RC-BENCH",
+        "picture_labels": False,  # a few shared real pictures: the simulator must not be the bottleneck
     }
 
 

@@ -1,9 +1,8 @@
-"""Deterministic fake media with real magic headers, generated as a stream.
+"""Deterministic media of a controlled size, generated as a stream.
 
-Only the first bytes of a file are real (JPEG/JFIF, PNG, ISO BMFF, GIF89a): they are
-what a downloader sniffs. The body is pseudo-random bytes derived from a seed, so the
-same (kind, seed, size) always gives the same bytes and the same sha256, and a 1 GiB
-video can be served without ever existing in memory or on disk.
+Photos and videos are real, decodable files (pictures.py) padded with pseudo-random bytes
+derived from a seed, so the same (kind, seed, size) always gives the same bytes and the same
+sha256, and a 1 GiB video can be served without ever existing in memory or on disk.
 """
 
 from __future__ import annotations
@@ -15,9 +14,11 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator
 
-KINDS = ("jpeg", "png", "mp4", "gif")
-EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "mp4": ".mp4", "gif": ".gif"}
-CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "gif": "image/gif"}
+from . import pictures
+
+KINDS = ("jpeg", "png", "mp4", "gif", "heic")
+EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "mp4": ".mp4", "gif": ".gif", "heic": ".heic"}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "gif": "image/gif", "heic": "image/heic"}
 
 DEFAULT_CHUNK = 64 * 1024
 _BLOCK = 1 << 20  # the random body repeats a 1 MiB block, each copy with its own counter
@@ -77,6 +78,8 @@ _PARTS = {"jpeg": _jpeg_parts, "png": _png_parts, "mp4": _mp4_parts, "gif": _gif
 
 def min_size(kind: str) -> int:
     """The smallest size a file of this kind can have (header plus trailer)."""
+    if kind in pictures.REAL_KINDS:
+        return pictures.MIN_SIZES[kind]
     head, tail = _parts(kind, 0, 1 << 16)
     return len(head) + len(tail)
 
@@ -127,13 +130,19 @@ def _rechunk(pieces: Iterable[bytes], chunk: int) -> Iterator[bytes]:
 # ----------------------------------------------------------------------------- public API
 
 
-def iter_media(kind: str, seed: int, size: int, chunk: int = DEFAULT_CHUNK) -> Iterator[bytes]:
-    """Yield the bytes of a fake media file in chunks of `chunk` bytes, `size` bytes in all."""
+def iter_media(kind: str, seed: int, size: int, chunk: int = DEFAULT_CHUNK, label: str = "") -> Iterator[bytes]:
+    """Yield the bytes of a media file in chunks of `chunk` bytes, `size` bytes in all.
+
+    Photos and videos are real (pictures.py): a decodable file padded to `size`; `label` is
+    written on photos."""
+    if chunk <= 0:
+        raise ValueError("chunk must be positive")
+    if kind in pictures.REAL_KINDS:
+        noise = functools.partial(_body_blocks, seed)
+        return _rechunk(pictures.real_pieces(kind, seed, size, label, noise), chunk)
     head, tail = _parts(kind, seed, size)
     if size < len(head) + len(tail):
         raise ValueError(f"a {kind} file needs at least {len(head) + len(tail)} bytes, got {size}")
-    if chunk <= 0:
-        raise ValueError("chunk must be positive")
     body_len = size - len(head) - len(tail)
     return _rechunk(_concat(head, _body_blocks(seed, body_len), tail), chunk)
 
@@ -145,16 +154,16 @@ def _concat(head: bytes, body: Iterable[bytes], tail: bytes) -> Iterator[bytes]:
         yield tail
 
 
-def media_bytes(kind: str, seed: int, size: int) -> bytes:
+def media_bytes(kind: str, seed: int, size: int, label: str = "") -> bytes:
     """The whole file at once; for small files in tests only."""
-    return b"".join(iter_media(kind, seed, size))
+    return b"".join(iter_media(kind, seed, size, label=label))
 
 
 @functools.lru_cache(maxsize=4096)
-def media_sha256(kind: str, seed: int, size: int) -> str:
+def media_sha256(kind: str, seed: int, size: int, label: str = "") -> str:
     """Hex sha256 of the file, computed by streaming."""
     digest = hashlib.sha256()
-    for piece in iter_media(kind, seed, size, chunk=_BLOCK):
+    for piece in iter_media(kind, seed, size, chunk=_BLOCK, label=label):
         digest.update(piece)
     return digest.hexdigest()
 
