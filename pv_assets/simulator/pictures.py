@@ -88,9 +88,13 @@ def photo_plan(kind: str, seed: int, target: int, shrink: int = 0) -> PhotoPlan:
     rng = random.Random(f"photo:{seed}")
     shape_w, shape_h = rng.choice(_SHAPES)
     long_side = min(rng.choice(_LONG_SIDES), _MAX_LONG_SIDE.get(kind, 1 << 16))
-    width, height = (long_side, long_side * shape_h // shape_w) if shape_w >= shape_h else (
-        long_side * shape_w // shape_h,
-        long_side,
+    width, height = (
+        (long_side, long_side * shape_h // shape_w)
+        if shape_w >= shape_h
+        else (
+            long_side * shape_w // shape_h,
+            long_side,
+        )
     )
     budget = max(target, 1) / _BYTES_PER_PIXEL[kind]
     scale = min(1.0, math.sqrt(budget / (width * height))) * (0.75**shrink)
@@ -149,7 +153,12 @@ def draw_scene(width: int, height: int, variant: int, label: str = "", frame: in
     draw.rectangle([left, wall_top, right, ground_top], fill=WALL)
     overhang = int(width * 0.05)
     inset = int(width * 0.12)
-    roof = [(left - overhang, wall_top), (right + overhang, wall_top), (right - inset, roof_top), (left + inset, roof_top)]
+    roof = [
+        (left - overhang, wall_top),
+        (right + overhang, wall_top),
+        (right - inset, roof_top),
+        (left + inset, roof_top),
+    ]
     draw.polygon(roof, fill=ROOF)
     # Panels: rows of dark rectangles inside the roof trapezoid.
     rows, cols = 2 + variant % 2, 4 + variant % 4
