@@ -38,6 +38,7 @@ class StoredObject:
     key: str
     size: int
     metadata: Mapping[str, str] = field(default_factory=dict)
+    etag: str | None = None  # changes when the object is rewritten (from the listing: no request per object)
 
 
 class ObjectStore(Protocol):
@@ -48,6 +49,7 @@ class ObjectStore(Protocol):
     def put_file(self, key: str, path: Path, content_type: str, metadata: Mapping[str, str]) -> None: ...
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def get_range(self, key: str, offset: int, length: int) -> bytes: ...
 
 
 def encode_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
@@ -119,7 +121,7 @@ class MinioObjectStore:
         self.ensure_ready()
         try:
             for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
-                yield StoredObject(obj.object_name, obj.size or 0)
+                yield StoredObject(obj.object_name, obj.size or 0, etag=(obj.etag or "").strip('"') or None)
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("listing", prefix, exc) from None
 
@@ -175,6 +177,25 @@ class MinioObjectStore:
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("reading", key, exc) from None
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes from `offset` (fewer at the end): a poster frame seeks, it does not download."""
+        self.ensure_ready()
+        try:
+            response = self._client.get_object(self.bucket, key, offset=offset, length=length)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise KeyError(key) from None
+            if exc.code == "InvalidRange":
+                return b""
+            raise self._error("reading", key, exc) from None
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._error("reading", key, exc) from None
+
 
 class LocalDirObjectStore:
     """The embedded store for laptops and the demo: objects as files, metadata as JSON beside them."""
@@ -212,7 +233,8 @@ class LocalDirObjectStore:
                 full = Path(dirpath) / name
                 key = full.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    yield StoredObject(key, full.stat().st_size)
+                    stat = full.stat()
+                    yield StoredObject(key, stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
 
     def stat(self, key: str) -> StoredObject | None:
         path = self._path(key)
@@ -260,3 +282,11 @@ class LocalDirObjectStore:
         if not path.is_file():
             raise KeyError(key)
         return path.read_bytes()
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        path = self._path(key)
+        if not path.is_file():
+            raise KeyError(key)
+        with open(path, "rb") as source:
+            source.seek(offset)
+            return source.read(length)

@@ -171,7 +171,8 @@ def draw_scene(width: int, height: int, variant: int, label: str = "", frame: in
         step = (x_end - x_start) / cols
         for col in range(cols):
             box = [x_start + col * step + 2, y0, x_start + (col + 1) * step - 2, y1]
-            draw.rectangle(box, fill=PANEL, outline=PANEL_LINE)
+            if box[2] > box[0] and box[3] > box[1]:  # tiny pictures have no room for every panel
+                draw.rectangle(box, fill=PANEL, outline=PANEL_LINE)
     sun_r = max(4, min(width, height) // 14)
     sun_x = int(width * 0.8) if frame is None else int(width * (0.1 + 0.8 * ((frame * 7) % 100) / 100))
     draw.ellipse([sun_x - sun_r, sun_r, sun_x + sun_r, 3 * sun_r], fill=(250, 215, 60))
