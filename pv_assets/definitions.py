@@ -6,15 +6,16 @@ import os
 
 from dagster import Definitions, EnvVar, in_process_executor
 
-from pv_assets.assets import COLLECTION_ASSETS
+from pv_assets.assets import ALL_ASSETS
 from pv_assets.io_manager import ObjectStoreIOManager
-from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG, collect_station_job
+from pv_assets.gallery_sensor import gallery_index_sensor
+from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, STATION_TAG, collect_station_job, gallery_index_job
 from pv_assets.schedules import daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
 from pv_assets.settings import local_store_root
 from resources import LocalStoreResource, MinioResource, ObjectStoreResource, StationApiResource
 
-__all__ = ["COLLECT_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
+__all__ = ["COLLECT_JOB_NAME", "GALLERY_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
 
 
 def object_store_from_env() -> ObjectStoreResource:
@@ -35,9 +36,9 @@ def make_definitions(
 ) -> Definitions:
     store = object_store or object_store_from_env()
     return Definitions(
-        assets=COLLECTION_ASSETS,
-        jobs=[collect_station_job],
-        sensors=[station_registry_sensor, station_change_sensor],
+        assets=ALL_ASSETS,
+        jobs=[collect_station_job, gallery_index_job],
+        sensors=[station_registry_sensor, station_change_sensor, gallery_index_sensor],
         schedules=[daily_full_refresh],
         resources={
             "station_api": station_api or StationApiResource(),

@@ -149,11 +149,16 @@ def photo_previews(source) -> PhotoPreviews:
             upright = _viewable(ImageOps.exif_transpose(image))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise Undecodable(f"undecodable photo: {exc.__class__.__name__}: {_short(exc)}") from None
-    medium = upright.copy()
-    medium.thumbnail(fit_long_side(*upright.size, MEDIUM_LONG_SIDE), Image.Resampling.LANCZOS)
-    thumb = medium.copy()
-    thumb.thumbnail(fit_long_side(*medium.size, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
+    # Sizes from the original's (the decoder may have scaled it already), so they are exact.
+    medium = _resized(upright, fit_long_side(width, height, MEDIUM_LONG_SIDE))
+    thumb = _resized(medium, fit_long_side(width, height, THUMB_LONG_SIDE))
     return PhotoPreviews(_webp(thumb, icc), _webp(medium, icc), width, height)
+
+
+def _resized(image, size: tuple[int, int]):
+    from PIL import Image
+
+    return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def video_poster(source) -> VideoPoster:
@@ -182,7 +187,7 @@ def video_poster(source) -> VideoPoster:
             width, height = stream.codec_context.width, stream.codec_context.height
     except av.FFmpegError as exc:
         raise Undecodable(f"undecodable video: {exc.__class__.__name__}: {_short(exc)}") from None
-    image.thumbnail(fit_long_side(*image.size, POSTER_LONG_SIDE), Image.Resampling.LANCZOS)
+    image = _resized(image, fit_long_side(*image.size, POSTER_LONG_SIDE))
     return VideoPoster(_webp(image, None), width, height, duration)
 
 
