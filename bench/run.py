@@ -7,7 +7,12 @@ table and, as its last line, one JSON object.
 - big_file: one 1 GiB video: pv-media's media path vs a bare streaming copy (peak RSS, ratio);
 - rerun: a second collection over >= 10,000 stored objects (downloads, time_fraction).
 
-Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000.
+- previews: previews per second for 1,000 photos of ~1 MB, the peak RSS of a 1 GiB video's poster
+  frame and a station's rows of a 10,000-station gallery index, each beside its baseline
+  (bench/previews.py).
+
+Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000
+--photos 20 --video-mib 16 --index-stations 200; `--only previews` runs one scenario.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import requests
 from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
+from bench.previews import previews
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
 from pv_assets.simulator import write_registry
 
@@ -265,8 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=2000, help="photos in many_small (default 2000)")
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file in MiB (default 1024)")
     parser.add_argument("--rerun", type=int, default=10_000, help="objects in rerun (default 10000)")
+    parser.add_argument("--photos", type=int, default=1000, help="photos of ~1 MB in previews (default 1000)")
+    parser.add_argument("--video-mib", type=int, default=1024, help="video size in previews, MiB (default 1024)")
     parser.add_argument(
-        "--only", choices=["many_small", "big_file", "rerun"], action="append", help="run only these scenarios"
+        "--index-stations", type=int, default=10_000, help="stations in the previews' index (default 10000)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["many_small", "big_file", "rerun", "previews"],
+        action="append",
+        help="run only these scenarios",
     )
     args = parser.parse_args(argv)
     from dagster import DagsterInstance
@@ -279,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             ("many_small", lambda d: many_small(s3, args.small, instance, d)),
             ("big_file", lambda d: big_file(s3, args.big_mib, d)),
             ("rerun", lambda d: rerun(s3, args.rerun, instance, d)),
+            ("previews", lambda d: previews(s3, args.photos, args.video_mib, args.index_stations, d)),
         ):
             if args.only and name not in args.only:
                 continue

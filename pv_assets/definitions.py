@@ -7,8 +7,8 @@ import os
 from dagster import Definitions, EnvVar, in_process_executor
 
 from pv_assets.assets import ALL_ASSETS
-from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.gallery_sensor import gallery_index_sensor
+from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, STATION_TAG, collect_station_job, gallery_index_job
 from pv_assets.schedules import daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor

@@ -178,9 +178,7 @@ def gallery_index(context: AssetExecutionContext, object_store: ObjectStoreResou
             "bytes": update.bytes,
             "duration_s": round(time.monotonic() - started, 3),
         },
-        check_results=[
-            checks.check_index_matches_pieces(update.index_rows, update.piece_rows, update.listed_stations)
-        ],
+        check_results=[checks.check_index_matches_pieces(update.index_rows, update.piece_rows, update.listed_stations)],
     )
 
 

@@ -115,7 +115,9 @@ def gallery_rows(
             )
             continue
         for outcome in items:
-            rows.append({**dict.fromkeys(INDEX_COLUMN_NAMES), **base, **_item_part(outcome, by_item, previous_collected_at)})
+            rows.append(
+                {**dict.fromkeys(INDEX_COLUMN_NAMES), **base, **_item_part(outcome, by_item, previous_collected_at)}
+            )
     return rows
 
 

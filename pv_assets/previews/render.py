@@ -164,7 +164,6 @@ def _resized(image, size: tuple[int, int]):
 def video_poster(source) -> VideoPoster:
     """The poster frame (about 1 s in, or the first frame), with the video's size and duration."""
     import av
-    from PIL import Image
 
     try:
         with av.open(source, mode="r") as container:

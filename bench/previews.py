@@ -1,0 +1,225 @@
+"""The `previews` scenario of `make bench`, each figure beside its baseline in the same run:
+
+- photos: previews per second for N photos of ~1 MB (12-megapixel JPEGs, some EXIF-rotated) in S3:
+  pv-media's build_previews (range reads, JPEG draft decoding, a worker per core) vs the baseline
+  of opening each file fully with Pillow (whole download, full decode, then resize), one at a time;
+  pv-media with one worker too, to tell the decoding from the parallelism;
+- poster: peak RSS of one process taking the poster frame of a big video (default 1 GiB) from S3:
+  pv-media (seeking through range reads) vs the baseline of loading the video fully, then decoding;
+- index: reading one station's rows of a 10,000-station gallery index (100 items each) with a
+  pyarrow filter vs loading the whole file with pandas and filtering.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.servers import ROOT, S3_KEYS
+
+PHOTO_BYTES = 1_000_000
+
+
+def _store(s3: str, bucket: str):
+    from resources.object_store import MinioObjectStore
+
+    store = MinioObjectStore(s3, S3_KEYS["MINIO_ACCESS_KEY"], S3_KEYS["MINIO_SECRET_KEY"], bucket)
+    store.ensure_ready()
+    return store
+
+
+def bench_photos(count: int, seed: int = 3) -> list[bytes]:
+    """12 distinct real 12-megapixel photos, padded after EOI to about 1 MB (a different pad per file)."""
+    from pv_assets.simulator.pictures import PhotoPlan, encode_photo
+
+    shapes = [(4032, 3024, 1), (3024, 4032, 1), (4032, 3024, 6), (4000, 2250, 1), (4032, 3024, 8), (3000, 3000, 1)]
+    originals = [encode_photo("jpeg", PhotoPlan(w, h, o, n), f"BENCH / {n}") for n, (w, h, o) in enumerate(shapes * 2)]
+    rng = random.Random(seed)
+    files = []
+    for n in range(count):
+        real = originals[n % len(originals)]
+        files.append(real + rng.randbytes(max(0, PHOTO_BYTES + rng.randint(-50_000, 50_000) - len(real))))
+    return files
+
+
+def naive_previews(store, key: str) -> int:
+    """The baseline: the whole file into memory, a full decode, then the two renditions."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(store.get_bytes(key))) as image:
+        upright = ImageOps.exif_transpose(image.convert("RGB"))
+    written = 0
+    for side in (1280, 320):
+        rendition = upright.copy()
+        rendition.thumbnail((side, side))
+        buffer = io.BytesIO()
+        rendition.save(buffer, "WEBP", quality=80)
+        written += len(buffer.getvalue())
+    return written
+
+
+def photos_scenario(s3: str, count: int) -> dict:
+    from pv_assets.previews.builder import build_previews, preview_workers
+
+    store = _store(s3, "bench-previews")
+    files = bench_photos(count)
+    rows = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = [f"RC-BENCH/BENCH-PREV/110101199003070000_{n:08x}.jpg" for n in range(count)]
+        list(pool.map(lambda kv: store.put_bytes(kv[0], kv[1], "image/jpeg"), zip(keys, files, strict=True)))
+    for n, (key, data) in enumerate(zip(keys, files, strict=True)):
+        rows.append(
+            {
+                "station_id": "BENCH-PREV",
+                "record_id": f"R{n:05d}",
+                "url_hash": f"{n:08x}",
+                "object_key": key,
+                "size": len(data),
+                "outcome": "uploaded",
+            }
+        )
+    del files
+
+    started = time.monotonic()
+    for key in keys:
+        naive_previews(store, key)
+    naive_s = time.monotonic() - started
+
+    # Other record ids per run give other item ids, so each run builds every preview afresh.
+    def pv_run(workers: int, tag: str) -> tuple[float, object]:
+        started = time.monotonic()
+        _rows, tally = build_previews(store, [{**r, "record_id": r["record_id"] + tag} for r in rows], workers=workers)
+        assert tally.built == count, tally
+        return time.monotonic() - started, tally
+
+    one_s, _ = pv_run(1, "-one")
+    workers = preview_workers()
+    many_s, tally = pv_run(workers, "-many")
+    return {
+        "photos": count,
+        "photo_mb": round(PHOTO_BYTES / 1e6, 1),
+        "baseline_full_decode_per_s": round(count / naive_s, 2),
+        "pvmedia_1_worker_per_s": round(count / one_s, 2),
+        "pvmedia_per_s": round(count / many_s, 2),
+        "workers": workers,
+        "speedup_1_worker": round(naive_s / one_s, 2),
+        "speedup": round(naive_s / many_s, 2),
+        "original_mb_read_per_photo": round(tally.original_bytes_read / count / 1e6, 3),
+    }
+
+
+def poster_scenario(s3: str, size_mib: int) -> dict:
+    from pv_assets.simulator.media_gen import iter_media
+
+    store = _store(s3, "bench-poster")
+    size = size_mib * 1024 * 1024
+    key = "RC-BENCH/BENCH-POSTER/110101199003070000_00000001.mp4"
+
+    class Stream(io.RawIOBase):
+        def __init__(self):
+            self.pieces, self.rest = iter_media("mp4", 4, size, chunk=1 << 20), b""
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            while not self.rest:
+                self.rest = next(self.pieces, b"")
+                if not self.rest:
+                    return 0
+            n = min(len(buffer), len(self.rest))
+            buffer[:n], self.rest = self.rest[:n], self.rest[n:]
+            return n
+
+    store._client.put_object(store.bucket, key, io.BufferedReader(Stream(), 1 << 20), size, part_size=16 << 20)
+    measured = {mode: _poster_step(mode, s3, store.bucket, key, size) for mode in ("pvmedia", "load")}
+    pv, load = measured["pvmedia"], measured["load"]
+    return {
+        "size_mib": size_mib,
+        "pvmedia_peak_rss_mib": pv["peak_rss_mib"],
+        "pvmedia_rss_before_mib": pv["rss_before_mib"],
+        "pvmedia_mib_read": round(pv["bytes_read"] / 2**20, 2),
+        "baseline_load_peak_rss_mib": load["peak_rss_mib"],
+        "rss_ratio": round(load["peak_rss_mib"] / pv["peak_rss_mib"], 2),
+        "pvmedia_s": pv["seconds"],
+        "baseline_load_s": load["seconds"],
+        "time_ratio": round(load["seconds"] / pv["seconds"], 2),
+        "same_poster": pv["poster_sha256"] == load["poster_sha256"],
+    }
+
+
+def _poster_step(mode: str, s3: str, bucket: str, key: str, size: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.preview_step", mode, s3, bucket, key, str(size)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **S3_KEYS},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def index_scenario(stations: int, items: int, work: Path) -> dict:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from pv_assets.previews.gallery import INDEX_COLUMN_NAMES
+    from pv_assets.previews.gallery_store import _parquet_bytes, rows_to_table
+
+    rows = []
+    for s in range(stations):
+        for i in range(items):
+            row = dict.fromkeys(INDEX_COLUMN_NAMES)
+            row.update(
+                item_id=f"{s:08x}{i:08x}",
+                station_id=f"ST-{s:05d}",
+                region_company_code="RC-320100",
+                record_id=f"R{i // 2:04d}",
+                status="stored",
+                media_kind="photo",
+                thumb_key=f"_pv-media/previews/RC-320100/ST-{s:05d}/{s:08x}{i:08x}/thumb.webp",
+                record_fields='{"address": "江苏省南京市江宁区东山村1号", "capacityKw": "12.3"}',
+                size=1_000_000 + i,
+                width=4032,
+                height=3024,
+            )
+            rows.append(row)
+    path = work / "index.parquet"
+    path.write_bytes(_parquet_bytes(rows_to_table(rows).sort_by("station_id")))
+    del rows
+    wanted = f"ST-{stations // 2:05d}"
+    # Warm: a viewer is a long-lived process, so library imports are not part of a query.
+    pq.read_table(path, filters=[("station_id", "=", "ST-00000")])
+    pd.read_parquet(path, columns=["station_id"])
+    started = time.monotonic()
+    filtered = pq.read_table(path, filters=[("station_id", "=", wanted)])
+    filter_s = time.monotonic() - started
+    started = time.monotonic()
+    frame = pd.read_parquet(path)
+    whole = frame[frame.station_id == wanted]
+    whole_s = time.monotonic() - started
+    assert filtered.num_rows == len(whole) == items
+    return {
+        "stations": stations,
+        "rows": stations * items,
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+        "station_filter_s": round(filter_s, 3),
+        "baseline_whole_load_s": round(whole_s, 3),
+        "ratio": round(whole_s / filter_s, 1),
+    }
+
+
+def previews(s3: str, photos: int, video_mib: int, index_stations: int, work: Path) -> dict:
+    return {
+        **{f"photos_{k}": v for k, v in photos_scenario(s3, photos).items()},
+        **{f"poster_{k}": v for k, v in poster_scenario(s3, video_mib).items()},
+        **{f"index_{k}": v for k, v in index_scenario(index_stations, 100, work).items()},
+    }
