@@ -40,7 +40,8 @@ def bench_photos(count: int, seed: int = 3) -> list[bytes]:
     from pv_assets.simulator.pictures import PhotoPlan, encode_photo
 
     shapes = [(4032, 3024, 1), (3024, 4032, 1), (4032, 3024, 6), (4000, 2250, 1), (4032, 3024, 8), (3000, 3000, 1)]
-    originals = [encode_photo("jpeg", PhotoPlan(w, h, o, n), f"BENCH / {n}") for n, (w, h, o) in enumerate(shapes * 2)]
+    plans = [PhotoPlan(w, h, o, n) for n, (w, h, o) in enumerate(shapes * 2)][: max(1, min(count, 12))]
+    originals = [encode_photo("jpeg", plan, f"BENCH / {plan.variant}") for plan in plans]
     rng = random.Random(seed)
     files = []
     for n in range(count):
