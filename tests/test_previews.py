@@ -7,10 +7,12 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from dagster import RunRequest, SkipReason, build_sensor_context
 from minio import Minio
 from PIL import Image, ImageStat
 
 from pv_assets.definitions import GALLERY_JOB_NAME, make_definitions
+from pv_assets.gallery_sensor import gallery_index_sensor
 from pv_assets.media.manifest import plain_rows
 from pv_assets.previews.gallery_store import INDEX_KEY, piece_key
 from pv_assets.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
@@ -72,7 +74,7 @@ def near(colour, reference, tolerance=40) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(colour, reference, strict=True))
 
 
-def test_previews_and_gallery_index_end_to_end(gallery_world):
+def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance):
     sim, store, run, build_index = gallery_world
     first = run(QUIRKY)
     run(CLEAN)
@@ -151,6 +153,13 @@ def test_previews_and_gallery_index_end_to_end(gallery_world):
     assert (again["built"], again["original_bytes_read"], again["skipped"]) == (0, 0, len(previews))
     kept = second.output_for_node("media_previews").set_index("item_id")
     assert kept.loc[previews.item_id, "width"].tolist() == previews.width.tolist()  # dimensions kept
+
+    # The sensor asks for one index run after the station runs, then waits for new pieces.
+    context = build_sensor_context(instance=dagster_instance)
+    assert isinstance(gallery_index_sensor(context), RunRequest)
+    assert isinstance(
+        gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor)), SkipReason
+    )
 
     # Partial update: only the re-run station's piece is read again; the other's rows are kept.
     clean_before = pq.read_table(io.BytesIO(store.get_bytes(piece_key(CLEAN))))

@@ -139,9 +139,14 @@ def _item_part(outcome: dict[str, Any], by_item: dict[str, dict], previous_colle
         "medium_key": preview.get("medium_key"),
         "poster_key": preview.get("poster_key"),
         "preview_problem": preview.get("preview_problem") if stored else None,
-        "size": outcome.get("size") if stored else None,
-        "width": preview.get("width"),
-        "height": preview.get("height"),
-        "duration_s": preview.get("duration_s"),
+        "size": _whole(outcome.get("size")) if stored else None,
+        "width": _whole(preview.get("width")),
+        "height": _whole(preview.get("height")),
+        "duration_s": float(preview["duration_s"]) if preview.get("duration_s") is not None else None,
         "collected_at": (collected_at or previous_collected_at.get(item)) if stored else None,
     }
+
+
+def _whole(value: Any) -> int | None:
+    """Counts come back from Parquet as floats when a column has gaps: 278.0 -> 278."""
+    return None if value is None else int(value)
