@@ -28,8 +28,8 @@ from resources.object_store import LocalDirObjectStore
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 BAD_LOGIN_STATION = "DEMO-03"
-# Photos of 80-300 KB and videos of 60-200 KB: pictures large enough to look at in the previews.
-_PICTURES = {"photo_size": (80_000, 300_000), "video_size": (60_000, 200_000)}
+# Photos of 40-160 KB and videos of 60-160 KB: pictures large enough to look at in the previews.
+_PICTURES = {"photo_size": (40_000, 160_000), "video_size": (60_000, 160_000)}
 DEMO_STATIONS = [
     SimStationSpec(
         "DEMO-01", name="阳光一号分布式光伏", records=30, seed=101, region_company_code="RC-320100", **_PICTURES
