@@ -80,8 +80,9 @@ def media_previews(context: AssetExecutionContext, uploaded_media: pd.DataFrame,
     outcomes = plain_rows(uploaded_media)
     rows, tally = build_previews(store, outcomes, _previous_previews(store, station_id), log=context.log.info)
     frame = pd.DataFrame(rows, columns=PREVIEW_COLUMNS)
+    # The store as it is now: the run's one listing suffices unless this run wrote previews.
     keys = [r["object_key"] for r in rows]
-    listed = listed_preview_keys(store, keys) if keys else set()
+    listed = listed_preview_keys(store, keys) if tally.built else set(tally.listed_keys)
     yield Output(
         frame,
         metadata={

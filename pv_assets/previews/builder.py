@@ -42,6 +42,7 @@ class PreviewTally:
     failed: int = 0
     preview_bytes: int = 0
     original_bytes_read: int = 0
+    listed_keys: frozenset[str] = frozenset()  # the run's one listing of the preview prefixes
 
     def add(self, row: dict[str, Any]) -> None:
         setattr(self, row["preview_outcome"], getattr(self, row["preview_outcome"]) + 1)
@@ -119,7 +120,7 @@ def build_previews(
     todo = [task for task in tasks if task.missing]
     if log:
         log(f"previews: {len(todo)} to build, {len(done)} already there (one listing)")
-    tally = PreviewTally()
+    tally = PreviewTally(listed_keys=frozenset(existing))
     with ThreadPoolExecutor(max_workers=workers or preview_workers(), thread_name_prefix="preview") as pool:
         built = list(pool.map(lambda task: _guarded(store, task), todo))
     rows = done + built

@@ -26,6 +26,8 @@ from resources.object_store import ObjectStore
 BLOCK = 256 * 1024  # one range read; PyAV's own reads are 32 KiB
 CACHED_BLOCKS = 8  # memory per open original: 2 MiB at most
 WEBP_QUALITY = 80
+# libwebp effort: 2 encodes a 1280 px rendition about 3x faster than the default 4, for ~15% more bytes.
+WEBP_METHOD = 2
 # Orientations that swap width and height (EXIF 5-8).
 _TRANSPOSED = {5, 6, 7, 8}
 
@@ -117,7 +119,7 @@ class VideoPoster:
 def _webp(image, icc_profile: bytes | None) -> bytes:
     buffer = io.BytesIO()
     # No exif/xmp arguments: Pillow writes none, so no camera or GPS tags reach a preview.
-    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4, icc_profile=icc_profile or None)
+    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD, icc_profile=icc_profile or None)
     return buffer.getvalue()
 
 
