@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_bench_prints_a_table_and_the_json_line():
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--small", "40", "--big-mib", "4", "--rerun", "80"]
-        + ["--photos", "4", "--video-mib", "8", "--index-stations", "40"],
+        + ["--photos", "2", "--video-mib", "4", "--index-stations", "40"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -25,7 +25,7 @@ def test_bench_prints_a_table_and_the_json_line():
     result = json.loads(lines[-1])
     assert set(result) == {"many_small", "big_file", "rerun", "previews"}
     previews = result["previews"]
-    assert previews["photos_photos"] == 4 and previews["poster_same_poster"] is True
+    assert previews["photos_photos"] == 2 and previews["poster_same_poster"] is True
     assert {"photos_speedup", "poster_rss_ratio", "index_ratio"} <= set(previews)
     assert {"speedup", "bound_fraction"} <= set(result["many_small"])
     assert {"size_mib", "peak_rss_mib", "ratio"} <= set(result["big_file"])
