@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
 from pv_assets.previews.builder import build_previews
-from pv_assets.previews.gallery import INDEX_COLUMN_NAMES
+from pv_assets.previews.gallery import INDEX_COLUMN_NAMES, gallery_rows
 from pv_assets.previews.gallery_store import INDEX_KEY, piece_key, update_index, write_piece
-from pv_assets.previews.plan import fit_long_side, item_id, poster_time, preview_keys
+from pv_assets.previews.plan import fit_long_side, item_id, poster_time, preview_keys, record_item_id
 from pv_assets.previews.render import StoreReader, video_poster
 from pv_assets.simulator.media_gen import iter_media, media_bytes
 from pv_assets.simulator.pictures import CAMERA_MAKE, UNLABELLED_VARIANTS, video_plan
@@ -162,3 +163,32 @@ def test_palette_and_png_photos_keep_their_colour(tmp_path, kind):
     assert tally.built == 1
     with Image.open(io.BytesIO(store.get_bytes(built[0]["medium_key"]))) as image:
         assert image.mode in ("RGB", "RGBA") and len(image.convert("RGB").getcolors(1 << 16)) > 4
+
+
+def test_gallery_rows_cover_every_picked_up_record_and_keep_people_out():
+    base = {"station_id": "ST-1", "region_company_code": "RC-1", "pickup_status": "picked_up"}
+    records = [
+        {**base, "record_id": "R1", "id_card_no": "11010519491231002x", "pickup_status_raw": "已提货",
+         "ownerName": "张三", "phone": "13800000000", "address": "东山村1号", "capacityKw": "8.8"},
+        {**base, "record_id": "R2", "id_card_no": "110105194912310021", "pickup_status_raw": "已提货"},
+        {**base, "record_id": "R3", "id_card_no": "110105194912310021", "pickup_status_raw": "未提货",
+         "pickup_status": "not_picked_up"},
+    ]  # fmt: skip
+    outcomes = [
+        {"station_id": "ST-1", "record_id": "R1", "url_hash": "aaaa0001", "media_field": "photo",
+         "outcome": "uploaded", "object_key": "RC-1/ST-1/x_aaaa0001.jpg", "size": 10, "media_type": "image/jpeg",
+         "finished_at": "2026-11-26T10:00:00+00:00"},
+        {"station_id": "ST-1", "record_id": "R1", "url_hash": "aaaa0002", "media_field": "video",
+         "outcome": "failed", "reason": "gone: HTTP 410", "object_key": None},
+    ]  # fmt: skip
+    rows = gallery_rows(records, outcomes, [], station_name="一号站", accepted_statuses=["已提货"])
+    assert [(r["record_id"], r["status"], r["media_kind"]) for r in rows] == [
+        ("R1", "stored", "photo"),
+        ("R1", "failed", "video"),
+        ("R2", "none", None),
+    ]
+    assert rows[0]["id_card_masked"] == "110105********002X" and rows[0]["collected_at"].startswith("2026-11-26")
+    assert rows[1]["failure_reason"] == "gone: HTTP 410" and rows[1]["object_key"] is None
+    assert rows[2]["item_id"] == record_item_id("ST-1", "R2")
+    assert json.loads(rows[0]["record_fields"]) == {"address": "东山村1号", "capacityKw": "8.8"}
+    assert set(rows[0]) == set(INDEX_COLUMN_NAMES)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pv_assets.media.identity import mask_id, mask_id_like
+from pv_assets.media.identity import InvalidIdCardNumber, mask_id, mask_id_like, normalize_id_card
 from pv_assets.media.manifest import is_accepted
 from pv_assets.media.records import RECORD_COLUMNS
 from pv_assets.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
@@ -66,6 +66,14 @@ def record_fields(record: dict[str, Any]) -> str:
     return json.dumps(fields, ensure_ascii=False, sort_keys=True)
 
 
+def _masked_id(raw: Any) -> str | None:
+    """The masked number, from its normal form when it is one (lowercase x, full-width digits, spaces)."""
+    try:
+        return mask_id(normalize_id_card(raw))
+    except InvalidIdCardNumber:
+        return mask_id(str(raw or "").strip()) or None
+
+
 def _record_part(record: dict[str, Any], station_name: str | None) -> dict[str, Any]:
     return {
         "region_company_code": record.get("region_company_code"),
@@ -74,7 +82,7 @@ def _record_part(record: dict[str, Any], station_name: str | None) -> dict[str, 
         "record_id": record["record_id"],
         "pickup_status": record.get("pickup_status"),
         "pickup_status_raw": record.get("pickup_status_raw"),
-        "id_card_masked": mask_id(str(record.get("id_card_no") or "").strip().upper()) or None,
+        "id_card_masked": _masked_id(record.get("id_card_no")),
         "record_fields": record_fields(record),
     }
 
