@@ -26,7 +26,7 @@ def test_bench_prints_a_table_and_the_json_line():
     assert set(result) == {"many_small", "big_file", "rerun", "previews"}
     previews = result["previews"]
     assert previews["photos_photos"] == 2 and previews["poster_same_poster"] is True
-    assert {"photos_speedup", "poster_rss_ratio", "index_ratio"} <= set(previews)
+    assert {"photos_speedup", "poster_rss_ratio", "index_update_ratio", "index_filter_ratio"} <= set(previews)
     assert {"speedup", "bound_fraction"} <= set(result["many_small"])
     assert {"size_mib", "peak_rss_mib", "ratio"} <= set(result["big_file"])
     assert {"objects", "downloads", "time_fraction"} <= set(result["rerun"])
