@@ -18,7 +18,7 @@ from pv_assets.media.manifest import is_accepted
 from pv_assets.media.records import RECORD_COLUMNS
 from pv_assets.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
 
-# name, pyarrow type name; the contract of docs/gallery (issue 13 reads exactly these).
+# name, pyarrow type name: the columns the gallery viewer (issue 13) reads, as agreed with it.
 INDEX_COLUMNS: list[tuple[str, str]] = [
     ("item_id", "string"),
     ("region_company_code", "string"),
