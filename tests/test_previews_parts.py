@@ -116,9 +116,9 @@ def test_previews_are_built_once_and_bad_files_become_rows(tmp_path):
 
     store.originals_read.clear()
     again, tally = build_previews(store, rows, {r["item_id"]: r for r in built}, workers=2)
-    # The undecodable two are tried again (they have no previews); the others are not read at all.
-    assert (tally.built, tally.skipped, tally.failed) == (0, 3, 2)
-    assert store.originals_read == {"RC-1/ST-1/d.jpg", "RC-1/ST-1/e.mp4"}
+    # Nothing is read again: three have their previews, two were judged undecodable (same size).
+    assert (tally.built, tally.skipped, tally.failed) == (0, 3, 2) and store.originals_read == set()
+    assert {r["preview_problem"] for r in again if r["preview_outcome"] == "failed"} == set(problems.values())
     assert {r["item_id"]: r["width"] for r in again if r["preview_outcome"] == "skipped"} == {
         r["item_id"]: r["width"] for r in built if r["preview_outcome"] == "built"
     }

@@ -144,7 +144,8 @@ def plan_previews(
     """A task per stored object of the uploaded_media table (one per object key).
 
     `existing_keys`: the one listing of the station's preview prefix; `previous`: the last preview
-    rows by item id, whose dimensions a skipped item keeps (its original is not read again).
+    rows by item id, whose dimensions a skipped item keeps and whose "undecodable" verdict an
+    unchanged object keeps - in neither case is the original read again.
     """
     tasks: list[PreviewTask] = []
     seen: set[str] = set()
@@ -172,9 +173,19 @@ def plan_previews(
             continue
         keys = preview_keys(key, item, kind)
         missing = tuple(name for name, preview_key in keys.items() if preview_key not in existing_keys)
+        before = previous.get(item, {})
+        if missing and _judged_undecodable(before, row["size"]):
+            # The same object was found undecodable before: say so again without reading it again.
+            row.update(preview_outcome=FAILED, preview_problem=before["preview_problem"])
+            tasks.append(PreviewTask(row, kind, keys, ()))
+            continue
         if not missing:
-            before = previous.get(item, {})
             row.update(keys)
             row.update({k: before.get(k) for k in ("width", "height", "duration_s")}, preview_outcome=SKIPPED)
         tasks.append(PreviewTask(row, kind, keys, missing))
     return tasks
+
+
+def _judged_undecodable(previous_row: dict[str, Any], size: Any) -> bool:
+    problem = previous_row.get("preview_problem") or ""
+    return problem.startswith("undecodable") and previous_row.get("size") == size
