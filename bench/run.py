@@ -10,7 +10,12 @@ table and, as its last line, one JSON object.
   10,000 stations x 100 items (+ one station with 5,000 installations), vs a per-request filtered
   Parquet read (bench/gallery.py).
 
-Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 --gallery-stations 50.
+- previews: previews per second for 1,000 photos of ~1 MB, the peak RSS of a 1 GiB video's poster
+  frame and a station's rows of a 10,000-station gallery index, each beside its baseline
+  (bench/previews.py).
+
+Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 --gallery-stations 50
+--photos 20 --video-mib 16 --index-stations 200; `--only previews` runs one scenario.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
 from bench.gallery import gallery
+from bench.previews import previews
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
 from pv_simulator import write_registry
 
@@ -89,6 +95,7 @@ def photo_station(station_id: str, photos: int, photo_size: tuple[int, int], see
         "photo_size": list(photo_size),
         "max_connections": connections,
         "region_company_code": "RC-BENCH",
+        "picture_labels": False,  # a few shared real pictures: the simulator must not be the bottleneck
     }
 
 
@@ -268,12 +275,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=2000, help="photos in many_small (default 2000)")
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file in MiB (default 1024)")
     parser.add_argument("--rerun", type=int, default=10_000, help="objects in rerun (default 10000)")
+    parser.add_argument("--photos", type=int, default=1000, help="photos of ~1 MB in previews (default 1000)")
+    parser.add_argument("--video-mib", type=int, default=1024, help="video size in previews, MiB (default 1024)")
     parser.add_argument(
         "--gallery-stations", type=int, default=10_000, help="stations of 100 items in gallery (default 10000)"
     )
     parser.add_argument(
+        "--index-stations", type=int, default=10_000, help="stations in the previews' index (default 10000)"
+    )
+    parser.add_argument(
         "--only",
-        choices=["many_small", "big_file", "rerun", "gallery"],
+        choices=["many_small", "big_file", "rerun", "gallery", "previews"],
         action="append",
         help="run only these scenarios",
     )
@@ -289,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             ("big_file", lambda d: big_file(s3, args.big_mib, d)),
             ("rerun", lambda d: rerun(s3, args.rerun, instance, d)),
             ("gallery", lambda d: gallery(args.gallery_stations, 100, 5000, d)),
+            ("previews", lambda d: previews(s3, args.photos, args.video_mib, args.index_stations, d)),
         ):
             if args.only and name not in args.only:
                 continue

@@ -207,6 +207,16 @@ def collect(
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
+    if any(s.ok for s in summaries):
+        from pv_assets.gallery_run import build_gallery_index
+
+        gallery = build_gallery_index(instance, str(registry.path))
+        out.print(
+            f"gallery index: {gallery['index_key']} ({gallery['rows']} rows, {gallery['stations']} stations)"
+            if gallery
+            else "[red]gallery index: the merge failed; see the build_gallery_index run[/red]",
+            soft_wrap=True,
+        )
     out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dagster import Definitions, definitions, in_process_executor, with_source_code_references
 
-from pv_assets.assets import COLLECTION_ASSETS
+from pv_assets.assets import ALL_ASSETS
+from pv_assets.gallery_sensor import gallery_index_sensor
 from pv_assets.io_manager import ObjectStoreIOManager
-from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG, collect_station_job
+from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, STATION_TAG, collect_station_job, gallery_index_job
 from pv_assets.progress import ProgressResource
 from pv_assets.schedules import build_daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
@@ -18,7 +19,7 @@ from resources import log_masking
 from resources.dagster_resources import ObjectStoreResource, StationApiResource, object_store_from_env
 from resources.settings import settings
 
-__all__ = ["COLLECT_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
+__all__ = ["COLLECT_JOB_NAME", "GALLERY_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
 
 
 def make_definitions(
@@ -32,9 +33,9 @@ def make_definitions(
     store = object_store or object_store_from_env(knobs)
     return Definitions(
         # Source references: the UI shows where each asset is defined.
-        assets=with_source_code_references(COLLECTION_ASSETS),
-        jobs=[collect_station_job],
-        sensors=[station_registry_sensor, station_change_sensor],
+        assets=with_source_code_references(ALL_ASSETS),
+        jobs=[collect_station_job, gallery_index_job],
+        sensors=[station_registry_sensor, station_change_sensor, gallery_index_sensor],
         schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone)],
         resources={
             "station_api": station_api or StationApiResource(),

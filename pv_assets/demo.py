@@ -17,6 +17,8 @@ from rich.table import Table
 from pv_assets.cli import collect
 from pv_assets.io_manager import audit_key, parquet_to_frame
 from pv_assets.media.manifest import plain_rows
+from pv_assets.previews.gallery_store import INDEX_KEY, PIECES_PREFIX, read_index
+from pv_assets.previews.plan import PREVIEW_PREFIX
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec, StationSimulator, write_registry
 from resources.identity import normalize_id_card
@@ -27,9 +29,15 @@ from resources.settings import staging_root
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 BAD_LOGIN_STATION = "DEMO-03"
+# Photos of 40-160 KB and videos of 60-160 KB: pictures large enough to look at in the previews.
+_PICTURES = {"photo_size": (40_000, 160_000), "video_size": (60_000, 160_000)}
 DEMO_STATIONS = [
-    SimStationSpec("DEMO-01", name="阳光一号分布式光伏", records=30, seed=101, region_company_code="RC-320100"),
-    SimStationSpec("DEMO-02", name="屋顶二号分布式光伏", records=24, seed=102, region_company_code="RC-510100"),
+    SimStationSpec(
+        "DEMO-01", name="阳光一号分布式光伏", records=30, seed=101, region_company_code="RC-320100", **_PICTURES
+    ),
+    SimStationSpec(
+        "DEMO-02", name="屋顶二号分布式光伏", records=24, seed=102, region_company_code="RC-510100", **_PICTURES
+    ),
     SimStationSpec(BAD_LOGIN_STATION, name="密码错误的场站", records=10, seed=103),
 ]
 
@@ -60,6 +68,23 @@ def _preview(store: LocalDirObjectStore, station_id: str) -> None:
             mask_key(row["object_key"]) if row["object_key"] else "",
         )
     console.print(table)
+
+
+def _gallery_problems(store: LocalDirObjectStore, station_ids: list[str]) -> list[str]:
+    """Every stored object of the collected stations has its previews, and the index has their rows."""
+    problems = []
+    index = read_index(store) if store.stat(INDEX_KEY) else None
+    for station_id in station_ids:
+        rows = plain_rows(parquet_to_frame(store.get_bytes(audit_key("media_previews", station_id, ".parquet"))))
+        without = [r["item_id"] for r in rows if r["preview_outcome"] == "failed"]
+        if without:
+            problems.append(f"{station_id}: {len(without)} stored objects without previews")
+        indexed = 0 if index is None else sum(s == station_id for s in index.column("station_id").to_pylist())
+        if indexed == 0:
+            problems.append(f"{station_id}: no rows in the gallery index")
+        else:
+            console.print(f"{station_id}: {len(rows)} objects with previews, {indexed} rows in the gallery index")
+    return problems
 
 
 def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> int:
@@ -102,6 +127,7 @@ def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> 
             expected = _expected_object_count(sim, summary.station_id)
             if not summary.ok or len(stored) != expected:
                 problems.append(f"{summary.station_id}: {len(stored)} objects stored, {expected} expected")
+        problems += _gallery_problems(store, [s.station_id for s in summaries if s.ok])
         leftovers = leftover_files(staging_root())
         if leftovers:
             problems.append(f"{len(leftovers)} files left in the staging directory {staging_root()}")
@@ -113,6 +139,9 @@ def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> 
 [bold]Where to look next[/bold]
   objects:    {store_root}/<region>/<station>/<ID>_<urlhash>.<ext>  (provenance in {store_root}/.pv-meta/)
   manifests:  {store_root}/_pv-media/assets/<asset>/<station>.parquet (station_token: .json), and .../runs/<run_id>.*
+  previews:   {store_root}/{PREVIEW_PREFIX}/<region>/<station>/<item_id>/thumb.webp, medium.webp, poster.webp
+              (a contact sheet per station: .../<region>/<station>/contact-sheet.webp)
+  gallery:    {store_root}/{INDEX_KEY}  (pieces per station: {store_root}/{PIECES_PREFIX}<station>.parquet)
   Dagster UI: {ui}
               (runs, lineage and metadata; the simulator stops with the demo, so re-running from the UI needs
                `pv-media simulate`)""",
@@ -123,7 +152,8 @@ def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> 
         return 1
     console.print(
         f"[green]Demo behaved as designed:[/green] every picked-up file stored once, "
-        f"{BAD_LOGIN_STATION} failed alone at login (S2), staging directory empty."
+        f"{BAD_LOGIN_STATION} failed alone at login (S2), staging directory empty, every stored file has "
+        f"its previews and its rows in the gallery index."
     )
     if gallery:
         return open_gallery(store)

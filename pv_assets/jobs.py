@@ -2,7 +2,7 @@
 
 from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
 
-from pv_assets.assets import COLLECTION_ASSETS
+from pv_assets.assets import STATION_ASSETS, gallery_index
 
 COLLECT_JOB_NAME = "collect_station"
 STATION_TAG = "pv-media/station"
@@ -16,8 +16,14 @@ IN_PROGRESS_STATUSES = [
 
 collect_station_job = define_asset_job(
     COLLECT_JOB_NAME,
-    selection=AssetSelection.assets(*COLLECTION_ASSETS),
-    description="Collect one station: login, records, manifest, media, and their checks.",
+    selection=AssetSelection.assets(*STATION_ASSETS),
+    description="Collect one station: login, records, manifest, media, previews, its gallery piece, and their checks.",
+)
+GALLERY_JOB_NAME = "build_gallery_index"
+gallery_index_job = define_asset_job(
+    GALLERY_JOB_NAME,
+    selection=AssetSelection.assets(gallery_index),
+    description="Merge the stations' gallery pieces into the one index file the viewer reads.",
 )
 
 

@@ -1,9 +1,8 @@
-"""Deterministic fake media with real magic headers, generated as a stream.
+"""Deterministic media of a controlled size, generated as a stream.
 
-Only the first bytes of a file are real (JPEG/JFIF, PNG, ISO BMFF, GIF89a): they are
-what a downloader sniffs. The body is pseudo-random bytes derived from a seed, so the
-same (kind, seed, size) always gives the same bytes and the same sha256, and a 1 GiB
-video can be served without ever existing in memory or on disk.
+Photos and videos are real, decodable files (pictures.py) padded with pseudo-random bytes
+derived from a seed, so the same (kind, seed, size) always gives the same bytes and the same
+sha256, and a 1 GiB video can be served without ever existing in memory or on disk.
 """
 
 from __future__ import annotations
@@ -12,87 +11,30 @@ import functools
 import hashlib
 import random
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 
-KINDS = ("jpeg", "png", "mp4", "gif")
-EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "mp4": ".mp4", "gif": ".gif"}
-CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "gif": "image/gif"}
+from . import pictures
+
+KINDS = ("jpeg", "png", "mp4", "gif", "heic")
+EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "mp4": ".mp4", "gif": ".gif", "heic": ".heic"}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "gif": "image/gif", "heic": "image/heic"}
 
 DEFAULT_CHUNK = 64 * 1024
 _BLOCK = 1 << 20  # the random body repeats a 1 MiB block, each copy with its own counter
 
 
-# ----------------------------------------------------------------------------- headers
-
-
-def _dimensions(seed: int) -> tuple[int, int]:
-    return 640 + seed % 3361, 480 + (seed >> 12) % 2521
-
-
-def _jpeg_parts(seed: int, size: int) -> tuple[bytes, bytes]:
-    # SOI + JFIF APP0, a frame header (SOF0, with the picture size) and a scan header (SOS), so
-    # that the header parses as a JPEG's does (Pillow's check); the scan data is the random body.
-    width, height = _dimensions(seed)
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x01\x01\x00" + struct.pack(">HH", 1, 1) + b"\x00\x00"
-    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
-    sos = b"\xff\xda" + struct.pack(">HB", 12, 3) + b"\x01\x00\x02\x11\x03\x11" + b"\x00\x3f\x00"
-    return b"\xff\xd8" + app0 + sof0 + sos, b"\xff\xd9"
-
-
-def _png_chunk_header(length: int, chunk_type: bytes) -> bytes:
-    return struct.pack(">I", length) + chunk_type
-
-
-def _png_parts(seed: int, size: int) -> tuple[bytes, bytes]:
-    width, height = _dimensions(seed)
-    ihdr_data = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    ihdr = _png_chunk_header(13, b"IHDR") + ihdr_data + struct.pack(">I", _crc(b"IHDR" + ihdr_data))
-    iend = _png_chunk_header(0, b"IEND") + struct.pack(">I", _crc(b"IEND"))
-    head_without_idat = b"\x89PNG\r\n\x1a\n" + ihdr
-    idat_trailer = b"\x00\x00\x00\x00"  # the IDAT "crc": not checked by anyone sniffing
-    tail = idat_trailer + iend
-    idat_len = size - len(head_without_idat) - 8 - len(tail)
-    return head_without_idat + _png_chunk_header(max(idat_len, 0), b"IDAT"), tail
-
-
-def _crc(data: bytes) -> int:
-    return zlib.crc32(data) & 0xFFFFFFFF
-
-
-def _mp4_parts(seed: int, size: int) -> tuple[bytes, bytes]:
-    ftyp = struct.pack(">I", 24) + b"ftyp" + b"isom" + struct.pack(">I", 0x200) + b"isom" + b"mp41"
-    remaining = size - len(ftyp)
-    if remaining < 2**32:
-        mdat = struct.pack(">I", max(remaining, 0)) + b"mdat"
-    else:  # 64-bit "largesize" box for files of 4 GiB and more
-        mdat = struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", remaining)
-    return ftyp + mdat, b""
-
-
-def _gif_parts(seed: int, size: int) -> tuple[bytes, bytes]:
-    width, height = _dimensions(seed)
-    screen = struct.pack("<HH", width % 65536, height % 65536) + b"\x00\x00\x00"
-    # An image descriptor and the LZW code size, so the header parses as a GIF's does (Pillow's check).
-    descriptor = b"," + struct.pack("<HHHHB", 0, 0, width % 65536, height % 65536, 0) + b"\x08"
-    return b"GIF89a" + screen + descriptor, b"\x3b"
-
-
-_PARTS = {"jpeg": _jpeg_parts, "png": _png_parts, "mp4": _mp4_parts, "gif": _gif_parts}
+# ----------------------------------------------------------------------------- sizes
 
 
 def min_size(kind: str) -> int:
-    """The smallest size a file of this kind can have (header plus trailer)."""
-    head, tail = _parts(kind, 0, 1 << 16)
-    return len(head) + len(tail)
+    """The smallest size a file of this kind can have (a tiny real picture or video)."""
+    _check_kind(kind)
+    return pictures.MIN_SIZES[kind]
 
 
-def _parts(kind: str, seed: int, size: int) -> tuple[bytes, bytes]:
-    try:
-        make = _PARTS[kind]
-    except KeyError:
-        raise ValueError(f"unknown media kind {kind!r}; expected one of {KINDS}") from None
-    return make(seed, size)
+def _check_kind(kind: str) -> None:
+    if kind not in pictures.REAL_KINDS:
+        raise ValueError(f"unknown media kind {kind!r}; expected one of {KINDS}")
 
 
 # ----------------------------------------------------------------------------- body
@@ -133,34 +75,29 @@ def _rechunk(pieces: Iterable[bytes], chunk: int) -> Iterator[bytes]:
 # ----------------------------------------------------------------------------- public API
 
 
-def iter_media(kind: str, seed: int, size: int, chunk: int = DEFAULT_CHUNK) -> Iterator[bytes]:
-    """Yield the bytes of a fake media file in chunks of `chunk` bytes, `size` bytes in all."""
-    head, tail = _parts(kind, seed, size)
-    if size < len(head) + len(tail):
-        raise ValueError(f"a {kind} file needs at least {len(head) + len(tail)} bytes, got {size}")
+def iter_media(kind: str, seed: int, size: int, chunk: int = DEFAULT_CHUNK, label: str = "") -> Iterator[bytes]:
+    """Yield the bytes of a media file in chunks of `chunk` bytes, `size` bytes in all.
+
+    A real, decodable file (pictures.py) padded to `size`; `label` is written on photos."""
+    _check_kind(kind)
     if chunk <= 0:
         raise ValueError("chunk must be positive")
-    body_len = size - len(head) - len(tail)
-    return _rechunk(_concat(head, _body_blocks(seed, body_len), tail), chunk)
+    if size < min_size(kind):
+        raise ValueError(f"a {kind} file needs at least {min_size(kind)} bytes, got {size}")
+    noise = functools.partial(_body_blocks, seed)
+    return _rechunk(pictures.real_pieces(kind, seed, size, label, noise), chunk)
 
 
-def _concat(head: bytes, body: Iterable[bytes], tail: bytes) -> Iterator[bytes]:
-    yield head
-    yield from body
-    if tail:
-        yield tail
-
-
-def media_bytes(kind: str, seed: int, size: int) -> bytes:
+def media_bytes(kind: str, seed: int, size: int, label: str = "") -> bytes:
     """The whole file at once; for small files in tests only."""
-    return b"".join(iter_media(kind, seed, size))
+    return b"".join(iter_media(kind, seed, size, label=label))
 
 
 @functools.lru_cache(maxsize=4096)
-def media_sha256(kind: str, seed: int, size: int) -> str:
+def media_sha256(kind: str, seed: int, size: int, label: str = "") -> str:
     """Hex sha256 of the file, computed by streaming."""
     digest = hashlib.sha256()
-    for piece in iter_media(kind, seed, size, chunk=_BLOCK):
+    for piece in iter_media(kind, seed, size, chunk=_BLOCK, label=label):
         digest.update(piece)
     return digest.hexdigest()
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from stdnum.cn import ric
 
 from .media_gen import CONTENT_TYPES, EXTENSIONS, html_login_page, iter_media, media_sha256, min_size
+from .pictures import picture_label
 
 PICKED_UP = "已提货"
 REGION_COMPANY_NAMES = {
@@ -55,6 +56,9 @@ class SimStationSpec:
     dialect: str = "default"
     # URL fields as v1 writes them ("text"), or in every shape stations use, varied per record ("mixed").
     url_shapes: str = "text"
+    # Photos show their station, record and field written on them; False (benchmarks): a few shared
+    # pictures, so a world of 10,000 files does not encode 10,000 JPEGs.
+    picture_labels: bool = True
 
     def __post_init__(self) -> None:
         self.name = self.name or default_station_name(self.station_id, self.seed)
@@ -85,16 +89,17 @@ class MediaFile:
     size: int
     content_type: str | None  # None: the response carries no Content-Type
     chunked: bool = False  # True: no Content-Length, chunked transfer encoding
+    label: str = ""  # written on the picture
 
     def iter_bytes(self, chunk: int = 64 * 1024):
         if self.kind == "html":
             return iter([html_login_page()])
-        return iter_media(self.kind, self.seed, self.size, chunk)
+        return iter_media(self.kind, self.seed, self.size, chunk, self.label)
 
     def sha256(self) -> str:
         if self.kind == "html":
             return hashlib.sha256(html_login_page()).hexdigest()
-        return media_sha256(self.kind, self.seed, self.size)
+        return media_sha256(self.kind, self.seed, self.size, self.label)
 
 
 @dataclass(frozen=True)
@@ -360,7 +365,8 @@ class _WorldBuilder:
             size = max(self.rng.randint(low, high), min_size(kind))
         if content_type == _AUTO:
             content_type = CONTENT_TYPES.get(kind, "text/html; charset=utf-8")
-        return MediaFile(kind, seed, size, content_type, chunked)
+        label = picture_label(self.spec.station_id, location, kind) if self.spec.picture_labels else ""
+        return MediaFile(kind, seed, size, content_type, chunked, label)
 
     def file(
         self,
@@ -504,7 +510,8 @@ def _slot_sniffing(b: _WorldBuilder, rid: str) -> _Fields:
     gif = b.file(rid, "IMG_0001.gif", "gif")
     png_named_jpg = b.file(rid, "IMG_0002.jpg", "png", content_type="application/octet-stream")
     bare_jpeg = b.file(rid, "IMG_0003.jpg", content_type=None, chunked=True)
-    photos = [gif, png_named_jpg, bare_jpeg]
+    heic = b.file(rid, "IMG_0004.heic", "heic", content_type="application/octet-stream")  # an iPhone photo
+    photos = [gif, png_named_jpg, bare_jpeg, heic]
     return _Fields(_join(photos), None, photos, [])
 
 

@@ -56,6 +56,7 @@ class ObjectStore(Protocol):
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
     def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]: ...
+    def get_range(self, key: str, offset: int, length: int) -> bytes: ...
 
 
 # S3 allows 2 KB of user metadata per object in total; no one of our values may take more than this.
@@ -123,7 +124,20 @@ def check_key(key: str) -> str:
     return key
 
 
-class MinioObjectStore:
+class RangeReads:
+    """`get_range` for a store that streams ranges: a poster frame seeks, it does not download."""
+
+    def open_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes from `offset` (fewer at the end of the object, none past it)."""
+        if length <= 0:
+            return b""
+        return b"".join(self.open_range(key, offset, offset + length - 1))
+
+
+class MinioObjectStore(RangeReads):
     def __init__(
         self,
         endpoint: str,
@@ -176,7 +190,7 @@ class MinioObjectStore:
         self.ensure_ready()
         try:
             for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
-                yield StoredObject(obj.object_name, obj.size or 0)
+                yield StoredObject(obj.object_name, obj.size or 0, etag=(obj.etag or "").strip('"'))
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("listing", prefix, exc) from None
 
@@ -247,6 +261,8 @@ class MinioObjectStore:
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise KeyError(key) from None
+            if exc.code == "InvalidRange":  # a start past the end: no bytes, as a file read gives
+                return iter(())
             raise self._error("reading", key, exc) from None
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._error("reading", key, exc) from None
@@ -282,7 +298,7 @@ def _remove_if_dead(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-class LocalDirObjectStore:
+class LocalDirObjectStore(RangeReads):
     """The embedded store for laptops and the demo: objects as files, metadata as JSON beside them."""
 
     META_DIR = ".pv-meta"
@@ -324,7 +340,8 @@ class LocalDirObjectStore:
                 full = Path(dirpath) / name
                 key = full.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    yield StoredObject(key, full.stat().st_size)
+                    stat = full.stat()
+                    yield StoredObject(key, stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
 
     def stat(self, key: str) -> StoredObject | None:
         path = self._path(key)

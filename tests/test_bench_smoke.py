@@ -13,19 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_prints_a_table_and_the_json_line():
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--small",
-            "40",
-            "--big-mib",
-            "4",
-            "--rerun",
-            "80",
-            "--gallery-stations",
-            "20",
-        ],
+        [sys.executable, "-m", "bench.run", "--small", "40", "--big-mib", "4", "--rerun", "80"]
+        + ["--gallery-stations", "20"]
+        + ["--photos", "2", "--video-mib", "4", "--index-stations", "40"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,7 +24,10 @@ def test_bench_prints_a_table_and_the_json_line():
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     result = json.loads(lines[-1])
-    assert set(result) == {"many_small", "big_file", "rerun", "gallery"}
+    assert set(result) == {"many_small", "big_file", "rerun", "gallery", "previews"}
+    previews = result["previews"]
+    assert previews["photos_photos"] == 2 and previews["poster_same_poster"] is True
+    assert {"photos_speedup", "poster_rss_ratio", "index_update_ratio", "index_filter_ratio"} <= set(previews)
     assert {"speedup", "bound_fraction"} <= set(result["many_small"])
     assert {"size_mib", "peak_rss_mib", "ratio"} <= set(result["big_file"])
     assert {"objects", "downloads", "time_fraction"} <= set(result["rerun"])

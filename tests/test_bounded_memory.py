@@ -78,7 +78,7 @@ def test_a_huge_total_and_endless_new_pages_keep_memory_flat_until_the_page_limi
 def test_a_gzip_bomb_media_body_streams_to_staging_with_flat_memory():
     """256 MiB decoded from ~0.3 MB on the wire, under a cap it fits: streamed to the staging file,
     never held in memory."""
-    head = media_bytes("jpeg", 7, 600)
+    head = media_bytes("jpeg", 7, 8000)
     bomb = gzip_bomb(256 * MIB, prefix=head)
     decoded = len(head) + 256 * MIB
 

@@ -103,7 +103,7 @@ def test_an_api_reply_dripping_in_is_cut_by_the_total_deadline():
 
 
 def test_a_media_body_dripping_in_with_a_content_length_is_cut_by_the_total_deadline(tmp_path):
-    photo = media_bytes("jpeg", 3, 4000)
+    photo = media_bytes("jpeg", 3, 8000)
     with HostileStation({"/files/slow.jpg": lambda h: h.drip(photo, 0.02, content_type="image/jpeg")}) as station:
         settings = ClientSettings(read_timeout_s=5.0, max_attempts=1, media_deadline_s=1.0, slow_grace_s=600)
         client = station.client(settings)
@@ -116,7 +116,7 @@ def test_a_media_body_dripping_in_with_a_content_length_is_cut_by_the_total_dead
 
 
 def test_the_speed_rule_runs_on_every_read_not_after_a_full_chunk(tmp_path):
-    photo = media_bytes("jpeg", 4, 4000)
+    photo = media_bytes("jpeg", 4, 8000)
     with HostileStation({"/files/slow.jpg": lambda h: h.drip(photo, 0.02, content_type="image/jpeg")}) as station:
         settings = ClientSettings(max_attempts=1, slow_grace_s=0.5, min_bytes_per_s=1000)
         client = station.client(settings)
@@ -261,7 +261,7 @@ def test_a_station_dripping_its_login_reply_cannot_hold_the_change_sensor_past_i
 
 
 def test_a_gzip_bomb_media_body_is_too_large_by_its_decoded_size(tmp_path):
-    bomb = gzip_bomb(64 * MIB, prefix=media_bytes("jpeg", 7, 600))
+    bomb = gzip_bomb(64 * MIB, prefix=media_bytes("jpeg", 7, 8000))
 
     def media(handler):
         handler.send_raw(200, bomb, "image/jpeg", Content_Encoding="gzip")
@@ -294,7 +294,7 @@ def test_a_store_that_refuses_one_object_fails_the_item_and_a_store_level_refusa
         else:
             handler.send_raw(200, b"", "application/xml")
 
-    photo = media_bytes("jpeg", 8, 5000)
+    photo = media_bytes("jpeg", 8, 8000)
     with HostileStation({"/files/a.jpg": lambda h: h.send_raw(200, photo, "image/jpeg")}) as station:
         with HostileStation({"*": s3}) as fake_s3:
             store = MinioObjectStore(fake_s3.base_url.split("//")[1], "ak", "sk", "pv-media", region="us-east-1")

@@ -1,0 +1,149 @@
+"""The gallery index on the object store: a piece per station, and one whole file merged from them.
+
+- piece: `_pv-media/gallery/stations/{station_id}.parquet`, written by the station's run;
+- whole: `_pv-media/gallery/index.parquet`, sorted by station, in row groups, so a viewer's
+  pyarrow/DuckDB filter on station_id reads only the row groups of that station.
+
+The partial update: the whole file remembers, in its Parquet metadata, the etag of every piece it
+was built from. A rebuild lists the pieces once, reads only those whose etag changed (or that are
+new), drops the stations whose piece is gone, and keeps every other row from the previous whole
+file - it never re-reads an unchanged station.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pv_assets.previews.gallery import INDEX_COLUMNS
+from resources.object_store import ObjectStore
+
+GALLERY_PREFIX = "_pv-media/gallery"
+INDEX_KEY = f"{GALLERY_PREFIX}/index.parquet"
+PIECES_PREFIX = f"{GALLERY_PREFIX}/stations/"
+PIECE_ETAGS_META = b"pv_media.piece_etags"
+PARQUET = "application/vnd.apache.parquet"
+ROW_GROUP_ROWS = 64 * 1024
+
+SCHEMA = pa.schema([pa.field(name, getattr(pa, type_name)()) for name, type_name in INDEX_COLUMNS])
+
+
+def piece_key(station_id: str) -> str:
+    return f"{PIECES_PREFIX}{station_id}.parquet"
+
+
+def station_of_piece(key: str) -> str:
+    return key[len(PIECES_PREFIX) : -len(".parquet")]
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    return buffer.getvalue()
+
+
+def _read_table(store: ObjectStore, key: str) -> pa.Table:
+    return pq.read_table(io.BytesIO(store.get_bytes(key)))
+
+
+def write_piece(store: ObjectStore, station_id: str, rows: list[dict[str, Any]]) -> tuple[str, int]:
+    key = piece_key(station_id)
+    data = _parquet_bytes(rows_to_table(rows))
+    store.put_bytes(key, data, PARQUET)
+    return key, len(data)
+
+
+def read_piece(store: ObjectStore, station_id: str) -> pa.Table | None:
+    try:
+        return _read_table(store, piece_key(station_id)).cast(SCHEMA)
+    except KeyError:
+        return None
+
+
+def previous_collected_at(store: ObjectStore, station_id: str) -> dict[str, str]:
+    """item id -> collected_at from the station's last piece (a skipped item was stored earlier)."""
+    table = read_piece(store, station_id)
+    if table is None:
+        return {}
+    ids, times = table.column("item_id").to_pylist(), table.column("collected_at").to_pylist()
+    return {i: t for i, t in zip(ids, times, strict=True) if t}
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    stations: int
+    rows: int
+    pieces_read: int
+    stations_dropped: int
+    bytes: int
+    rebuilt_from_scratch: bool
+    piece_rows: dict[str, int]  # rows of each piece read this time
+    index_rows: dict[str, int]  # rows per station in the new whole file
+    listed_stations: frozenset[str]
+
+
+def _previous_index(store: ObjectStore) -> tuple[pa.Table | None, dict[str, str]]:
+    try:
+        data = store.get_bytes(INDEX_KEY)
+    except KeyError:
+        return None, {}
+    table = pq.read_table(io.BytesIO(data))
+    meta = (table.schema.metadata or {}).get(PIECE_ETAGS_META)
+    if meta is None:  # not written by this code: rebuild it whole
+        return None, {}
+    return table.cast(SCHEMA), json.loads(meta)
+
+
+def update_index(store: ObjectStore) -> IndexUpdate:
+    """Bring the whole index up to date with the pieces, reading only the changed ones."""
+    listed = {station_of_piece(o.key): o.etag or f"size:{o.size}" for o in store.list_prefix(PIECES_PREFIX)}
+    previous, previous_etags = _previous_index(store)
+    changed = sorted(s for s, etag in listed.items() if previous is None or previous_etags.get(s) != etag)
+    dropped = sorted(set(previous_etags) - set(listed))
+    parts: list[pa.Table] = []
+    piece_rows: dict[str, int] = {}
+    if previous is not None:
+        replaced = pa.array(changed + dropped, pa.string())
+        parts.append(previous.filter(pc.invert(pc.is_in(previous.column("station_id"), value_set=replaced))))
+    for station in changed:
+        piece = read_piece(store, station)
+        if piece is not None:
+            parts.append(piece)
+            piece_rows[station] = piece.num_rows
+    merged = pa.concat_tables(parts) if parts else SCHEMA.empty_table()
+    merged = merged.sort_by([("station_id", "ascending"), ("record_id", "ascending"), ("item_id", "ascending")])
+    merged = merged.replace_schema_metadata({PIECE_ETAGS_META: json.dumps(listed, sort_keys=True)})
+    data = _parquet_bytes(merged)
+    store.put_bytes(INDEX_KEY, data, PARQUET)
+    return IndexUpdate(
+        stations=len(listed),
+        rows=merged.num_rows,
+        pieces_read=len(changed),
+        stations_dropped=len(dropped),
+        bytes=len(data),
+        rebuilt_from_scratch=previous is None,
+        piece_rows=piece_rows,
+        index_rows=rows_per_station(merged),
+        listed_stations=frozenset(listed),
+    )
+
+
+def rows_per_station(table: pa.Table) -> dict[str, int]:
+    counts = table.group_by("station_id").aggregate([("item_id", "count")])
+    return dict(zip(counts.column("station_id").to_pylist(), counts.column("item_id_count").to_pylist(), strict=True))
+
+
+def read_index(store: ObjectStore, station_id: str | None = None) -> pa.Table:
+    """The whole index, or one station's rows (a filter that skips the other row groups)."""
+    filters = [("station_id", "=", station_id)] if station_id else None
+    return pq.read_table(io.BytesIO(store.get_bytes(INDEX_KEY)), filters=filters)

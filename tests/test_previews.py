@@ -1,0 +1,194 @@
+"""Previews and the gallery index: real Dagster runs against the simulator's real media and moto's S3."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from dagster import RunRequest, SkipReason, build_sensor_context
+from minio import Minio
+from PIL import Image, ImageStat
+
+from pv_assets.definitions import GALLERY_JOB_NAME, make_definitions
+from pv_assets.gallery_sensor import gallery_index_sensor
+from pv_assets.media.manifest import plain_rows
+from pv_assets.previews.gallery_store import INDEX_KEY, piece_key
+from pv_assets.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
+from pv_simulator import SimStationSpec
+from pv_simulator.pictures import CAMERA_MAKE, EXIF_GPS_IFD, GROUND, SKY
+from resources.dagster_resources import MinioResource
+from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
+
+QUIRKY, CLEAN = "PV-0001", "PV-0002"
+
+
+@pytest.fixture
+def gallery_world(simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store, dagster_instance):
+    sim = simulator_factory(
+        [
+            # Photos of 150-400 KB: big enough that some are wider than the medium rendition.
+            SimStationSpec(QUIRKY, records=16, seed=5, photo_size=(150_000, 400_000), video_size=(40_000, 90_000)),
+            SimStationSpec(CLEAN, records=5, seed=6, quirks=False, region_company_code="RC-510100"),
+        ]
+    )
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    store_resource = MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
+    api = fast_station_api(registry)
+
+    def run(station_id):
+        result = run_station(dagster_instance, api, store_resource, station_id)
+        assert result.success, station_id
+        return result
+
+    def build_index():
+        defs = make_definitions(station_api=api, object_store=store_resource)
+        result = defs.resolve_job_def(GALLERY_JOB_NAME).execute_in_process(instance=dagster_instance)
+        assert result.success
+        return result.asset_materializations_for_node("gallery_index")[0].metadata
+
+    return sim, s3_store, run, build_index
+
+
+def image_of(store, key) -> Image.Image:
+    image = Image.open(io.BytesIO(store.get_bytes(key)))
+    image.load()
+    return image
+
+
+def metadata_of(result, node):
+    return {k: v.value for k, v in result.asset_materializations_for_node(node)[0].metadata.items()}
+
+
+def strip_colour(image: Image.Image, top: bool) -> tuple[float, ...]:
+    """Mean colour of the top or bottom 8% of the picture."""
+    height = max(1, image.height * 8 // 100)
+    box = (0, 0, image.width, height) if top else (0, image.height - height, image.width, image.height)
+    return tuple(ImageStat.Stat(image.convert("RGB").crop(box)).mean)
+
+
+def near(colour, reference, tolerance=40) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, reference, strict=True))
+
+
+def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, monkeypatch):
+    sim, store, run, build_index = gallery_world
+    first = run(QUIRKY)
+    run(CLEAN)
+    previews = first.output_for_node("media_previews")
+    outcomes = first.output_for_node("uploaded_media")
+    stored = outcomes[outcomes.outcome.isin(["uploaded", "skipped"])]
+    assert len(previews) == len(stored) and previews.preview_outcome.eq("built").all(), previews.preview_problem
+    assert set(previews.media_kind) == {"photo", "video"}
+    extensions = {key.rsplit(".", 1)[1] for key in stored.object_key}
+    assert {"jpg", "png", "gif", "heic", "mp4"} <= extensions
+
+    rotated = 0
+    for row in previews.itertuples():
+        original = store.get_bytes(row.object_key)
+        if row.media_kind == "photo":
+            thumb, medium = image_of(store, row.thumb_key), image_of(store, row.medium_key)
+            assert thumb.format == medium.format == "WEBP"
+            long_side = max(row.width, row.height)
+            assert max(medium.size) == min(MEDIUM_LONG_SIDE, long_side), row
+            assert max(thumb.size) == min(THUMB_LONG_SIDE, long_side), row
+            # Upright and the right shape: the sky on top, the ground below, the original's aspect ratio.
+            assert abs(thumb.width / thumb.height - row.width / row.height) < 0.05, row
+            assert near(strip_colour(medium, top=True), SKY), row
+            assert near(strip_colour(medium, top=False), GROUND), row
+            # No EXIF of the original (camera, GPS, orientation) in any preview.
+            for preview in (thumb, medium):
+                assert "exif" not in preview.info and len(preview.getexif()) == 0
+                assert CAMERA_MAKE.encode() not in store.get_bytes(row.thumb_key)
+            if row.object_key.endswith(".jpg"):
+                with Image.open(io.BytesIO(original)) as source:
+                    exif = source.getexif()
+                    assert exif.get_ifd(EXIF_GPS_IFD)  # the original had a position to strip
+                    if exif.get(0x0112, 1) in (6, 8):
+                        rotated += 1
+                        assert (row.width, row.height) == (source.height, source.width)
+        else:
+            poster = image_of(store, row.poster_key)
+            assert poster.format == "WEBP" and poster.size == (row.width, row.height)  # small videos: not scaled
+            assert 0.5 <= row.duration_s <= 4.5
+            assert near(strip_colour(poster, top=True), SKY, tolerance=50)
+    assert rotated >= 1, "the world should hold a photo stored rotated with an EXIF orientation tag"
+
+    meta = metadata_of(first, "media_previews")
+    assert "gallery" not in meta  # no public gallery address configured for the first run
+    assert meta["built"] == len(previews) and meta["preview_bytes_written"] > 0
+    assert meta["contact_sheet_key"].endswith("contact-sheet.webp")
+    assert image_of(store, meta["contact_sheet_key"]).size == (640, 360)
+    assert "data:image/webp;base64," in meta["contact_sheet"]
+
+    # The whole index: both stations, one row per media item of a picked-up record, no raw ID number.
+    index_meta = build_index()
+    assert index_meta["pieces_read"].value == 2 and index_meta["stations"].value == 2
+    table = pq.read_table(io.BytesIO(store.get_bytes(INDEX_KEY)))
+    assert set(table.column("station_id").to_pylist()) == {QUIRKY, CLEAN}
+    assert len(set(table.column("item_id").to_pylist())) == table.num_rows
+    quirky = table.filter(table.column("station_id").to_numpy(zero_copy_only=False) == QUIRKY).to_pylist()
+    assert len([r for r in quirky if r["status"] != "none"]) == len(outcomes)
+    assert sum(r["status"] == "stored" for r in quirky) == len(stored)
+    by_key = {r["object_key"]: r for r in quirky if r["object_key"]}
+    for row in plain_rows(previews):
+        indexed = by_key[row["object_key"]]
+        assert [indexed[c] for c in ("item_id", "thumb_key", "poster_key", "width")] == [
+            row[c] for c in ("item_id", "thumb_key", "poster_key", "width")
+        ]
+    # object_key is the audit's link to the original (the contract: never shown); nothing else names a person.
+    text = json.dumps(table.drop_columns(["object_key"]).to_pylist(), ensure_ascii=False)
+    for record in sim.records(QUIRKY) + sim.records(CLEAN):
+        number = record["idCardNo"].strip().upper()
+        assert number not in text.upper()
+    fields = json.loads(quirky[0]["record_fields"])
+    assert "address" in fields and "capacityKw" in fields
+    assert not {"phone", "ownerName", "idCardNo", "photoUrls", "videoUrls"} & set(fields)
+
+    # A re-run: every preview exists (one listing) - nothing rebuilt, no original read. With the gallery's
+    # public address configured, the materializations link to the station's gallery page.
+    monkeypatch.setenv("PV_GALLERY_PUBLIC_URL", "https://gallery.example.cn/pv/")
+    second = run(QUIRKY)
+    again = metadata_of(second, "media_previews")
+    assert again["gallery"] == metadata_of(second, "gallery_piece")["gallery"]
+    assert again["gallery"] == f"https://gallery.example.cn/pv/station/{QUIRKY}"
+    assert (again["built"], again["original_bytes_read"], again["skipped"]) == (0, 0, len(previews))
+    kept = second.output_for_node("media_previews").set_index("item_id")
+    assert kept.loc[previews.item_id, "width"].tolist() == previews.width.tolist()  # dimensions kept
+
+    # The sensor asks for one index run after the station runs, then waits for new pieces.
+    context = build_sensor_context(instance=dagster_instance)
+    assert isinstance(gallery_index_sensor(context), RunRequest)
+    assert isinstance(
+        gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor)), SkipReason
+    )
+
+    # Partial update: only the re-run station's piece is read again; the other's rows are kept.
+    clean_before = pq.read_table(io.BytesIO(store.get_bytes(piece_key(CLEAN))))
+    partial = build_index()
+    assert partial["pieces_read"].value == 1 and partial["rebuilt_from_scratch"].value is False
+    table = pq.read_table(io.BytesIO(store.get_bytes(INDEX_KEY)), filters=[("station_id", "=", CLEAN)])
+    by_item = sorted(table.to_pylist(), key=lambda r: r["item_id"])
+    assert by_item == sorted(clean_before.to_pylist(), key=lambda r: r["item_id"])
+
+
+def test_an_undecodable_original_is_a_row_with_its_reason_and_the_station_succeeds(gallery_world, s3_endpoint):
+    _sim, store, run, _build_index = gallery_world
+    first = run(CLEAN)
+    target = first.output_for_node("media_previews").iloc[0]
+    # The stored object turns into bytes that sniff as JPEG but decode as nothing; its previews go.
+    client = Minio(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, secure=False)
+    broken = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+    client.put_object(store.bucket, target.object_key, io.BytesIO(broken), len(broken))
+    client.remove_object(store.bucket, target.thumb_key)
+    second = run(CLEAN)
+    rows = second.output_for_node("media_previews").set_index("item_id")
+    failed = rows.loc[target.item_id]
+    assert failed.preview_outcome == "failed" and failed.preview_problem.startswith("undecodable photo")
+    assert (rows.preview_outcome == "skipped").sum() == len(rows) - 1
+    check = next(c for c in second.get_asset_check_evaluations() if c.check_name == "every_object_has_previews")
+    assert not check.passed and check.metadata["without_previews"].value == 1
+    assert target.item_id in json.dumps(check.metadata["items"].value)
