@@ -7,6 +7,7 @@ import os
 from dagster import Definitions, EnvVar, in_process_executor
 
 from pv_assets.assets import COLLECTION_ASSETS
+from pv_assets.deployment import DeploymentError, deployment_mode, local_store_refusal
 from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG, collect_station_job
 from pv_assets.schedules import daily_full_refresh
@@ -18,7 +19,8 @@ __all__ = ["COLLECT_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
 
 
 def object_store_from_env() -> ObjectStoreResource:
-    """MinIO when MINIO_ENDPOINT is set (keys as EnvVar, read at run time), else the local directory store."""
+    """MinIO when MINIO_ENDPOINT is set (keys as EnvVar, read at run time), else the local directory store -
+    which production (PV_DEPLOYMENT=production) refuses: run workers on two hosts would not share it."""
     if os.environ.get("MINIO_ENDPOINT"):
         return MinioResource(
             endpoint=EnvVar("MINIO_ENDPOINT"),
@@ -27,6 +29,8 @@ def object_store_from_env() -> ObjectStoreResource:
             bucket=os.environ.get("MINIO_BUCKET") or "pv-media",
             secure=os.environ.get("MINIO_SECURE", "false").strip().lower() in ("1", "true", "yes"),
         )
+    if deployment_mode() == "production":
+        raise DeploymentError(local_store_refusal("PV_DEPLOYMENT=production and MINIO_ENDPOINT is not set"))
     return LocalStoreResource(root=str(local_store_root()))
 
 

@@ -58,6 +58,14 @@ class LocalStoreResource(ObjectStoreResource):
 
     root: str
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # A run of a shared (PostgreSQL) instance may be launched on any host: a local directory is not shared.
+        from pv_assets.deployment import instance_is_shared, local_store_refusal
+
+        if context.instance is not None and instance_is_shared(context.instance):
+            storage = type(context.instance.run_storage).__name__
+            raise RuntimeError(local_store_refusal(f"the Dagster instance keeps its runs in {storage}"))
+
     def _connect(self) -> ObjectStore:
         return LocalDirObjectStore(Path(self.root))
 

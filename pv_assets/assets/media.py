@@ -19,12 +19,16 @@ from resources.station_api import LoginFailed
 # Workers per station connection: while some workers upload to the store, the others keep every
 # station connection busy downloading (the client's slots still cap connections to the station).
 WORKERS_PER_CONNECTION = int(os.environ.get("PV_WORKERS_PER_CONNECTION", "2"))
+UPLOAD_POOL = "minio_uploads"
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
 
 @asset(
     **collection_asset(
         kinds={"minio", "pandas", "parquet"},
+        # At most the pool's limit of stations upload at once (instance config `concurrency.pools`; the
+        # embedded SQLite instance does not enforce pools).
+        pool=UPLOAD_POOL,
         check_specs=check_specs("uploaded_media"),
         description=(
             "For each manifest row: skip it when its object is already stored (one listing, no download); else "

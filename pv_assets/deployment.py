@@ -1,0 +1,60 @@
+"""Embedded or production: which Dagster instance pv-media runs on, and what production refuses.
+
+Embedded (the default): SQLite under DAGSTER_HOME, `pv-media collect` runs stations in its own
+process, the local-directory store is fine. Production: a shared instance (PostgreSQL,
+conf/dagster-postgres.yaml) whose runs the daemon launches, possibly on other hosts - so every
+run worker must see the same object store, and nothing may be kept on a local disk between steps.
+
+Every setting is read from the environment when asked, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEPLOYMENT_MODES = ("embedded", "production")
+
+
+class DeploymentError(ValueError):
+    """A deployment setting that cannot work; the message says which and what to do."""
+
+
+def deployment_mode() -> str:
+    """PV_DEPLOYMENT: `embedded` (default) or `production`."""
+    mode = (os.environ.get("PV_DEPLOYMENT") or "embedded").strip().lower()
+    if mode not in DEPLOYMENT_MODES:
+        raise DeploymentError(f"PV_DEPLOYMENT={mode!r}: expected one of {', '.join(DEPLOYMENT_MODES)}")
+    return mode
+
+
+def instance_is_shared(instance: Any) -> bool:
+    """True when the instance keeps its runs in a database server (PostgreSQL, MySQL), not SQLite or memory:
+    its runs may be launched in other processes and on other hosts."""
+    from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
+
+    return not isinstance(instance.run_storage, (SqliteRunStorage, InMemoryRunStorage))
+
+
+def is_production(instance: Any | None = None) -> bool:
+    return deployment_mode() == "production" or (instance is not None and instance_is_shared(instance))
+
+
+def local_store_refusal(reason: str) -> str:
+    return (
+        f"the local-directory object store cannot be used in production ({reason}): run workers on other hosts "
+        "would each write to their own disk. Set MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY and "
+        "MINIO_BUCKET, or unset PV_DEPLOYMENT to run embedded"
+    )
+
+
+def production_instance_config_file() -> Path:
+    """PV_DAGSTER_PROD_YAML: the production instance file (default conf/dagster-postgres.yaml)."""
+    return Path(os.environ.get("PV_DAGSTER_PROD_YAML") or "conf/dagster-postgres.yaml").expanduser().absolute()
+
+
+def workspace_file() -> Path:
+    """PV_WORKSPACE: the workspace `pv-media collect` submits runs through (default workspace.yaml;
+    in production one that points at the code server, e.g. deploy/workspace-grpc.yaml)."""
+    return Path(os.environ.get("PV_WORKSPACE") or "workspace.yaml").expanduser().absolute()
