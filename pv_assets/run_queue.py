@@ -53,7 +53,7 @@ def submit_station_runs(
     opts = WorkspaceOpts(workspace=[str(path)])
     submitted: dict[str, str] = {}
     with get_workspace_from_cli_opts(instance, dagster_version, opts) as workspace_context:
-        errors = workspace_context.get_code_location_errors()
+        errors = workspace_context.code_location_errors()
         if errors:
             raise SubmitError(f"{path}: the code location did not load: {errors[0].message.strip().splitlines()[-1]}")
         location = get_code_location_from_workspace(workspace_context, None)
