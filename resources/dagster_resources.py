@@ -105,20 +105,22 @@ class StationApiResource(ConfigurableResource):
     def station(self, station_id: str):
         return self.registry().get(station_id)
 
-    def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
+    def _new_client(
+        self, station_id: str, settings: ClientSettings, max_connections: int | None = None, station: Any = None
+    ):
         from resources.interface import load_interface
 
-        station = self.station(station_id)
+        station = station or self.station(station_id)
         account, password = station.credentials()
         connections = station.max_connections if max_connections is None else max_connections
         endpoint = StationEndpoint(station.id, station.base_url, account, password, connections, station.media_hosts)
         return StationClient(endpoint, load_interface(station.dialect), settings)
 
-    def quick_client(self, station_id: str) -> StationClient:
-        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
-        return self._new_client(
-            station_id, ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1), max_connections=1
-        )
+    def quick_client(self, station_id: str, station: Any = None) -> StationClient:
+        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds.
+        Pass the registry's `station` when you have it: a sensor probing thousands parses the registry once."""
+        settings = ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1)
+        return self._new_client(station_id, settings, max_connections=1, station=station)
 
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""

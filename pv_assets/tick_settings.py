@@ -1,0 +1,48 @@
+"""Knobs of the sensors and the daily pass at scale, read from the environment when asked (never at import)."""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{name}={value}: must be at least {minimum}")
+    return value
+
+
+def first_runs_per_tick() -> int:
+    """PV_REGISTRY_FIRST_RUNS_PER_TICK: first runs the registry sensor requests per tick (default 500);
+    all new stations become partitions at once, their first runs follow on later ticks."""
+    return _int("PV_REGISTRY_FIRST_RUNS_PER_TICK", 500, 1)
+
+
+def change_probe_workers() -> int:
+    """PV_CHANGE_SENSOR_WORKERS: stations the change sensor probes at once (default 16; one probe per station)."""
+    return _int("PV_CHANGE_SENSOR_WORKERS", 16, 1)
+
+
+def daily_run_priority() -> int:
+    """PV_DAILY_PRIORITY: dagster/priority of the daily pass's runs (default -1): the queue launches higher
+    priorities first, so sensor runs (0) are not stuck behind 10,000 daily runs."""
+    return _int("PV_DAILY_PRIORITY", -1, -1000)
+
+
+def daily_concurrency() -> int:
+    """PV_DAILY_CONCURRENCY: the run concurrency the daily pass is planned with (default 4, the instance's
+    max_concurrent_runs), only to say how long a full pass takes."""
+    return _int("PV_DAILY_CONCURRENCY", 4, 1)
+
+
+def seconds_per_station_run() -> float:
+    """PV_SECONDS_PER_STATION_RUN: wall seconds of one station run with nothing new (default 6, measured by
+    `make scale`), only to say how long a full pass takes."""
+    raw = os.environ.get("PV_SECONDS_PER_STATION_RUN")
+    return float(raw) if raw else 6.0
