@@ -1,6 +1,6 @@
 """The station simulator as a separate process for the benchmark, so it does not share pv-media's GIL.
 
-Usage: python -m bench.sim_main SPEC_JSON OUT_JSON [--latency-ms N]
+Usage: python -m bench.sim_main SPEC_JSON OUT_JSON [--latency-ms N] [--one-port]
 Writes {"entries": [...registry entries...], "env": {...credentials...}} to OUT_JSON, then serves.
 """
 
@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from pv_assets.simulator import SimStationSpec, StationSimulator
+from pv_assets.simulator.multi import MultiStationSimulator
 
 
 def main() -> int:
@@ -21,6 +22,7 @@ def main() -> int:
     parser.add_argument("spec", help="JSON list of SimStationSpec keyword arguments")
     parser.add_argument("out", type=Path)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--one-port", action="store_true", help="every station on one port (path prefix)")
     args = parser.parse_args()
     specs = []
     for raw in json.loads(args.spec):
@@ -28,7 +30,8 @@ def main() -> int:
             if key in raw:
                 raw[key] = tuple(raw[key])
         specs.append(SimStationSpec(**raw))
-    sim = StationSimulator(specs, latency_ms=args.latency_ms, retry_after="1").start()
+    simulator_class = MultiStationSimulator if args.one_port else StationSimulator
+    sim = simulator_class(specs, latency_ms=args.latency_ms, retry_after="1").start()
     entries, env = sim.registry_entries()
     expected = {
         s.station_id: sum(1 for m in sim.expected_media(s.station_id) if m.picked_up and m.outcome == "ok")

@@ -153,13 +153,11 @@ class DagsterStack:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the code server exited with {process.returncode}: {self.log_tail('code-server')}")
-            try:
+            # `code-server start` answers before its definitions have loaded: wait until they have.
+            with contextlib.suppress(Exception):  # not listening yet, or still loading
                 client.ping("up")
-                # `code-server start` answers before its definitions have loaded: wait until they have.
                 if client.list_repositories() is not None:
                     return
-            except Exception:  # not listening yet, or still loading
-                pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the code server did not answer within {timeout_s:.0f} s")
             time.sleep(0.25)
