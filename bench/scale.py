@@ -10,7 +10,7 @@ Phases (sizes are options; the defaults are the issue's):
   change     --change-stations M stations: the change sensor's ticks, probes per minute, share of
              stations looked at within their poll_interval_s (the clock moved, not waited for)
   runs       --runs R small stations collected by daemon-launched runs at each --k K: the registry
-             sensor, a manual `collect` and the schedule (cron every minute here) request the same stations
+             sensor, a manual `collect` and the daily schedule (fired once, ~2 min in) request the same stations
   overhead   a run with nothing to download: in-process (`pv-media collect`, SQLite) and daemon-launched
              (PostgreSQL): wall and CPU seconds, event-log rows and bytes per run, extrapolated to 10,000/day
   sigkill    a run worker killed with SIGKILL: time until it is marked failed, the retry, staging left
@@ -309,8 +309,11 @@ def phase_runs(args, work: Path, s3: str, k: int) -> dict:
     ):
         registry = write_registry(work / f"registry-runs-{k}.yaml", sim["entries"])
         staging = work / f"staging-runs-{k}"
-        env = stack_env(s3, bucket, registry, staging, pg_env, sim["env"], PV_REFRESH_CRON="* * * * *",
-                        PV_REFRESH_TIMEZONE="UTC")  # fmt: skip
+        # The daily schedule, fired once during the phase: its cron names a minute about two minutes ahead.
+        # (A schedule's run keys dedupe within a tick only: an every-minute cron would refresh every minute.)
+        fire = datetime.now(UTC) + timedelta(seconds=120)
+        env = stack_env(s3, bucket, registry, staging, pg_env, sim["env"], PV_REFRESH_TIMEZONE="UTC",
+                        PV_REFRESH_CRON=f"{fire.minute} {fire.hour} * * *")  # fmt: skip
         os.environ.update(env)
         home = write_production_home(
             work / f"home-runs-{k}",
@@ -630,6 +633,8 @@ def main(argv=None) -> int:
     parser.add_argument("--run-timeout", type=float, default=3600)
     parser.add_argument("--only", nargs="+", choices=["registry", "change", "runs", "overhead", "sigkill"])
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM: unwind, so the code server, the daemon and the databases go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     reason = postgres_unavailable()
     if reason:
         print(f"make scale needs PostgreSQL: {reason}", file=sys.stderr)
