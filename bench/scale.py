@@ -266,6 +266,19 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
+def busy_seconds(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of the intervals: the time at least one run was in progress."""
+    total, end_so_far = 0.0, None
+    for start, end in sorted(intervals):
+        if end_so_far is None or start > end_so_far:
+            total += end - start
+            end_so_far = end
+        elif end > end_so_far:
+            total += end - end_so_far
+            end_so_far = end
+    return total
+
+
 def stored_sha256_by_station(endpoint: str, bucket: str) -> dict[str, list[str]]:
     import hashlib
 
@@ -350,7 +363,9 @@ def phase_runs(args, work: Path, s3: str, k: int) -> dict:
         "runs": len(rows),
         "runs_by_trigger": {t: sum(1 for r in rows if r["trigger"] == t) for t in sorted({r["trigger"] for r in rows})},
         "failed_runs": sum(1 for r in rows if r["status"] != "SUCCESS"),
-        "runs_per_minute": round(len(launched) / (last_end - first_start) * 60, 1),
+        # Over the time some run was in progress (the wait for the schedule's minute does not count).
+        "runs_per_minute": round(len(launched) / busy_seconds([(r["start"], r["end"]) for r in launched]) * 60, 1),
+        "first_start_to_last_end_s": round(last_end - first_start, 1),
         "wall_s": round(wall, 1),
         "max_overlap": max_overlap([(r["start"], r["end"]) for r in launched]),
         "max_overlap_per_station": max(max_overlap(v) for v in per_station.values()),
