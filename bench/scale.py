@@ -436,7 +436,6 @@ def phase_overhead(args, work: Path, s3: str) -> dict:
                "DAGSTER_HOME": str(home), "PV_DAGSTER_YAML": str(ROOT / "conf" / "dagster.yaml")}  # fmt: skip
         env.pop("PV_DEPLOYMENT", None)
         cli_collect(station, env)  # the first collection stores everything; the runs measured find nothing new
-        db = home / "storage" / "runs.db"
         size_before = sum(p.stat().st_size for p in home.rglob("*.db"))
         samples = [cli_collect(station, env) for _ in range(args.noop_runs)]
         size_after = sum(p.stat().st_size for p in home.rglob("*.db"))
@@ -444,7 +443,6 @@ def phase_overhead(args, work: Path, s3: str) -> dict:
             "wall_s": round(sum(s[0] for s in samples) / len(samples), 2),
             "cpu_s": round(sum(s[1] for s in samples) / len(samples), 2),
             "sqlite_bytes_per_run": round((size_after - size_before) / len(samples)),
-            "runs_db": db.exists(),
         }
         # Daemon-launched on PostgreSQL.
         with temporary_database("pv_media_scale") as pg_env:

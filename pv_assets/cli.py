@@ -260,7 +260,7 @@ def collect_station(job: Any, instance: Any, station_id: str, verbose: bool) -> 
 
 def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:
     """A production instance: submit the runs to the queue (the daemon launches them) and follow them."""
-    from pv_assets.run_queue import SubmitError, follow_runs, submit_station_runs
+    from pv_assets.run_queue import SubmitError, daemon_heartbeat_age_s, follow_runs, submit_station_runs
 
     try:
         runs = submit_station_runs(instance, station_ids)
@@ -268,6 +268,11 @@ def collect_through_queue(instance: Any, station_ids: list[str]) -> list[Station
         err.print(f"[red]error:[/red] {exc}")
         return [StationSummary(s, False, "", error=str(exc)) for s in station_ids]
     err.print(f"queued {len(runs)} runs on the production instance; the daemon launches them, following them …")
+    age = daemon_heartbeat_age_s(instance)
+    if age is None or age > 60:
+        since = "never" if age is None else f"{age:.0f} s ago"
+        err.print(f"[yellow]warning:[/yellow] the daemon's run queue last reported {since}: the runs stay queued "
+                  "until `dagster-daemon run` is running on this instance")  # fmt: skip
 
     def show(item) -> None:
         err.print(f"  {item.station_id}: {item.status.lower()} (run {item.run_id})")

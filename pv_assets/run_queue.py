@@ -19,6 +19,8 @@ from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG
 
 PARENT_RUN_TAG = "dagster/parent_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
+# How long a failed run may stay without dagster/will_retry before it counts as final.
+RETRY_DECISION_WAIT_S = 10.0
 
 
 class SubmitError(RuntimeError):
@@ -81,6 +83,12 @@ class FollowedRun:
     run_id: str  # the run followed now: the retry of the first run, if it was retried
     status: str = "QUEUED"
     finished: bool = False
+    _failed_at: float | None = None
+
+    def failed_seen_at(self, now: float) -> float:
+        if self._failed_at is None:
+            self._failed_at = now
+        return self._failed_at
 
 
 def materialization_metadata(instance: Any, run_id: str) -> dict[str, dict[str, Any]]:
@@ -117,6 +125,13 @@ def run_failure_message(instance: Any, run_id: str) -> str:
     return "run failed"
 
 
+def daemon_heartbeat_age_s(instance: Any) -> float | None:
+    """Seconds since the daemon's run queue last beat, or None when it never did: runs wait for it."""
+    heartbeats = instance.get_daemon_heartbeats()
+    beat = heartbeats.get("QUEUED_RUN_COORDINATOR")
+    return None if beat is None else max(0.0, time.time() - beat.timestamp)
+
+
 def _retry_of(instance: Any, run_id: str) -> str | None:
     from dagster import RunsFilter
 
@@ -141,6 +156,7 @@ def follow_runs(
     from pv_assets.cli import StationSummary, counts_from_metadata
 
     followed = [FollowedRun(station_id, run_id) for station_id, run_id in runs.items()]
+    retries_enabled = bool(getattr(instance, "run_retries_enabled", False))
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
         for item in followed:
@@ -148,12 +164,20 @@ def follow_runs(
                 continue
             run = instance.get_run_by_id(item.run_id)
             status = run.status.value
-            if run.status == DagsterRunStatus.FAILURE and run.tags.get(WILL_RETRY_TAG) == "true":
+            undecided = (
+                run.status == DagsterRunStatus.FAILURE
+                and retries_enabled
+                and WILL_RETRY_TAG not in run.tags
+                and time.monotonic() - item.failed_seen_at(time.monotonic()) < RETRY_DECISION_WAIT_S
+            )
+            if undecided:
+                status = "FAILURE, retry being decided"  # the instance tags the failed run just after failing it
+            elif run.status == DagsterRunStatus.FAILURE and run.tags.get(WILL_RETRY_TAG) == "true":
                 retry = _retry_of(instance, item.run_id)
                 if retry is None:
                     status = "FAILURE, retry pending"
                 else:
-                    item.run_id, status = retry, "RETRIED"
+                    item.run_id, status, item._failed_at = retry, "RETRIED", None
             elif run.is_finished:
                 item.finished = True
             if status != item.status:

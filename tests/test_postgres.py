@@ -3,7 +3,7 @@ materialized on it, and runs queued by the registry sensor and by `pv-media coll
 `dagster-daemon run` through a standalone code server, within the run limits - and a run worker
 killed with SIGKILL, marked failed and its station collected again.
 
-Each test module makes its own database and drops it. Without a server the tests are skipped with
+Each test makes its own database and drops it. Without a server the tests are skipped with
 the reason; PV_REQUIRE_POSTGRES=1 (set by .ci/run) makes that a failure instead.
 """
 
@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from bench.stack import dagster_stack, postgres_unavailable, table_stats, temporary_database, write_production_home
+from pv_assets.cli import collect
 from pv_assets.deployment import DeploymentError
 from pv_assets.partitions import STATION_PARTITIONS_NAME
-from pv_assets.run_queue import follow_runs, submit_station_runs
+from pv_assets.run_queue import follow_runs
 from pv_assets.simulator import SimStationSpec
 from pv_assets.staging import leftover_files
 from resources.dagster_resources import LocalStoreResource, MinioResource
@@ -28,15 +30,20 @@ from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_s
 
 
 @pytest.fixture(scope="module")
-def pg_env():
+def pg_server():
     reason = postgres_unavailable()
     if reason:
         if os.environ.get("PV_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PV_REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
-    with temporary_database() as env, pytest.MonkeyPatch.context() as patch:
+
+
+@pytest.fixture
+def pg_env(pg_server, monkeypatch):
+    """A database of this test's own, dropped afterwards; its DAGSTER_PG_* variables are set."""
+    with temporary_database() as env:
         for name, value in env.items():
-            patch.setenv(name, value)
+            monkeypatch.setenv(name, value)
         yield env
 
 
@@ -138,29 +145,15 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
     pg_env, tmp_path, monkeypatch, simulator_factory, s3_endpoint, s3_store, minio_env
 ):
     limit = 2
-    fast = simulator_factory(
-        [SimStationSpec(f"Q-000{i}", records=4, seed=i, quirks=False, all_picked_up=True) for i in (1, 2)]
-    )
-    # A slow station (one connection, 250 ms per request): its run worker is still staging when killed.
-    slow = simulator_factory(
-        [SimStationSpec("Q-SLOW", records=6, seed=9, quirks=False, max_connections=1, all_picked_up=True,
-                        photos_per_record=(2, 2))],
-        latency_ms=250,
-    )  # fmt: skip
-    fast_entries, fast_env = fast.registry_entries()
-    slow_entries, slow_env = slow.registry_entries()
-    from pv_assets.simulator import write_registry as write_registry_file
-
-    registry = tmp_path / "stations.yaml"
-    write_registry_file(registry, fast_entries + slow_entries)
+    specs = [SimStationSpec(f"Q-000{i}", records=4, seed=i, quirks=False, all_picked_up=True) for i in (1, 2)]
+    specs.append(SimStationSpec("Q-SLOW", records=4, seed=9, quirks=False, all_picked_up=True, max_connections=2))
+    sim = simulator_factory(specs)
+    # The slow station's first media request hangs for 6 s: its run worker is surely staging when killed.
+    # (The hung request holds one of its two connections a little longer; the retry has the other.)
+    sim.station("Q-SLOW").script("media", ["slow:6"])
+    write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     staging = tmp_path / "staging"
-    for name, value in {
-        **fast_env,
-        **slow_env,
-        "PV_STATIONS_FILE": str(registry),
-        "PV_STAGING_DIR": str(staging),
-    }.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PV_STAGING_DIR", str(staging))
     home = write_production_home(
         tmp_path / "home",
         max_concurrent_runs=limit,
@@ -176,8 +169,17 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
             120,
             stack,
         )
-        # ... and `pv-media collect` on this instance queues Q-0001 again at the same time.
-        manual = submit_station_runs(instance, ["Q-0001"], trigger="manual", workspace=stack.workspace)
+        # ... and `pv-media collect` on this instance queues Q-0001 again at the same time, and follows its run.
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        monkeypatch.setenv("PV_WORKSPACE", str(stack.workspace))
+        cli_result: dict = {}
+        cli = threading.Thread(
+            target=lambda: cli_result.update(
+                zip(("code", "summaries"), collect(["Q-0001"], all_stations=False, stations_file=None,
+                                                   show_progress=False), strict=True)
+            )
+        )  # fmt: skip
+        cli.start()
 
         def slow_run_staging():
             runs = [r for r in _runs(instance, "Q-SLOW") if r.dagster_run.status == DagsterRunStatus.STARTED]
@@ -197,10 +199,18 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
         first_runs = {r.dagster_run.tags["dagster/partition"]: r.dagster_run.run_id for r in _runs(instance)
                       if r.dagster_run.tags.get("pv-media/trigger") == "new-station"}  # fmt: skip
         summaries = follow_runs(instance, first_runs, poll_s=0.2, timeout_s=150)
-        summaries += follow_runs(instance, manual, poll_s=0.2, timeout_s=150)
+        cli.join(timeout=150)
+        assert not cli.is_alive(), "pv-media collect did not finish"
+        manual = {s.station_id: s.run_id for s in cli_result["summaries"]}
+        summaries += cli_result["summaries"]
         records = _runs(instance)
     stack_logs = stack.log_tail("daemon", 40)
 
+    # `pv-media collect` queued its run, followed it and summed it up like an in-process run.
+    assert cli_result["code"] == 0
+    [cli_summary] = cli_result["summaries"]
+    assert cli_summary.counts["uploaded"] + cli_summary.counts["skipped"] == len(expected_sha256s(sim, "Q-0001"))
+    assert instance.get_run_by_id(cli_summary.run_id).tags["pv-media/trigger"] == "cli"
     # The killed worker's run failed, within seconds; the retry collected the station again.
     assert instance.get_run_by_id(killed.run_id).status == DagsterRunStatus.FAILURE
     assert marked_failed_s < 30
@@ -210,7 +220,7 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
     assert retry.tags.get("dagster/parent_run_id") == killed.run_id
     # Every stored object is the simulator's, for every station; no staging file is left behind.
     stored = stored_media(MinioObjectStore(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, s3_store.bucket))
-    for sim, station_id in ((fast, "Q-0001"), (fast, "Q-0002"), (slow, "Q-SLOW")):
+    for station_id in ("Q-0001", "Q-0002", "Q-SLOW"):
         assert sorted(v for k, v in stored.items() if station_of(k) == station_id) == expected_sha256s(sim, station_id)
     assert leftover_files(staging) == []
     assert [p.name for p in staging.iterdir()] == []
