@@ -14,6 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from resources.dagster_resources import instance_is_shared, local_store_refusal
+
+__all__ = ["DeploymentError", "deployment_mode", "instance_is_shared", "is_production", "local_store_refusal"]
+
 DEPLOYMENT_MODES = ("embedded", "production")
 
 
@@ -29,24 +33,8 @@ def deployment_mode() -> str:
     return mode
 
 
-def instance_is_shared(instance: Any) -> bool:
-    """True when the instance keeps its runs in a database server (PostgreSQL, MySQL), not SQLite or memory:
-    its runs may be launched in other processes and on other hosts."""
-    from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
-
-    return not isinstance(instance.run_storage, (SqliteRunStorage, InMemoryRunStorage))
-
-
 def is_production(instance: Any | None = None) -> bool:
     return deployment_mode() == "production" or (instance is not None and instance_is_shared(instance))
-
-
-def local_store_refusal(reason: str) -> str:
-    return (
-        f"the local-directory object store cannot be used in production ({reason}): run workers on other hosts "
-        "would each write to their own disk. Set MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY and "
-        "MINIO_BUCKET, or unset PV_DEPLOYMENT to run embedded"
-    )
 
 
 def production_instance_config_file() -> Path:

@@ -18,6 +18,22 @@ from resources.object_store import LocalDirObjectStore, MinioObjectStore, Object
 from resources.station_api import ClientSettings, StationClient, StationEndpoint
 
 
+def instance_is_shared(instance: Any) -> bool:
+    """True when the instance keeps its runs in a database server (PostgreSQL, MySQL), not SQLite or memory:
+    its runs may be launched in other processes and on other hosts."""
+    from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
+
+    return not isinstance(instance.run_storage, (SqliteRunStorage, InMemoryRunStorage))
+
+
+def local_store_refusal(reason: str) -> str:
+    return (
+        f"the local-directory object store cannot be used in production ({reason}): run workers on other hosts "
+        "would each write to their own disk. Set MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY and "
+        "MINIO_BUCKET, or unset PV_DEPLOYMENT to run embedded"
+    )
+
+
 class ObjectStoreResource(ConfigurableResource):
     """The object store as a Dagster resource; `open()` gives the store, built once per resource.
 
@@ -60,8 +76,6 @@ class LocalStoreResource(ObjectStoreResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # A run of a shared (PostgreSQL) instance may be launched on any host: a local directory is not shared.
-        from pv_assets.deployment import instance_is_shared, local_store_refusal
-
         if context.instance is not None and instance_is_shared(context.instance):
             storage = type(context.instance.run_storage).__name__
             raise RuntimeError(local_store_refusal(f"the Dagster instance keeps its runs in {storage}"))
