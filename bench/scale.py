@@ -659,19 +659,25 @@ def main(argv=None) -> int:
         s3 = stack.enter_context(s3_server())
         os.environ.update({**S3_KEYS, "MINIO_ENDPOINT": s3, "MINIO_SECURE": "false"})
         if "registry" in phases:
-            results["registry"] = phase_registry(args, work)
+            results["registry"] = _report_phase("registry", phase_registry(args, work))
         if "change" in phases:
-            results["change"] = phase_change(args, work)
+            results["change"] = _report_phase("change", phase_change(args, work))
         if "runs" in phases:
             for k in args.k:
-                results[f"runs_k{k}"] = phase_runs(args, work, s3, k)
+                results[f"runs_k{k}"] = _report_phase(f"runs_k{k}", phase_runs(args, work, s3, k))
         if "overhead" in phases:
-            results["overhead"] = phase_overhead(args, work, s3)
+            results["overhead"] = _report_phase("overhead", phase_overhead(args, work, s3))
         if "sigkill" in phases:
-            results["sigkill"] = phase_sigkill(args, work, s3)
+            results["sigkill"] = _report_phase("sigkill", phase_sigkill(args, work, s3))
     print_table(results)
     print(json.dumps(results, sort_keys=True))
     return 0
+
+
+def _report_phase(name: str, result: dict) -> dict:
+    """Each phase's figures as soon as it ends (stderr), so a long run that breaks later keeps them."""
+    print(f"[scale] {name}: {json.dumps(result, sort_keys=True)}", file=sys.stderr, flush=True)
+    return result
 
 
 if __name__ == "__main__":
