@@ -35,14 +35,14 @@ def daily_run_priority() -> int:
     return _int("PV_DAILY_PRIORITY", -1, -1000)
 
 
-def daily_concurrency() -> int:
-    """PV_DAILY_CONCURRENCY: the run concurrency the daily pass is planned with (default 4, the instance's
-    max_concurrent_runs), only to say how long a full pass takes."""
-    return _int("PV_DAILY_CONCURRENCY", 4, 1)
-
-
-def seconds_per_station_run() -> float:
-    """PV_SECONDS_PER_STATION_RUN: wall seconds of one station run with nothing new (default 6, measured by
-    `make scale`), only to say how long a full pass takes."""
-    raw = os.environ.get("PV_SECONDS_PER_STATION_RUN")
-    return float(raw) if raw else 6.0
+def daily_runs_per_minute() -> float:
+    """PV_DAILY_RUNS_PER_MINUTE: station runs the deployment completes per minute (default 12, what `make scale`
+    measured at 4 concurrent runs on a 2-core machine), only to say how long a full daily pass takes."""
+    raw = os.environ.get("PV_DAILY_RUNS_PER_MINUTE")
+    try:
+        value = float(raw) if raw else 12.0
+    except ValueError:
+        raise ValueError(f"PV_DAILY_RUNS_PER_MINUTE={raw!r}: expected a number") from None
+    if value <= 0:
+        raise ValueError(f"PV_DAILY_RUNS_PER_MINUTE={value}: must be above 0")
+    return value

@@ -107,4 +107,4 @@ def test_daily_pass_runs_below_sensor_runs_and_says_how_long_it_takes(simulator_
     ) as context:
         requests = daily_full_refresh(context)
     assert {r.tags["dagster/priority"] for r in requests} == {"-1"}
-    assert "full pass takes ~4.2 h" in describe_pass(10_000, 4, 6.0, -1)
+    assert "full pass takes ~13.9 h" in describe_pass(10_000, 12, -1)
