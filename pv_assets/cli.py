@@ -211,9 +211,14 @@ def collect(
     missing = [s for s in registry.ids() if s not in known]
     if missing:
         instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
-    from pv_assets.deployment import is_production
+    from pv_assets.deployment import DeploymentError, is_production
 
-    if is_production(instance):
+    try:
+        production = is_production(instance)
+    except DeploymentError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2, []
+    if production:
         summaries = collect_through_queue(instance, selected)
     elif parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)

@@ -61,3 +61,15 @@ def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_
     assert hasattr(importlib.import_module(cmd[cmd.index("-m") + 1]), "defs")
     workspace = yaml.safe_load((ROOT / "deploy" / "workspace-grpc.yaml").read_text("utf-8"))
     assert workspace["load_from"][0]["grpc_server"]["location_name"] == "pv_media"
+
+
+def test_an_unknown_deployment_mode_is_refused_with_the_variable_and_the_choices(monkeypatch):
+    import pytest
+
+    from pv_assets.deployment import DeploymentError, deployment_mode
+
+    monkeypatch.setenv("PV_DEPLOYMENT", "prod")
+    with pytest.raises(DeploymentError, match=r"PV_DEPLOYMENT='prod': expected one of embedded, production"):
+        deployment_mode()
+    monkeypatch.setenv("PV_DEPLOYMENT", "Production")
+    assert deployment_mode() == "production"
