@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint ui bench clean
+.PHONY: install demo test lint ui bench scale clean
 
 # A virtualenv with the project (editable) and its dev tools, rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -34,3 +34,8 @@ clean:
 # The benchmark: pv-media side by side with the seed's loop, in one run (a few minutes).
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# pv-media as a production deployment, measured: PostgreSQL-backed Dagster with the daemon and the code
+# server as processes, moto S3 and the simulator (about an hour at full size; see bench/scale.py).
+scale: $(STAMP)
+	$(PY) -m bench.scale $(SCALE_ARGS)

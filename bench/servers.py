@@ -68,12 +68,15 @@ def s3_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def simulator(specs: list[dict], latency_ms: float = 0.0) -> Iterator[dict]:
+def simulator(specs: list[dict], latency_ms: float = 0.0, one_port: bool = False) -> Iterator[dict]:
     """The station simulator in its own process; yields its registry entries, credentials and counts."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sim.json"
+        spec_file = Path(tmp) / "specs.json"  # thousands of specs do not fit a command line
+        spec_file.write_text(json.dumps(specs), "utf-8")
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sim_main", json.dumps(specs), str(out), "--latency-ms", str(latency_ms)],
+            [sys.executable, "-m", "bench.sim_main", "@" + str(spec_file), str(out), "--latency-ms", str(latency_ms)]
+            + (["--one-port"] if one_port else []),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

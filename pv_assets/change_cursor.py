@@ -92,3 +92,19 @@ def has_changed(watch: StationWatch, total: int | None, updated_rows: int, suppo
     if supports_updated_since:
         return updated_rows > 0
     return total != watch.total
+
+
+class PendingFirstRuns(BaseModel):
+    """The registry sensor's cursor: stations whose first run a tick left for later (a cap per tick)."""
+
+    v: Literal[1] = CURSOR_VERSION
+    pending: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> PendingFirstRuns:
+        if not text:
+            return cls()
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError:
+            return cls()  # unreadable: new stations still get theirs; run keys keep it idempotent

@@ -68,8 +68,8 @@ def _metadata_value(result: Any, node: str, key: str) -> int | None:
     return None
 
 
-def _failure_message(result: Any) -> str:
-    for event in result.get_step_failure_events():
+def failure_message(step_failure_events: Sequence[Any]) -> str:
+    for event in step_failure_events:
         data = event.step_failure_data
         if data.user_failure_data is not None and data.user_failure_data.description:
             return data.user_failure_data.description
@@ -82,23 +82,35 @@ def _failure_message(result: Any) -> str:
     return "run failed"
 
 
+SUMMARY_SOURCES = {
+    "records": ("infrastructure_records", "records"),
+    "picked_up": ("media_manifest", "picked_up"),
+    "media_items": ("media_manifest", "media_items"),
+    "uploaded": ("uploaded_media", "uploaded"),
+    "skipped": ("uploaded_media", "skipped"),
+    "failed": ("uploaded_media", "failed"),
+    "bytes": ("uploaded_media", "bytes"),
+}
+
+
+def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """The summary's counts from {asset: {key: value}} of a run's materializations."""
+    counts = {}
+    for column, (node, key) in SUMMARY_SOURCES.items():
+        value = metadata.get(node, {}).get(key)
+        if value is not None:
+            counts[column] = int(value)
+    return counts
+
+
 def summarize(station_id: str, result: Any) -> StationSummary:
     summary = StationSummary(station_id, result.success, result.run_id)
-    sources = {
-        "records": ("infrastructure_records", "records"),
-        "picked_up": ("media_manifest", "picked_up"),
-        "media_items": ("media_manifest", "media_items"),
-        "uploaded": ("uploaded_media", "uploaded"),
-        "skipped": ("uploaded_media", "skipped"),
-        "failed": ("uploaded_media", "failed"),
-        "bytes": ("uploaded_media", "bytes"),
-    }
-    for column, (node, key) in sources.items():
+    for column, (node, key) in SUMMARY_SOURCES.items():
         value = _metadata_value(result, node, key)
         if value is not None:
             summary.counts[column] = value
     if not result.success:
-        summary.error = _failure_message(result)
+        summary.error = failure_message(result.get_step_failure_events())
     return summary
 
 
@@ -192,7 +204,16 @@ def collect(
         missing = [s for s in registry.ids() if s not in known]
         if missing:
             instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
-    if parallel > 1 and len(selected) > 1:
+    from pv_assets.deployment import DeploymentError, is_production
+
+    try:
+        production = is_production(instance)
+    except DeploymentError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2, []
+    if production:
+        summaries = collect_through_queue(instance, selected)
+    elif parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)
     else:
         summaries = []
@@ -254,6 +275,28 @@ def _run_station(job: Any, instance: Any, station_id: str, verbose: bool) -> Sta
         run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
     )
     return summarize(station_id, result)
+
+
+def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:
+    """A production instance: submit the runs to the queue (the daemon launches them) and follow them."""
+    from pv_assets.run_queue import SubmitError, daemon_heartbeat_age_s, follow_runs, submit_station_runs
+
+    try:
+        runs = submit_station_runs(instance, station_ids)
+    except SubmitError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return [StationSummary(s, False, "", error=str(exc)) for s in station_ids]
+    err.print(f"queued {len(runs)} runs on the production instance; the daemon launches them, following them …")
+    age = daemon_heartbeat_age_s(instance)
+    if age is None or age > 60:
+        since = "never" if age is None else f"{age:.0f} s ago"
+        err.print(f"[yellow]warning:[/yellow] the daemon's run queue last reported {since}: the runs stay queued "
+                  "until `dagster-daemon run` is running on this instance")  # fmt: skip
+
+    def show(item) -> None:
+        err.print(f"  {item.station_id}: {item.status.lower()} (run {item.run_id})")
+
+    return follow_runs(instance, runs, on_change=show)
 
 
 def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, verbose: bool) -> list[StationSummary]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dagster import Definitions, definitions, in_process_executor, with_source_code_references
 
 from pv_assets.assets import ALL_ASSETS
+from pv_assets.deployment import DeploymentError, deployment_mode, local_store_refusal
 from pv_assets.gallery_sensor import gallery_index_sensor
 from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, STATION_TAG, collect_station_job, gallery_index_job
@@ -17,9 +18,17 @@ from pv_assets.schedules import build_daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
 from resources import log_masking
 from resources.dagster_resources import ObjectStoreResource, StationApiResource, object_store_from_env
-from resources.settings import settings
+from resources.settings import Settings, settings
 
 __all__ = ["COLLECT_JOB_NAME", "GALLERY_JOB_NAME", "STATION_TAG", "defs", "make_definitions"]
+
+
+def store_for(knobs: Settings) -> ObjectStoreResource:
+    """The store of the settings - which production (PV_DEPLOYMENT=production) refuses when it is the local
+    directory: run workers on two hosts would not share it."""
+    if not knobs.minio_endpoint and deployment_mode() == "production":
+        raise DeploymentError(local_store_refusal("PV_DEPLOYMENT=production and MINIO_ENDPOINT is not set"))
+    return object_store_from_env(knobs)
 
 
 def make_definitions(
@@ -30,7 +39,7 @@ def make_definitions(
 ) -> Definitions:
     log_masking.install()
     knobs = settings()
-    store = object_store or object_store_from_env(knobs)
+    store = object_store or store_for(knobs)
     return Definitions(
         # Source references: the UI shows where each asset is defined.
         assets=with_source_code_references(ALL_ASSETS),

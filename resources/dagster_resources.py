@@ -21,6 +21,22 @@ from resources.settings import Settings, settings
 from resources.station_api import ClientSettings, StationClient
 
 
+def instance_is_shared(instance: Any) -> bool:
+    """True when the instance keeps its runs in a database server (PostgreSQL, MySQL), not SQLite or memory:
+    its runs may be launched in other processes and on other hosts."""
+    from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
+
+    return not isinstance(instance.run_storage, (SqliteRunStorage, InMemoryRunStorage))
+
+
+def local_store_refusal(reason: str) -> str:
+    return (
+        f"the local-directory object store cannot be used in production ({reason}): run workers on other hosts "
+        "would each write to their own disk. Set MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY and "
+        "MINIO_BUCKET, or unset PV_DEPLOYMENT to run embedded"
+    )
+
+
 class ObjectStoreResource(ConfigurableResource):
     """The object store as a Dagster resource; `open()` gives the store, built once per resource.
 
@@ -60,6 +76,12 @@ class LocalStoreResource(ObjectStoreResource):
     """The embedded store: a local directory, used when MINIO_ENDPOINT is unset."""
 
     root: str
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # A run of a shared (PostgreSQL) instance may be launched on any host: a local directory is not shared.
+        if context.instance is not None and instance_is_shared(context.instance):
+            storage = type(context.instance.run_storage).__name__
+            raise RuntimeError(local_store_refusal(f"the Dagster instance keeps its runs in {storage}"))
 
     def _connect(self) -> ObjectStore:
         return LocalDirObjectStore(Path(self.root))
@@ -126,17 +148,17 @@ class StationApiResource(ConfigurableResource):
     def station(self, station_id: str) -> Station:
         return self.registry().get(station_id)
 
-    def _new_client(self, station_id: str, settings: ClientSettings, max_connections: int | None = None):
-        station = self.station(station_id)
+    def _new_client(
+        self, station_id: str, settings: ClientSettings, max_connections: int | None = None, station: Any = None
+    ):
+        station = station or self.station(station_id)
         return StationClient(station.endpoint(max_connections), load_interface(station.dialect), settings)
 
-    def quick_client(self, station_id: str) -> StationClient:
-        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds."""
-        return self._new_client(
-            station_id,
-            ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0),
-            max_connections=1,
-        )
+    def quick_client(self, station_id: str, station: Any = None) -> StationClient:
+        """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds.
+        Pass the registry's `station` when you have it: a sensor probing thousands parses the registry once."""
+        settings = ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0)
+        return self._new_client(station_id, settings, max_connections=1, station=station)
 
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""

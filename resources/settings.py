@@ -80,10 +80,48 @@ class Settings(BaseSettings):
     )
 
     # -- operating in Dagster -----------------------------------------------------------------------
-    change_sensor_max_per_tick: int = Field(25, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
+    change_sensor_max_per_tick: int = Field(1000, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
+    change_sensor_workers: int = Field(
+        16, ge=1, validation_alias="PV_CHANGE_SENSOR_WORKERS", description="stations the change sensor probes at once"
+    )
+    registry_first_runs_per_tick: int = Field(
+        500,
+        ge=1,
+        validation_alias="PV_REGISTRY_FIRST_RUNS_PER_TICK",
+        description="first runs the registry sensor requests per tick; the rest follow on later ticks",
+    )
+    daily_priority: int = Field(
+        -1,
+        ge=-1000,
+        validation_alias="PV_DAILY_PRIORITY",
+        description="dagster/priority of the daily pass's runs: sensor runs (0) are launched first",
+    )
+    daily_runs_per_minute: float = Field(
+        12.0,
+        gt=0,
+        validation_alias="PV_DAILY_RUNS_PER_MINUTE",
+        description="station runs the deployment completes a minute (measured by make scale): how long a pass takes",
+    )
     change_sensor_budget_s: float = Field(40.0, gt=0, validation_alias="PV_CHANGE_SENSOR_BUDGET_S")
     refresh_cron: str = Field("0 2 * * *", validation_alias="PV_REFRESH_CRON")
     refresh_timezone: str = Field("Asia/Shanghai", validation_alias="PV_REFRESH_TIMEZONE")
+
+    # -- the deployment: embedded (SQLite, in-process collect) or production (PostgreSQL, the daemon) -------
+    deployment: str = Field(
+        "embedded",
+        validation_alias="PV_DEPLOYMENT",
+        description="embedded, or production (refuses the local store; collect queues runs)",
+    )
+    dagster_prod_yaml: Path = Field(
+        Path("conf/dagster-postgres.yaml"),
+        validation_alias="PV_DAGSTER_PROD_YAML",
+        description="the production instance file",
+    )
+    workspace: Path = Field(
+        Path("workspace.yaml"),
+        validation_alias="PV_WORKSPACE",
+        description="the workspace collect submits runs through (production: deploy/workspace-grpc.yaml)",
+    )
 
     # -- the gallery (pv-media gallery) ---------------------------------------------------------------
     gallery_password: SecretStr | None = Field(

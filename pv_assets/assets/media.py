@@ -19,12 +19,16 @@ from resources.object_store import ObjectStoreError
 from resources.settings import settings, staging_root
 from resources.station_api import LoginFailed
 
+UPLOAD_POOL = "minio_uploads"
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
 
 
 @asset(
     **collection_asset(
         kinds={"minio", "pandas", "parquet"},
+        # At most the pool's limit of stations upload at once (instance config `concurrency.pools`; the
+        # embedded SQLite instance does not enforce pools).
+        pool=UPLOAD_POOL,
         check_specs=check_specs("uploaded_media"),
         description=(
             "For each manifest row: skip it when its object is already stored (one listing, no download); else "

@@ -1,0 +1,75 @@
+"""The production configuration, checked for what can be checked without a cluster: the instance file
+validates against Dagster's schema with the same run limits as the embedded default, the Helm values
+parse and carry those limits, and the user-code image copies files that exist and starts a module that
+loads."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+from dagster._core.instance.config import dagster_instance_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_production_instance_file_validates_and_keeps_the_embedded_run_limits(tmp_path, monkeypatch):
+    for name, value in {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "u",
+                        "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "d"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    shutil.copyfile(ROOT / "conf" / "dagster-postgres.yaml", tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["max_resume_run_attempts"] == 0
+    assert config["run_retries"]["enabled"] and config["run_retries"]["max_retries"] >= 1
+    embedded = yaml.safe_load((ROOT / "conf" / "dagster.yaml").read_text("utf-8"))
+    assert (
+        config["concurrency"]["runs"]["tag_concurrency_limits"]
+        == embedded["concurrency"]["runs"]["tag_concurrency_limits"]
+    )
+
+
+def test_helm_values_carry_the_same_limits_and_the_k8s_run_launcher():
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text("utf-8"))
+    instance = yaml.safe_load((ROOT / "conf" / "dagster-postgres.yaml").read_text("utf-8"))
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2"
+    helm_limits = values["concurrency"]["runs"]["tagConcurrencyLimits"]
+    assert helm_limits == instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    module = deployment["dagsterApiGrpcArgs"][deployment["dagsterApiGrpcArgs"].index("-m") + 1]
+    assert hasattr(importlib.import_module(module), "defs")
+    env = {e["name"]: e.get("value") for e in deployment["env"]}
+    assert env["PV_DEPLOYMENT"] == "production" and env["MINIO_ENDPOINT"]  # production refuses the local store
+    assert not any(re.search(r"(PASSWORD|SECRET|ACCESS_KEY)", name) for name in env)  # secrets only from Secrets
+
+
+def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_module():
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text("utf-8")
+    copies = re.findall(r"^COPY\s+(.+)$", dockerfile, flags=re.MULTILINE)
+    assert copies
+    for line in copies:
+        *sources, _target = line.split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"deploy/Dockerfile copies {source}, which does not exist"
+    cmd = yaml.safe_load(re.search(r"^CMD\s+(\[.+\])$", dockerfile, flags=re.MULTILINE).group(1))
+    assert cmd[:3] == ["dagster", "code-server", "start"]
+    assert hasattr(importlib.import_module(cmd[cmd.index("-m") + 1]), "defs")
+    workspace = yaml.safe_load((ROOT / "deploy" / "workspace-grpc.yaml").read_text("utf-8"))
+    assert workspace["load_from"][0]["grpc_server"]["location_name"] == "pv_media"
+
+
+def test_an_unknown_deployment_mode_is_refused_with_the_variable_and_the_choices(monkeypatch):
+    import pytest
+
+    from pv_assets.deployment import DeploymentError, deployment_mode
+
+    monkeypatch.setenv("PV_DEPLOYMENT", "prod")
+    with pytest.raises(DeploymentError, match=r"PV_DEPLOYMENT='prod': expected one of embedded, production"):
+        deployment_mode()
+    monkeypatch.setenv("PV_DEPLOYMENT", "Production")
+    assert deployment_mode() == "production"
