@@ -35,7 +35,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.servers import S3_KEYS, s3_server, simulator
-from bench.stack import dagster_stack, postgres_unavailable, table_stats, temporary_database, write_production_home
+from bench.stack import (
+    dagster_stack,
+    max_overlap,
+    postgres_unavailable,
+    table_stats,
+    temporary_database,
+    write_production_home,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY_RUNS = 10_000
@@ -255,15 +262,6 @@ def run_intervals(instance) -> list[dict]:
             }
         )
     return rows
-
-
-def max_overlap(intervals: list[tuple[float, float]]) -> int:
-    points = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    peak = level = 0
-    for _, step in points:
-        level += step
-        peak = max(peak, level)
-    return peak
 
 
 def busy_seconds(intervals: list[tuple[float, float]]) -> float:

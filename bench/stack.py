@@ -199,3 +199,13 @@ def dagster_stack(home: Path, env: dict[str, str], *, daemon: bool = True) -> It
         yield stack
     finally:
         stack.stop()
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most runs alive at one time, from their (start, end) times."""
+    points = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    peak = level = 0
+    for _, step in points:
+        level += step
+        peak = max(peak, level)
+    return peak

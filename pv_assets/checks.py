@@ -39,22 +39,38 @@ CHECK_DESCRIPTIONS = {
 }
 
 
-def check_specs(asset_name: str) -> list[AssetCheckSpec]:
+def specs_from(descriptions: Mapping[str, Mapping[str, str]], asset_name: str) -> list[AssetCheckSpec]:
+    """The check specs of an asset, from a table of check descriptions (this module's, or the previews')."""
     return [
         AssetCheckSpec(name=name, asset=asset_name, description=description)
-        for name, description in CHECK_DESCRIPTIONS[asset_name].items()
+        for name, description in descriptions[asset_name].items()
     ]
 
 
-def _result(asset: str, name: str, passed: bool, metadata: Mapping, severity=AssetCheckSeverity.ERROR):
+def result_from(
+    descriptions: Mapping[str, Mapping[str, str]],
+    asset: str,
+    name: str,
+    passed: bool,
+    metadata: Mapping,
+    severity=AssetCheckSeverity.ERROR,
+) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=asset,
         check_name=name,
         passed=bool(passed),
         severity=severity,
         metadata=dict(metadata),
-        description=CHECK_DESCRIPTIONS[asset][name],
+        description=descriptions[asset][name],
     )
+
+
+def check_specs(asset_name: str) -> list[AssetCheckSpec]:
+    return specs_from(CHECK_DESCRIPTIONS, asset_name)
+
+
+def _result(asset: str, name: str, passed: bool, metadata: Mapping, severity=AssetCheckSeverity.ERROR):
+    return result_from(CHECK_DESCRIPTIONS, asset, name, passed, metadata, severity)
 
 
 def check_unique_record_ids(records: pd.DataFrame) -> AssetCheckResult:

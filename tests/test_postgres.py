@@ -17,7 +17,14 @@ import time
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from bench.stack import dagster_stack, postgres_unavailable, table_stats, temporary_database, write_production_home
+from bench.stack import (
+    dagster_stack,
+    max_overlap,
+    postgres_unavailable,
+    table_stats,
+    temporary_database,
+    write_production_home,
+)
 from pv_assets.cli import collect
 from pv_assets.deployment import DeploymentError
 from pv_assets.partitions import STATION_PARTITIONS_NAME
@@ -131,15 +138,6 @@ def _wait(condition, what: str, timeout_s: float, stack) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout_s:.0f} s\n{stack.log_tail('daemon')}")
         time.sleep(0.1)
-
-
-def max_overlap(intervals: list[tuple[float, float]]) -> int:
-    points = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    peak = level = 0
-    for _, step in points:
-        level += step
-        peak = max(peak, level)
-    return peak
 
 
 def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_worker(

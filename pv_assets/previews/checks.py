@@ -8,6 +8,7 @@ from typing import Any
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
+from pv_assets.checks import result_from, specs_from
 from pv_assets.previews.plan import STORED_OUTCOMES
 from resources.keys import mask_key
 
@@ -29,21 +30,11 @@ CHECK_DESCRIPTIONS = {
 
 
 def check_specs(asset_name: str) -> list[AssetCheckSpec]:
-    return [
-        AssetCheckSpec(name=name, asset=asset_name, description=description)
-        for name, description in CHECK_DESCRIPTIONS[asset_name].items()
-    ]
+    return specs_from(CHECK_DESCRIPTIONS, asset_name)
 
 
 def _result(asset: str, name: str, passed: bool, metadata: Mapping, severity=AssetCheckSeverity.ERROR):
-    return AssetCheckResult(
-        asset_key=asset,
-        check_name=name,
-        passed=bool(passed),
-        severity=severity,
-        metadata=dict(metadata),
-        description=CHECK_DESCRIPTIONS[asset][name],
-    )
+    return result_from(CHECK_DESCRIPTIONS, asset, name, passed, metadata, severity)
 
 
 def missing_previews(rows: Iterable[dict[str, Any]], listed_keys: set[str]) -> list[dict[str, Any]]:
