@@ -1,4 +1,4 @@
-"""`pv-media collect | demo | simulate | dialect check` - the command line."""
+"""`pv-media collect | demo | simulate | ui | gallery | dialect check` - the command line."""
 
 from __future__ import annotations
 
@@ -434,7 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "demo":
         from pv_assets.demo import run_demo
+        from resources.interface import InterfaceError, load_interface
 
+        try:
+            load_interface(args.dialect)  # a typo is a usage error, before anything is started or created
+        except InterfaceError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            return 2
         return run_demo(Path(args.dir), args.dialect, gallery=args.gallery)
     return 2
 

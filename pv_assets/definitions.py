@@ -6,7 +6,9 @@ process that loads the code, and that process installs the log masking first.
 
 from __future__ import annotations
 
-from dagster import Definitions, definitions, in_process_executor, with_source_code_references
+import warnings
+
+from dagster import BetaWarning, Definitions, definitions, in_process_executor, with_source_code_references
 
 from pv_assets.assets import ALL_ASSETS
 from pv_assets.deployment import DeploymentError, deployment_mode, local_store_refusal
@@ -38,6 +40,9 @@ def make_definitions(
     progress: ProgressResource | None = None,
 ) -> Definitions:
     log_masking.install()
+    # Source code references are a beta API that pv-media uses knowingly: its warnings (one per asset, again at
+    # every materialization) would bury the CLI's output.
+    warnings.filterwarnings("ignore", category=BetaWarning)
     knobs = settings()
     store = object_store or store_for(knobs)
     return Definitions(

@@ -160,7 +160,8 @@ def run_demo(workdir: Path, dialect: str = "default", gallery: bool = False) -> 
     console.print(
         f"\n[bold]The gallery[/bold] on these photos and videos (then open http://127.0.0.1:8765/):\n"
         f"  PV_LOCAL_STORE={store_root} PV_GALLERY_PASSWORD=<choose one> .venv/bin/pv-media gallery\n"
-        f"  or: .venv/bin/pv-media demo --gallery",
+        f"  or, to run this demo again and serve it: .venv/bin/pv-media demo --gallery --dir {workdir}"
+        + (f" --dialect {dialect}" if dialect != "default" else ""),
         soft_wrap=True,
     )
     return 0

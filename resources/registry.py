@@ -96,9 +96,9 @@ class StationSettings(BaseModel):
         try:
             parts.port  # noqa: B018 - urlsplit checks the range only when asked
         except ValueError:
-            raise ValueError("has a port outside 1-65535") from None
+            raise ValueError("has an invalid port (a number from 1 to 65535)") from None
         if parts.port == 0:
-            raise ValueError("has a port outside 1-65535")
+            raise ValueError("has an invalid port (a number from 1 to 65535)")
         return value.rstrip("/")
 
     @field_validator("account_env", "password_env")
@@ -194,9 +194,12 @@ class Station:
         for field_name, env_name in (("account_env", self.account_env), ("password_env", self.password_env)):
             value = os.environ.get(env_name)
             if not value:
+                # The password's variable is not named: a password in capitals written where its NAME belongs
+                # passes as a name, and would be printed here.
+                variable = f"{env_name} " if field_name == "account_env" else "it names "
                 raise RegistryError(
-                    f"{self.source}: station {self.id}: field '{field_name}': environment variable "
-                    f"{env_name} is not set"
+                    f"{self.source}: station {self.id}: field '{field_name}': the environment variable "
+                    f"{variable}is not set"
                 )
             values.append(value)
         return values[0], values[1]
@@ -346,6 +349,12 @@ def parse_registry(text: str, source: str) -> tuple[Station, ...]:
 
 
 def _stations(document: Any, source: str) -> tuple[Station, ...]:
+    if isinstance(document, dict):
+        for key in document:
+            if key not in (LINE_KEY, "stations", "defaults"):
+                raise RegistryError(
+                    f"{source}: unknown top-level key '{key}'" + _did_you_mean(str(key), {"stations", "defaults"})
+                )
     if not isinstance(document, dict) or not isinstance(document.get("stations"), list):
         raise RegistryError(f"{source}: expected a mapping with a 'stations' list")
     defaults = dict(document.get("defaults") or {})

@@ -49,8 +49,11 @@ def test_credentials_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("ST0001_PASSWORD")
     with pytest.raises(
         RegistryError,
-        match="stations.yaml:4: station ST-0001: field 'password_env': environment variable ST0001_PASSWORD is not set",
+        match="stations.yaml:4: station ST-0001: field 'password_env': the environment variable it names is not set",
     ):
+        station.credentials()
+    monkeypatch.delenv("ST0001_ACCOUNT")
+    with pytest.raises(RegistryError, match="field 'account_env': the environment variable ST0001_ACCOUNT is not set"):
         station.credentials()
 
 
@@ -129,7 +132,7 @@ def test_missing_registry_says_how_to_point_at_one(tmp_path):
         ),
         (
             ("base_url: https://st0001.example.com/", "base_url: https://st0001.example.com:99999/"),
-            r"field 'base_url': has a port outside 1-65535$",
+            r"field 'base_url': has an invalid port \(a number from 1 to 65535\)$",
             "99999",
         ),
         (
@@ -193,3 +196,18 @@ def test_a_station_names_its_own_signature_parameters(tmp_path):
     first = load_registry(write(tmp_path, text)).stations[0]
     assert first.signature_params == ("sign", "ts")
     assert load_registry(write(tmp_path, GOOD)).stations[1].signature_params == ()
+
+
+def test_a_misspelled_top_level_key_gets_a_did_you_mean(tmp_path):
+    with pytest.raises(
+        RegistryError, match=r"stations.yaml: unknown top-level key 'statons' \(did you mean 'stations'\?\)"
+    ):
+        load_registry(write(tmp_path, GOOD.replace("stations:\n", "statons:\n", 1)))
+
+
+def test_a_password_written_in_capitals_where_its_variable_belongs_is_never_printed(tmp_path, monkeypatch):
+    station = load_registry(write(tmp_path, GOOD.replace("ST0001_PASSWORD", "XK7Q9ZP2M4W8"))).get("ST-0001")
+    monkeypatch.setenv("ST0001_ACCOUNT", "st-0001")
+    with pytest.raises(RegistryError) as info:
+        station.credentials()
+    assert "XK7Q9ZP2M4W8" not in str(info.value) and "password_env" in str(info.value)
