@@ -99,3 +99,19 @@ def test_a_token_no_header_can_carry_is_refused_clearly(simulator_factory):
     state.issue_token = chinese_token
     with pytest.raises(LoginFailed, match="the token holds characters an HTTP header cannot carry"):
         client_for(sim, "default").login()
+
+
+@pytest.mark.parametrize("dialect", ["enphase", "default"])
+def test_refused_credentials_stick_in_every_answer_style(simulator_factory, dialect):
+    """OAuth2's `invalid_client` is not among the station envelope's codes: a refusal must stick all the same,
+    or every later call tries the wrong secret again and brings the account closer to a lock."""
+    sim = simulator_factory([SimStationSpec("ST-0001", records=3, seed=81, dialect=dialect)])
+    client = client_for(sim, dialect, password="wrong-secret")
+    with pytest.raises(LoginFailed) as first:
+        client.login()
+    assert first.value.refused
+    sim.clear_requests()
+    for _ in range(3):
+        with pytest.raises(LoginFailed):
+            client.login()
+    assert sim.requests == []  # the refusal is remembered, not tried again

@@ -14,7 +14,14 @@ class StationApiError(Exception):
 
 
 class LoginFailed(StationApiError):
-    """Wrong account or password, a locked account, or no token: fails this station only."""
+    """Wrong account or password, a locked account, or no token: fails this station only.
+
+    `refused` says the station refused the credentials themselves (in whatever style its answers
+    come): trying them again only brings the account closer to being locked."""
+
+    def __init__(self, station_id: str, call: str, detail: str, code: str | None = None, *, refused: bool = False):
+        super().__init__(station_id, call, detail, code)
+        self.refused = refused
 
 
 class TransientStationError(StationApiError):

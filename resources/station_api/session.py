@@ -268,9 +268,7 @@ class StationSession:
                             self.station_id, call, f"no complete reply within {deadline.seconds:g} s"
                         ) from None
                     raise
-        except BodyTooLarge as exc:
-            raise StationApiError(self.station_id, call, str(exc)) from None
-        except UnsupportedEncoding as exc:
+        except (BodyTooLarge, UnsupportedEncoding) as exc:
             raise StationApiError(self.station_id, call, str(exc)) from None
         except BodyCutOff as exc:
             raise TransientStationError(self.station_id, call, str(exc)) from None
@@ -374,9 +372,39 @@ class StationSession:
         try:
             return self._login()
         except LoginFailed as exc:
-            if exc.code in self.interface.envelope.bad_credentials:
+            if exc.refused:
                 self._login_refused = exc
             raise
+
+    def _login_attempts(self, attempt: Callable[[], Any], refusal: str) -> Any:
+        """`attempt()` with retries for transient trouble; a refused login or any station error is LoginFailed."""
+
+        def checked() -> Any:
+            reply = attempt()
+            if reply.kind in ("bad_credentials", "token_expired"):
+                raise LoginFailed(
+                    self.station_id,
+                    "login",
+                    reply.message or refusal,
+                    reply.code,
+                    refused=reply.kind == "bad_credentials",
+                )
+            self._accept("login", reply)
+            return reply
+
+        try:
+            return self.retrying(TransientStationError)(checked)
+        except TransientStationError as exc:
+            raise LoginFailed(
+                self.station_id,
+                "login",
+                f"station unreachable after {self.settings.max_attempts} attempts: {exc.detail}",
+                exc.code,
+            ) from None
+        except LoginFailed:
+            raise
+        except StationApiError as exc:
+            raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
 
     def _login(self) -> SessionRecord:
         scheme = self.interface.auth_scheme
@@ -394,26 +422,10 @@ class StationSession:
         body = {key: _fill(value, secrets) for key, value in login.body.items()}
         form = login.body_format == "form"
 
-        def attempt() -> Any:
-            reply = self._send_json("login", login.method, login.path, body=body, login=True, form=form)
-            if reply.kind in ("bad_credentials", "token_expired"):
-                raise LoginFailed(self.station_id, "login", reply.message or "login refused", reply.code)
-            self._accept("login", reply)
-            return reply
-
-        try:
-            reply = self.retrying(TransientStationError)(attempt)
-        except TransientStationError as exc:
-            raise LoginFailed(
-                self.station_id,
-                "login",
-                f"station unreachable after {self.settings.max_attempts} attempts: {exc.detail}",
-                exc.code,
-            ) from None
-        except LoginFailed:
-            raise
-        except StationApiError as exc:
-            raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
+        reply = self._login_attempts(
+            lambda: self._send_json("login", login.method, login.path, body=body, login=True, form=form),
+            "login refused",
+        )
         document = reply.document
         token = _token_from(reply, login)
         if not token:
@@ -433,24 +445,13 @@ class StationSession:
             body |= {"client_id": self.endpoint.account, "client_secret": self.endpoint.password}
         plain = self.interface.model_copy(update={"envelope": OAUTH2_ERRORS})
 
-        def attempt() -> Any:
-            reply = self._send_json(
+        reply = self._login_attempts(
+            lambda: self._send_json(
                 "login", "POST", oauth.token_path, body=body, login=True, form=True, interface=plain, basic=headers_auth
-            )
-            if reply.kind in ("bad_credentials", "token_expired"):
-                raise LoginFailed(self.station_id, "login", reply.message or "credentials refused", reply.code)
-            return self._accept("login", reply)
-
-        try:
-            document = self.retrying(TransientStationError)(attempt)
-        except TransientStationError as exc:
-            raise LoginFailed(
-                self.station_id, "login", f"station unreachable after {self.settings.max_attempts} attempts", exc.code
-            ) from None
-        except LoginFailed:
-            raise
-        except StationApiError as exc:
-            raise LoginFailed(self.station_id, "login", exc.detail, exc.code) from None
+            ),
+            "credentials refused",
+        )
+        document = reply.document
         token = document.get("access_token") if isinstance(document, dict) else None
         if not isinstance(token, str) or not token:
             raise LoginFailed(self.station_id, "login", "no access_token in the token response")
