@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -56,6 +57,10 @@ def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_
         *sources, _target = line.split()
         for source in sources:
             assert (ROOT / source).exists(), f"deploy/Dockerfile copies {source}, which does not exist"
+    # Every package the project installs is in the image: the definitions import more than pv_assets.
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"]["find"]
+    copied = {line.split()[0] for line in copies}
+    assert {pattern.rstrip("*") for pattern in packages["include"]} <= copied
     cmd = yaml.safe_load(re.search(r"^CMD\s+(\[.+\])$", dockerfile, flags=re.MULTILINE).group(1))
     assert cmd[:3] == ["dagster", "code-server", "start"]
     assert hasattr(importlib.import_module(cmd[cmd.index("-m") + 1]), "defs")
