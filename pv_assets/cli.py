@@ -174,8 +174,10 @@ def collect(
     show_progress: bool = True,
     parallel: int = 1,
     summary_json: str | None = None,
+    gallery_index: bool = True,
 ) -> tuple[int, list[StationSummary]]:
-    """Materialize the four assets for each selected station as Dagster runs; exit code and summaries."""
+    """Materialize each selected station's assets as Dagster runs, then merge the gallery index (unless
+    `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries."""
     try:
         registry = load_registry(stations_file)
     except RegistryError as exc:
@@ -228,7 +230,7 @@ def collect(
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
-    if any(s.ok for s in summaries):
+    if gallery_index and any(s.ok for s in summaries):
         from pv_assets.gallery_run import build_gallery_index
 
         gallery = build_gallery_index(instance, str(registry.path))
@@ -316,6 +318,7 @@ def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, 
                 str(registry),
                 "--summary-json",
                 str(summary_file),
+                "--no-gallery-index",  # the parent merges the index once, after every station
             ]
             child = subprocess.run(command + (["-v"] if verbose else []), capture_output=True, text=True)
             if summary_file.exists():
@@ -368,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="collect N stations at a time, each in its own process (default 1)",
     )
     collect_cmd.add_argument("--summary-json", metavar="FILE", help=argparse.SUPPRESS)
+    collect_cmd.add_argument("--no-gallery-index", action="store_true", help=argparse.SUPPRESS)
 
     demo_cmd = commands.add_parser("demo", help="simulate a few stations and collect them into a local store")
     demo_cmd.add_argument(
@@ -418,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             parallel=max(1, args.parallel),
             summary_json=args.summary_json,
+            gallery_index=not args.no_gallery_index,
         )
         return code
     if args.command == "gallery":

@@ -12,9 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pv_assets.media.records import media_refs, record_rows
-from resources.identity import mask_id, mask_id_like
-from resources.interface import StationInterface, load_interface, parse_time
-from resources.registry import Station, load_registry
+from resources.dagster_resources import StationApiResource
+from resources.identity import mask_id
+from resources.interface import StationInterface, parse_time
+from resources.registry import Station
+from resources.scrub import scrub
 from resources.station_api import StationApiError, StationClient
 from resources.station_api.records import Page, RecordsReader
 
@@ -29,16 +31,15 @@ class _Printer:
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def __call__(self, text: str = "") -> None:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        self.emit(mask_id_like(text))
+        self.emit(scrub(text, self.secrets))
 
 
 def check_station(station_id: str, stations_file: str | None = None, emit: Callable[[str], None] = print) -> int:
     """0 when the station answered a first page the dialect could read, 1 otherwise."""
-    station = load_registry(stations_file).get(station_id)
-    endpoint = station.endpoint()
-    client = StationClient(endpoint, load_interface(station.dialect))
+    api = StationApiResource(stations_file=stations_file or "")
+    station = api.station(station_id)
+    client = api.client(station_id)  # the deployment's client settings (reply cap, deadlines)
+    endpoint = client.endpoint
     show = _Printer(emit, [endpoint.password, endpoint.account if client.interface.auth_scheme != "login" else ""])
     iface = client.interface
     show(f"station {station.id}: dialect '{iface.name}' ({iface.source})")

@@ -157,8 +157,11 @@ class StationApiResource(ConfigurableResource):
     def quick_client(self, station_id: str, station: Any = None) -> StationClient:
         """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds.
         Pass the registry's `station` when you have it: a sensor probing thousands parses the registry once."""
-        settings = ClientSettings(connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0)
-        return self._new_client(station_id, settings, max_connections=1, station=station)
+        # The deployment's settings (reply cap, deadlines), with a quick look's timeouts on top.
+        quick = dataclasses.replace(
+            self.settings(), connect_timeout_s=3.0, read_timeout_s=10.0, max_attempts=1, call_deadline_s=15.0
+        )
+        return self._new_client(station_id, quick, max_connections=1, station=station)
 
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""

@@ -160,6 +160,8 @@ def test_collect_in_parallel_processes(simulator_factory, project_env, monkeypat
         ("ST-0003", DagsterRunStatus.FAILURE),
     ]
     assert len({r.tags["pv-media/pid"] for r in runs}) == 3  # three processes
+    # The gallery index is merged once, by the parent, not by every child process as well.
+    assert len(DagsterInstance.get().get_runs(RunsFilter(job_name="build_gallery_index"))) == 1
     for station_id in ("ST-0001", "ST-0002"):
         assert sim.station(station_id).media_gets > 0
 
