@@ -64,34 +64,24 @@ class MultiStationSimulator(StationSimulator):
     def start(self) -> MultiStationSimulator:
         if self._servers:
             return self
-        dialects: dict[str, Dialect] = {}
+        # One Dialect per dialect and URL shape: 10,000 stations share a handful.
+        dialects: dict[tuple[str, str], Dialect] = {}
         for spec in self.specs:
             if spec.quirks:
                 raise ValueError(f"station {spec.station_id}: one port needs quirks=False (relative media URLs)")
-            if spec.dialect not in dialects:
-                dialects[spec.dialect] = Dialect(load_interface(spec.dialect))
-                if dialects[spec.dialect].has_regional_host:
+            shape = (spec.dialect, spec.url_shapes)
+            if shape not in dialects:
+                dialects[shape] = Dialect(load_interface(spec.dialect), url_shapes=spec.url_shapes)
+                if dialects[shape].has_regional_host:
                     raise ValueError(f"dialect {spec.dialect!r} has regional API hosts: not served on one port")
-        cdn = _Server(self.host, self, "cdn")
+        self._start_cdn()
         front = _PrefixServer(self.host, self)
-        self._servers.update({"cdn": cdn, "stations": front})
-        cdn_name = "localhost" if self.host.startswith("127.") else self.host
-        self.cdn_host = f"{cdn_name}:{cdn.server_port}"
+        self._servers["stations"] = front
         for spec in self.specs:
             base_url = f"http://{self.host}:{front.server_port}{PREFIX}{quote(spec.station_id, safe='')}"
             world = build_world(spec, base_url, f"http://{self.cdn_host}")
             self._states[spec.station_id] = StationState(
-                spec, world, token_ttl_s=self.token_ttl_s, dialect=dialects[spec.dialect]
+                spec, world, token_ttl_s=self.token_ttl_s, dialect=dialects[(spec.dialect, spec.url_shapes)]
             )
         self._serve_all()
         return self
-
-    def _serve_all(self) -> None:
-        import threading
-
-        for name, server in self._servers.items():
-            thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sim-{name}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)

@@ -726,11 +726,7 @@ class StationSimulator:
     def start(self) -> StationSimulator:
         if self._servers:
             return self
-        cdn = _Server(self.host, self, "cdn")
-        self._servers["cdn"] = cdn
-        # The CDN must be another host name than the stations' 127.0.0.1.
-        cdn_name = "localhost" if self.host.startswith("127.") else self.host
-        self.cdn_host = f"{cdn_name}:{cdn.server_port}"
+        self._start_cdn()
         for spec in self.specs:
             server = _Server(self.host, self, spec.station_id)
             base_url = f"http://{self.host}:{server.server_port}"
@@ -746,13 +742,23 @@ class StationSimulator:
                 self._servers[spec.station_id + "@regional"] = regional
                 state.regional_host = f"{self.host}:{regional.server_port}"
                 state.api_url = f"http://{state.regional_host}{REGIONAL_PREFIX}/"
+        self._serve_all()
+        return self
+
+    def _start_cdn(self) -> None:
+        cdn = _Server(self.host, self, "cdn")
+        self._servers["cdn"] = cdn
+        # The CDN must be another host name than the stations' 127.0.0.1.
+        cdn_name = "localhost" if self.host.startswith("127.") else self.host
+        self.cdn_host = f"{cdn_name}:{cdn.server_port}"
+
+    def _serve_all(self) -> None:
         for name, server in self._servers.items():
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sim-{name}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
-        return self
 
     def stop(self) -> None:
         for server in self._servers.values():

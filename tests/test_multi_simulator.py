@@ -34,3 +34,12 @@ def test_stations_on_one_port_are_collected_like_stations_on_their_own(
         # Only MP-0002 was asked: the others saw no login.
         assert [sim.station(s).logins for s in IDS] == [0, 1, 0]
         assert leftover_files(staging_dir) == []
+
+
+def test_each_station_on_one_port_keeps_its_own_url_shapes():
+    specs = [
+        SimStationSpec("MP-0001", records=3, seed=1, quirks=False, dialect="solis"),
+        SimStationSpec("MP-0002", records=3, seed=2, quirks=False, dialect="solis", url_shapes="mixed"),
+    ]
+    with MultiStationSimulator(specs) as sim:
+        assert [sim.station(s).dialect.url_shapes for s in ("MP-0001", "MP-0002")] == ["text", "mixed"]
