@@ -320,22 +320,21 @@ def hex16_values(column: pa.ChunkedArray) -> np.ndarray | None:
 class ItemLookup:
     """item id -> row number by binary search over a sorted copy of the ids.
 
-    The contract's ids are 16 hex digits: sorted as uint64s (8 MB and a fraction of a second for
-    1,000,000 ids; sorting them as Python strings took seconds); any other form sorts bytes.
+    The contract's ids are 16 hex digits, sorted as uint64s (8 MB and a fraction of a second for
+    1,000,000 ids; sorting them as Python strings took seconds). Any other form is not an index
+    this viewer reads.
     """
 
     def __init__(self, column: pa.ChunkedArray):
-        values = hex16_values(column)
-        self._hex = values is not None
-        keys = values if values is not None else np.asarray(column.to_numpy(zero_copy_only=False), dtype="S")
+        keys = hex16_values(column)
+        if keys is None:
+            raise IndexUnreadable("item_id is not 16 hex digits in every row")
         self._order = np.argsort(keys)
         self._sorted = keys[self._order]
 
-    def _key(self, item_id: str):
-        if self._hex:
-            return np.uint64(int(item_id, 16)) if _HEX16.match(item_id) else None
-        encoded = item_id.encode("utf-8")
-        return encoded if len(encoded) <= self._sorted.dtype.itemsize else None
+    @staticmethod
+    def _key(item_id: str) -> np.uint64 | None:
+        return np.uint64(int(item_id, 16)) if _HEX16.match(item_id) else None
 
     def find(self, item_id: str) -> int | None:
         key = self._key(item_id)

@@ -488,3 +488,13 @@ def test_stat_gives_an_etag_that_changes_with_the_bytes(any_store):
 def test_package_data_holds_templates_and_static_files():
     root = Path(__file__).resolve().parents[1] / "pv_gallery"
     assert (root / "templates" / "base.html").is_file() and (root / "static" / "gallery.js").is_file()
+
+
+def test_an_index_whose_item_ids_break_the_contract_is_unreadable_not_a_crash():
+    import pyarrow as pa
+
+    from pv_gallery.index import IndexUnreadable, ItemLookup
+
+    assert ItemLookup(pa.chunked_array([["00000000000000ff", "0000000000000001"]])).find("00000000000000ff") == 0
+    with pytest.raises(IndexUnreadable, match="item_id is not 16 hex digits"):
+        ItemLookup(pa.chunked_array([["abc", "zé"]]))
