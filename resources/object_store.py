@@ -298,6 +298,12 @@ def _remove_if_dead(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def _local_etag(info: os.stat_result) -> str:
+    """A local file's validator, the same from a listing and a stat. No content hash (that reads the file):
+    size, mtime and inode change whenever the file is replaced (an atomic write is a new inode)."""
+    return hashlib.sha256(f"{info.st_size}-{info.st_mtime_ns}-{info.st_ino}".encode()).hexdigest()[:32]
+
+
 class LocalDirObjectStore(RangeReads):
     """The embedded store for laptops and the demo: objects as files, metadata as JSON beside them."""
 
@@ -305,6 +311,7 @@ class LocalDirObjectStore(RangeReads):
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._swept: set[Path] = set()  # folders whose dead writers' metadata temp files were removed
 
     def describe(self) -> str:
         return f"local directory {self.root}"
@@ -326,11 +333,12 @@ class LocalDirObjectStore(RangeReads):
         scan = self.root / prefix if not prefix or prefix.endswith("/") else (self.root / prefix).parent
         if not scan.is_dir() or not scan.resolve().is_relative_to(self.root.resolve()):
             return
-        meta_scan = self.root / self.META_DIR / scan.relative_to(self.root)
-        for dirpath, _dirnames, filenames in os.walk(meta_scan):  # a metadata write killed mid-way
-            for name in filenames:
-                if name.startswith(TMP_PREFIX):
-                    _remove_if_dead(Path(dirpath) / name)
+        if scan not in self._swept:  # metadata writes killed mid-way: once per folder and store, not per listing
+            self._swept.add(scan)
+            for dirpath, _dirnames, filenames in os.walk(self.root / self.META_DIR / scan.relative_to(self.root)):
+                for name in filenames:
+                    if name.startswith(TMP_PREFIX):
+                        _remove_if_dead(Path(dirpath) / name)
         for dirpath, dirnames, filenames in os.walk(scan):
             dirnames[:] = sorted(d for d in dirnames if d != self.META_DIR)
             for name in sorted(filenames):
@@ -340,8 +348,8 @@ class LocalDirObjectStore(RangeReads):
                 full = Path(dirpath) / name
                 key = full.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    stat = full.stat()
-                    yield StoredObject(key, stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+                    info = full.stat()
+                    yield StoredObject(key, info.st_size, etag=_local_etag(info))
 
     def stat(self, key: str) -> StoredObject | None:
         path = self._path(key)
@@ -350,9 +358,7 @@ class LocalDirObjectStore(RangeReads):
         meta_path = self._meta_path(key)
         meta = json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
         info = path.stat()
-        # No content hash (that reads the file): size, mtime and inode change whenever the file is replaced.
-        etag = hashlib.sha256(f"{info.st_size}-{info.st_mtime_ns}-{info.st_ino}".encode()).hexdigest()[:32]
-        return StoredObject(key, info.st_size, meta, etag=etag, content_type=meta.get("content-type", ""))
+        return StoredObject(key, info.st_size, meta, etag=_local_etag(info), content_type=meta.get("content-type", ""))
 
     def _atomic_write(self, target: Path, writer) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -192,3 +192,17 @@ def test_gallery_rows_cover_every_picked_up_record_and_keep_people_out():
     assert rows[2]["item_id"] == record_item_id("ST-1", "R2")
     assert json.loads(rows[0]["record_fields"]) == {"address": "东山村1号", "capacityKw": "8.8"}
     assert set(rows[0]) == set(INDEX_COLUMN_NAMES)
+
+
+def test_a_local_objects_etag_is_the_same_from_a_listing_and_a_stat_and_changes_with_every_rewrite(tmp_path):
+    """The index update compares listing etags; the gallery serves stat etags: one validator for both."""
+    from resources.object_store import LocalDirObjectStore
+
+    store = LocalDirObjectStore(tmp_path)
+    store.put_bytes("_pv-media/gallery/stations/A.parquet", b"one", "application/octet-stream")
+    listed = {o.key: o.etag for o in store.list_prefix("_pv-media/gallery/stations/")}
+    first = store.stat("_pv-media/gallery/stations/A.parquet").etag
+    assert listed == {"_pv-media/gallery/stations/A.parquet": first}
+    # Same size, rewritten at once: a new file (atomic replace), so a new etag even within one clock tick.
+    store.put_bytes("_pv-media/gallery/stations/A.parquet", b"two", "application/octet-stream")
+    assert store.stat("_pv-media/gallery/stations/A.parquet").etag != first
