@@ -37,11 +37,6 @@ def is_production(instance: Any | None = None) -> bool:
     return deployment_mode() == "production" or (instance is not None and instance_is_shared(instance))
 
 
-def production_instance_config_file() -> Path:
-    """PV_DAGSTER_PROD_YAML: the production instance file (default conf/dagster-postgres.yaml)."""
-    return settings().dagster_prod_yaml.expanduser().absolute()
-
-
 def workspace_file() -> Path:
     """PV_WORKSPACE: the workspace `pv-media collect` submits runs through (default workspace.yaml;
     in production one that points at the code server, e.g. deploy/workspace-grpc.yaml)."""

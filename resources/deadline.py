@@ -29,9 +29,6 @@ class Deadline:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
     def watch(self, sock: socket.socket | None) -> None:
         if sock is None:
             return

@@ -56,14 +56,12 @@ class InterfaceError(ValueError):
 
 
 TOKEN_SOURCES = ("json", "header", "cookie")
-PARAMS_IN = ("query", "body")
 EPOCH_MS = "epoch_ms"
 EPOCH_S = "epoch_s"
 ROOT_PATH = "$"
 
 # ----------------------------------------------------------------------------- field paths
 
-_SEGMENT = re.compile(r"^[^.\[\]]+$")
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]|\.")
 
 

@@ -344,10 +344,6 @@ STATION_KEYS = set(StationEntry.model_fields)
 DEFAULT_KEYS = set(StationSettings.model_fields)
 
 
-def parse_registry(text: str, source: str) -> tuple[Station, ...]:
-    return _stations(parse_yaml(text, source), source)
-
-
 def _stations(document: Any, source: str) -> tuple[Station, ...]:
     if isinstance(document, dict):
         for key in document:

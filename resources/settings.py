@@ -112,11 +112,6 @@ class Settings(BaseSettings):
         validation_alias="PV_DEPLOYMENT",
         description="embedded, or production (refuses the local store; collect queues runs)",
     )
-    dagster_prod_yaml: Path = Field(
-        Path("conf/dagster-postgres.yaml"),
-        validation_alias="PV_DAGSTER_PROD_YAML",
-        description="the production instance file",
-    )
     workspace: Path = Field(
         Path("workspace.yaml"),
         validation_alias="PV_WORKSPACE",

@@ -103,7 +103,7 @@ def iter_body(response: Any, *, chunk_bytes: int, max_decoded: int | None) -> It
     declared = (
         None
         if "chunked" in (response.headers.get("Transfer-Encoding") or "").lower()
-        else (_int_or_none(response.headers.get("Content-Length")))
+        else declared_length(response.headers)
     )
     received = decoded = 0
     while True:
@@ -123,7 +123,9 @@ def iter_body(response: Any, *, chunk_bytes: int, max_decoded: int | None) -> It
         raise BodyCutOff(f"the {decoder.coding} stream ended before its end ({received} bytes received)")
 
 
-def _int_or_none(value: str | None) -> int | None:
+def declared_length(headers: Any) -> int | None:
+    """The Content-Length a response announces, when it is a number."""
+    value = headers.get("Content-Length")
     try:
         return int(value) if value is not None else None
     except ValueError:

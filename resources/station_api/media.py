@@ -19,10 +19,10 @@ import requests
 import urllib3
 
 from resources.deadline import total_deadline
-from resources.envelope import Reply, classify_reply, parse_retry_after
+from resources.envelope import TRANSIENT_HTTP, Reply, classify_reply, parse_retry_after
 from resources.net_guard import ForbiddenTarget
 from resources.sniff import SNIFF_BYTES, MediaType, NotMedia, check_media_header, sniff_media_type
-from resources.station_api.body import BodyCutOff, BodyTooLarge, UnsupportedEncoding, iter_body
+from resources.station_api.body import BodyCutOff, BodyTooLarge, UnsupportedEncoding, declared_length, iter_body
 from resources.station_api.errors import (
     MediaFailure,
     StationApiError,
@@ -160,7 +160,7 @@ class MediaDownloader:
         """Start reading a 200 body: its first bytes, and on the station host its envelope if it is one."""
         if response.status_code != 200:
             return _Answer(response, iter(()), b"", None)
-        declared = _declared_length(response.headers)
+        declared = declared_length(response.headers)
         if declared is not None and declared > limit:
             raise MediaFailure("too_large", f"Content-Length {declared} bytes is over the {limit}-byte cap")
         settings = self.session.settings
@@ -285,14 +285,6 @@ def _sniff(head: bytes) -> MediaType:
         raise MediaFailure("not_media", str(exc)) from None
 
 
-def _declared_length(headers: Any) -> int | None:
-    value = headers.get("Content-Length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _raise_for_media_status(status: int, headers: Any) -> None:
     if status == 200:
         return
@@ -300,6 +292,6 @@ def _raise_for_media_status(status: int, headers: Any) -> None:
         raise MediaFailure("not_found", "HTTP 404")
     if status == 410:
         raise MediaFailure("gone", "HTTP 410")
-    if status == 429 or status in (500, 502, 503, 504):
+    if status == 429 or status in TRANSIENT_HTTP:
         raise TransientMedia(f"HTTP {status}", parse_retry_after(headers.get("Retry-After")))
     raise MediaFailure("http_error", f"HTTP {status}")
