@@ -170,7 +170,7 @@ def _probe(station_api: StationApiResource, station, since: datetime | None, sup
     try:
         # The tick's budget holds even when a station hangs mid-reply: the deadline cuts its connection,
         # so no probe thread outlives the tick.
-        with total_deadline(max(0.5, ends_at - time.monotonic())):
+        with total_deadline(max(0.1, ends_at - time.monotonic())):
             total, updated_rows = client.probe_changes(since)
     finally:
         client.close()
@@ -189,7 +189,9 @@ def probe_concurrently(
     """
     if not due:
         return {}, []
-    ends_at = time.monotonic() + budget_s
+    # Probes are cut a little before the tick stops waiting, so a station that hangs comes back as an error
+    # (down, retried later with backoff) instead of racing the wait and staying due to hang the next tick too.
+    ends_at = time.monotonic() + budget_s - min(1.0, budget_s / 4)
     pool = ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="change-probe")
     futures = {}
     for station in due:
