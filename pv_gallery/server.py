@@ -9,25 +9,10 @@ import threading
 
 from pv_gallery.index import INDEX_KEY
 from pv_gallery.security import GalleryConfig, GalleryConfigError
-from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError
-from resources.settings import local_store_root, settings
+from resources.object_store import ObjectStore, ObjectStoreError, store_from_settings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
 NO_INDEX = "no gallery index yet in {store}: run the collection first: pv-media collect --all"
-
-
-def object_store_from_env() -> ObjectStore:
-    """The same choice as the pipeline's: MinIO when MINIO_ENDPOINT is set, else the local directory store."""
-    knobs = settings()
-    if knobs.minio_endpoint:
-        return MinioObjectStore(
-            knobs.minio_endpoint.split("://", 1)[-1].rstrip("/"),
-            knobs.minio_access_key.get_secret_value() if knobs.minio_access_key else "",
-            knobs.minio_secret_key.get_secret_value() if knobs.minio_secret_key else "",
-            knobs.minio_bucket,
-            secure=knobs.minio_secure,
-        )
-    return LocalDirObjectStore(local_store_root())
 
 
 def is_loopback(host: str) -> bool:
@@ -58,7 +43,7 @@ def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Objec
             file=sys.stderr,
         )
         return 2
-    store = store or object_store_from_env()
+    store = store or store_from_settings()
     try:
         if store.stat(INDEX_KEY) is None:
             # Not fatal: the index appears with the first collection, and the pages say so meanwhile.

@@ -15,7 +15,7 @@ from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
 from resources.interface import load_interface
-from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore
+from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, store_from_settings
 from resources.registry import Registry, Station, load_registry
 from resources.settings import Settings, settings
 from resources.station_api import ClientSettings, StationClient
@@ -66,9 +66,8 @@ class MinioResource(ObjectStoreResource):
     region: str | None = None
 
     def _connect(self) -> ObjectStore:
-        endpoint = self.endpoint.split("://", 1)[-1].rstrip("/")
         return MinioObjectStore(
-            endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
+            self.endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
         )
 
 
@@ -104,10 +103,8 @@ def object_store_from_env(knobs: Settings | None = None) -> ObjectStoreResource:
 def describe_store(knobs: Settings | None = None) -> str:
     """Where objects go, for people: from the settings, no credentials, no connection needed."""
     knobs = knobs or settings()
-    if knobs.minio_endpoint:
-        scheme = "https" if knobs.minio_secure else "http"
-        return f"MinIO {scheme}://{knobs.minio_endpoint.split('://', 1)[-1]}/{knobs.minio_bucket}"
-    return f"local directory {knobs.local_store.expanduser().absolute()} (MINIO_ENDPOINT is not set)"
+    where = store_from_settings(knobs).describe()
+    return f"MinIO {where}" if knobs.minio_endpoint else f"{where} (MINIO_ENDPOINT is not set)"
 
 
 class StationApiResource(ConfigurableResource):

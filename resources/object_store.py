@@ -24,6 +24,7 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 
 from resources.keys import mask_key
+from resources.settings import Settings, settings
 
 # Uploads from the staging file: minio reads a file up to one part into memory and sends bigger ones
 # as multipart, a part at a time; 5 MiB (S3's smallest part) keeps each worker's memory small.
@@ -150,6 +151,8 @@ class MinioObjectStore(RangeReads):
         max_pool: int = 16,
         timeout_s: float = 30.0,
     ):
+        # host:port, however it was written (MINIO_ENDPOINT may carry a scheme or a trailing slash)
+        endpoint = endpoint.split("://", 1)[-1].rstrip("/")
         self.endpoint, self.bucket, self.secure = endpoint, bucket, secure
         http = urllib3.PoolManager(
             maxsize=max_pool,
@@ -418,3 +421,18 @@ class LocalDirObjectStore(RangeReads):
                     return
                 remaining -= len(chunk)
                 yield chunk
+
+
+def store_from_settings(knobs: Settings | None = None) -> MinioObjectStore | LocalDirObjectStore:
+    """The store the settings name, for processes outside Dagster (the gallery, the CLI's messages):
+    MinIO when MINIO_ENDPOINT is set, else the local directory. No connection is made here."""
+    knobs = knobs or settings()
+    if knobs.minio_endpoint:
+        return MinioObjectStore(
+            knobs.minio_endpoint,
+            knobs.minio_access_key.get_secret_value() if knobs.minio_access_key else "",
+            knobs.minio_secret_key.get_secret_value() if knobs.minio_secret_key else "",
+            knobs.minio_bucket,
+            secure=knobs.minio_secure,
+        )
+    return LocalDirObjectStore(knobs.local_store.expanduser().absolute())
