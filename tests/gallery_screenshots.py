@@ -16,11 +16,12 @@ import uvicorn
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.security import GalleryConfig
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data
-from tests.test_gallery_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.test_gallery_browser import CHROMIUM, CHROMIUM_ARGS
 
 PAGES = {
     "gallery-overview": "/",

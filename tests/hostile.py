@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import socketserver
 import threading
 import time
@@ -146,9 +145,3 @@ def cut_gzip(data: bytes, keep: float = 0.5) -> bytes:
     """The first part of a gzip stream: the HTTP framing is complete, the compressed stream is not."""
     whole = gzip.compress(data)
     return whole[: int(len(whole) * keep)]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.stack import free_port as closed_port  # a port nobody listens on
 from pv_assets.cli import main
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
@@ -107,12 +107,6 @@ def test_5xx_storm_beyond_the_budget_fails_items_and_the_next_run_retries_them(s
     assert second.success and len(keys) == expected_count(sim, "ST-0001") > stored_during_storm
     assert (second.output_for_node("uploaded_media").outcome == "uploaded").sum() == len(keys) - stored_during_storm
     assert leftover_files(staging_dir) == []
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_object_store_unreachable_then_back(station, dagster_instance, s3_endpoint, s3_store, staging_dir):

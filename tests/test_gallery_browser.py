@@ -8,13 +8,13 @@ Screenshots of each page go to test-artifacts/gallery/ (ignored by git).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.security import GalleryConfig
 from resources.object_store import LocalDirObjectStore
@@ -42,12 +42,6 @@ def browser_data(directory: Path) -> GalleryData:
     index: run the demo into `directory` and return `GalleryData.from_store(LocalDirObjectStore(...))`;
     the tests below derive every station, record and ID digit they use from it."""
     return build_gallery_data(LocalDirObjectStore(directory))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ station partitions."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from dagster import DagsterInstance
 from dagster_graphql import DagsterGraphQLClient
 
+from bench.stack import free_port
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -99,12 +99,6 @@ query {
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _fail_if_exited(proc: subprocess.Popen, log_path: Path) -> None:
     if proc.poll() is not None:
         output = log_path.read_text(encoding="utf-8", errors="replace")
@@ -160,7 +154,7 @@ def webserver(tmp_path_factory) -> Iterator[DagsterGraphQLClient]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "PV_"))}
     env["DAGSTER_HOME"] = str(home)
-    port = _free_port()
+    port = free_port()
     log_path = home / "webserver.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
