@@ -135,3 +135,13 @@ def run_station(instance: DagsterInstance, station_api: StationApiResource, stor
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def media_objects(store) -> list:
+    """The stored media, without the audit manifests, previews and gallery index under _pv-media/."""
+    return [o for o in store.list_prefix("") if not o.key.startswith("_pv-media/")]
+
+
+def expected_sha256s(sim, station_id: str) -> list[str]:
+    """sha256 of every file the simulator serves for a picked-up record and expects to be stored, sorted."""
+    return sorted(m.sha256 for m in sim.expected_media(station_id) if m.picked_up and m.outcome == "ok")

@@ -15,7 +15,7 @@ from resources.identity import normalize_id_card
 from resources.interface import InterfaceError, known_dialects, load_interface
 from resources.object_store import LocalDirObjectStore
 from resources.registry import RegistryError, load_registry
-from tests.conftest import fast_station_api, run_station, sha256, write_registry
+from tests.conftest import fast_station_api, media_objects, run_station, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGINAL = ["default", "fusionsolar", "isolarcloud", "sems"]
@@ -34,7 +34,7 @@ def collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir, st
     )
     assert result.success, result.get_step_failure_events()
     store = LocalDirObjectStore(store_root)
-    stored = [o for o in store.list_prefix("") if not o.key.startswith("_pv-media/")]
+    stored = media_objects(store)
     expected = {
         (normalize_id_card(m.id_card_no), m.canonical_url): m.sha256
         for m in sim.expected_media(station_id)

@@ -18,13 +18,13 @@ from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
-from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
+from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, media_objects, run_station, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def media_keys(store) -> list[str]:
-    return [o.key for o in store.list_prefix("") if not o.key.startswith("_pv-media/")]
+    return [o.key for o in media_objects(store)]
 
 
 def expected_count(sim, station_id) -> int:

@@ -11,7 +11,7 @@ from resources.dagster_resources import LocalStoreResource
 from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from resources.station_api import MediaFailure
-from tests.conftest import fast_station_api, run_station, sha256, write_registry
+from tests.conftest import fast_station_api, media_objects, run_station, sha256, write_registry
 from tests.test_station_client import Sleeps, make_client
 
 
@@ -60,9 +60,8 @@ def test_a_station_with_short_lived_tokens_and_envelopes_on_media_is_collected_c
     assert not rows.reason.fillna("").str.startswith("not_media: JSON").any()
     store = LocalDirObjectStore(tmp_path / "store")
     stored = Counter()
-    for obj in store.list_prefix(""):
-        if not obj.key.startswith("_pv-media/"):
-            stored[(obj.key.rsplit("/", 1)[1].split("_", 1)[0], sha256(store.get_bytes(obj.key)))] += 1
+    for obj in media_objects(store):
+        stored[(obj.key.rsplit("/", 1)[1].split("_", 1)[0], sha256(store.get_bytes(obj.key)))] += 1
     expected = Counter(
         {
             (normalize_id_card(m.id_card_no), m.sha256): 1

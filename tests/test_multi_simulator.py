@@ -8,7 +8,16 @@ from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
 from pv_simulator.multi import MultiStationSimulator
 from resources.dagster_resources import MinioResource
-from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, sha256, write_registry
+from tests.conftest import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    expected_sha256s,
+    fast_station_api,
+    media_objects,
+    run_station,
+    sha256,
+    write_registry,
+)
 
 IDS = ["MP-0001", "MP-0002", "MP-0003"]
 
@@ -26,10 +35,8 @@ def test_stations_on_one_port_are_collected_like_stations_on_their_own(
         )
         result = run_station(dagster_instance, fast_station_api(registry), store, "MP-0002")
         assert result.success
-        stored = sorted(
-            sha256(s3_store.get_bytes(o.key)) for o in s3_store.list_prefix("") if not o.key.startswith("_pv-media/")
-        )
-        expected = sorted(m.sha256 for m in sim.expected_media("MP-0002") if m.picked_up and m.outcome == "ok")
+        stored = sorted(sha256(s3_store.get_bytes(o.key)) for o in media_objects(s3_store))
+        expected = expected_sha256s(sim, "MP-0002")
         assert stored == expected and len(stored) > 0
         # Only MP-0002 was asked: the others saw no login.
         assert [sim.station(s).logins for s in IDS] == [0, 1, 0]

@@ -11,11 +11,15 @@ from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
-from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, sha256, write_registry
-
-
-def media_objects(store) -> list:
-    return [o for o in store.list_prefix("") if not o.key.startswith("_pv-media/")]
+from tests.conftest import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    fast_station_api,
+    media_objects,
+    run_station,
+    sha256,
+    write_registry,
+)
 
 
 def expected_objects(sim, station_id):

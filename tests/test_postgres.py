@@ -33,7 +33,16 @@ from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.object_store import MinioObjectStore
-from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, sha256, write_registry
+from tests.conftest import (
+    S3_ACCESS_KEY,
+    S3_SECRET_KEY,
+    expected_sha256s,
+    fast_station_api,
+    media_objects,
+    run_station,
+    sha256,
+    write_registry,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +75,7 @@ def pg_instance(pg_env, tmp_path):
 
 def stored_media(store: MinioObjectStore) -> dict[str, str]:
     """object key -> sha256 of its bytes, media only (not the audit manifests)."""
-    return {o.key: sha256(store.get_bytes(o.key)) for o in store.list_prefix("") if not o.key.startswith("_pv-media/")}
-
-
-def expected_sha256s(sim, station_id: str) -> list[str]:
-    return sorted(m.sha256 for m in sim.expected_media(station_id) if m.picked_up and m.outcome == "ok")
+    return {o.key: sha256(store.get_bytes(o.key)) for o in media_objects(store)}
 
 
 def station_of(key: str) -> str:
