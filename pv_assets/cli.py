@@ -183,8 +183,10 @@ def collect(
     except RegistryError as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2, []
-    selected = registry.ids() if all_stations else list(dict.fromkeys(station_ids))
-    unknown = [s for s in selected if s not in registry.ids()]
+    ids = registry.ids()
+    selected = ids if all_stations else list(dict.fromkeys(station_ids))
+    known_ids = set(ids)  # one set, not a list scan per station: --all over 10,000 stations
+    unknown = [s for s in selected if s not in known_ids]
     if unknown:
         err.print(f"[red]error:[/red] {registry.path}: no station {', '.join(unknown)} in the registry")
         return 2, []
@@ -203,7 +205,7 @@ def collect(
     with setup_lock(home):  # a fresh instance creates its tables here: one process at a time
         instance = DagsterInstance.get()
         known = set(instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
-        missing = [s for s in registry.ids() if s not in known]
+        missing = [s for s in ids if s not in known]
         if missing:
             instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, missing)
     from pv_assets.deployment import DeploymentError, is_production
