@@ -8,13 +8,11 @@ import dataclasses
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +21,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pv_assets.staging import pid_alive
-from pv_assets.station_lock import StationBusy, setup_lock, station_lock
+from pv_assets.station_lock import setup_lock
+from pv_assets.station_run import SUMMARY_COLUMNS, StationSummary, collect_station
 from resources import log_masking
 from resources.registry import RegistryError, load_registry
 from resources.settings import dagster_home, instance_config_file
 
+CLI_TAGS = {"pv-media/trigger": "cli"}
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 # Wide enough for the summary table when the output goes to a file or CI log.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-
-
-@dataclass
-class StationSummary:
-    station_id: str
-    ok: bool
-    run_id: str
-    counts: dict[str, int] = field(default_factory=dict)
-    error: str = ""
-
-
-SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
 
 
 def prepare_dagster_home() -> Path:
@@ -58,84 +45,6 @@ def prepare_dagster_home() -> Path:
         shutil.copyfile(instance_config_file(), partial)
         os.replace(partial, config)
     return home
-
-
-def _metadata_value(result: Any, node: str, key: str) -> int | None:
-    for materialization in result.asset_materializations_for_node(node):
-        entry = materialization.metadata.get(key)
-        if entry is not None:
-            return int(entry.value)
-    return None
-
-
-def failure_message(step_failure_events: Sequence[Any]) -> str:
-    for event in step_failure_events:
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            return data.user_failure_data.description
-        error = data.error
-        # Dagster wraps the real error (e.g. in DagsterExecutionHandleOutputError): say the real one.
-        while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
-            error = error.cause
-        if error is not None:
-            return error.message.strip().splitlines()[-1]
-    return "run failed"
-
-
-SUMMARY_SOURCES = {
-    "records": ("infrastructure_records", "records"),
-    "picked_up": ("media_manifest", "picked_up"),
-    "media_items": ("media_manifest", "media_items"),
-    "uploaded": ("uploaded_media", "uploaded"),
-    "skipped": ("uploaded_media", "skipped"),
-    "failed": ("uploaded_media", "failed"),
-    "bytes": ("uploaded_media", "bytes"),
-}
-
-
-def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """The summary's counts from {asset: {key: value}} of a run's materializations."""
-    counts = {}
-    for column, (node, key) in SUMMARY_SOURCES.items():
-        value = metadata.get(node, {}).get(key)
-        if value is not None:
-            counts[column] = int(value)
-    return counts
-
-
-def summarize(station_id: str, result: Any) -> StationSummary:
-    summary = StationSummary(station_id, result.success, result.run_id)
-    for column, (node, key) in SUMMARY_SOURCES.items():
-        value = _metadata_value(result, node, key)
-        if value is not None:
-            summary.counts[column] = value
-    if not result.success:
-        summary.error = failure_message(result.get_step_failure_events())
-    return summary
-
-
-PID_TAG, HOST_TAG = "pv-media/pid", "pv-media/host"
-
-
-def active_collection(instance: Any, station_id: str) -> str | None:
-    """The run id of a collection of this station still in progress, if any.
-
-    A run left STARTED by a process that was killed is marked failed here, so a dead run never
-    blocks its station forever.
-    """
-    from dagster import RunsFilter
-
-    from pv_assets.jobs import IN_PROGRESS_STATUSES
-
-    runs = RunsFilter(tags={"dagster/partition": station_id}, statuses=IN_PROGRESS_STATUSES)
-    for record in instance.get_run_records(runs):
-        run = record.dagster_run
-        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid and host == socket.gethostname() and not pid_alive(int(pid)):
-            instance.report_run_failed(run, "the process collecting this station died")
-            continue
-        return run.run_id
-    return None
 
 
 @contextlib.contextmanager
@@ -228,7 +137,9 @@ def collect(
             )
             job = defs.resolve_job_def(COLLECT_JOB_NAME)
             for station_id in selected:
-                summaries.append(collect_station(job, instance, station_id, verbose))
+                err.print(f"collecting station {station_id} …")
+                level = "INFO" if verbose else "CRITICAL"
+                summaries.append(collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level))
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
@@ -244,41 +155,6 @@ def collect(
         )
     out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
-
-
-def collect_station(job: Any, instance: Any, station_id: str, verbose: bool) -> StationSummary:
-    """One Dagster run of the station in this process, unless the station is being collected already."""
-    try:
-        # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
-        with station_lock(station_id, Path(instance.root_directory)):
-            running = active_collection(instance, station_id)
-            if running:
-                return StationSummary(
-                    station_id, False, "", error=f"already being collected by run {running}; not started twice"
-                )
-            return _run_station(job, instance, station_id, verbose)
-    except StationBusy as exc:
-        return StationSummary(station_id, False, "", error=f"{exc}; not started twice")
-
-
-def _run_station(job: Any, instance: Any, station_id: str, verbose: bool) -> StationSummary:
-    from pv_assets.definitions import STATION_TAG
-
-    err.print(f"collecting station {station_id} …")
-    result = job.execute_in_process(
-        partition_key=station_id,
-        instance=instance,
-        raise_on_error=False,
-        tags={
-            STATION_TAG: station_id,
-            PID_TAG: str(os.getpid()),
-            HOST_TAG: socket.gethostname(),
-            "pv-media/trigger": "cli",
-        },
-        # Quiet by default: the summary says what failed, and every event is in the Dagster instance.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-    )
-    return summarize(station_id, result)
 
 
 def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:

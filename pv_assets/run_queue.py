@@ -107,7 +107,7 @@ def run_failure_message(instance: Any, run_id: str) -> str:
     """What went wrong: the first step failure's real error, else the run failure's message."""
     from dagster import DagsterEventType
 
-    from pv_assets.cli import failure_message
+    from pv_assets.station_run import failure_message
 
     steps = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE).records
     if steps:
@@ -153,7 +153,7 @@ def follow_runs(
     """
     from dagster import DagsterRunStatus
 
-    from pv_assets.cli import StationSummary, counts_from_metadata
+    from pv_assets.station_run import StationSummary, counts_from_metadata
 
     followed = [FollowedRun(station_id, run_id) for station_id, run_id in runs.items()]
     retries_enabled = bool(getattr(instance, "run_retries_enabled", False))

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from pv_assets.cli import HOST_TAG, PID_TAG, main
+from pv_assets.cli import main
 from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
 from pv_assets.staging import leftover_files
+from pv_assets.station_run import HOST_TAG, PID_TAG
 from pv_simulator import SimStationSpec
 from resources.interface import load_interface
 from tests.conftest import write_registry
