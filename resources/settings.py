@@ -8,6 +8,8 @@ registry names the variables that hold them, read at run time for that station o
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -96,11 +98,17 @@ class Settings(BaseSettings):
         validation_alias="PV_DAILY_PRIORITY",
         description="dagster/priority of the daily pass's runs: sensor runs (0) are launched first",
     )
-    daily_runs_per_minute: float = Field(
+    daily_batch_size: int = Field(
+        50,
+        ge=1,
+        validation_alias="PV_DAILY_BATCH_SIZE",
+        description="stations each run of the daily pass collects, one collect_station run each, in one run worker",
+    )
+    daily_stations_per_minute: float = Field(
         12.0,
         gt=0,
-        validation_alias="PV_DAILY_RUNS_PER_MINUTE",
-        description="station runs the deployment completes a minute (measured by make scale): how long a pass takes",
+        validation_alias="PV_DAILY_STATIONS_PER_MINUTE",
+        description="stations the daily pass collects a minute (measured by make scale): how long a pass takes",
     )
     change_sensor_budget_s: float = Field(40.0, gt=0, validation_alias="PV_CHANGE_SENSOR_BUDGET_S")
     refresh_cron: str = Field("0 2 * * *", validation_alias="PV_REFRESH_CRON")
@@ -142,9 +150,19 @@ class Settings(BaseSettings):
     )
 
 
+_last: tuple[int, Settings] | None = None
+_last_guard = threading.Lock()
+
+
 def settings() -> Settings:
-    """The settings as the environment says now (cheap: read on every use, never cached at import)."""
-    return Settings()
+    """The settings as the environment says now: parsed again whenever the environment changed, else the
+    last parse (a run worker collecting a batch of stations asks a few hundred times; each parse took ~2 ms)."""
+    global _last
+    key = hash(frozenset(os.environ.items()))
+    with _last_guard:
+        if _last is None or _last[0] != key:
+            _last = (key, Settings())
+        return _last[1]
 
 
 def env_name(field_name: str) -> str:

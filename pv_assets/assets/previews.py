@@ -11,6 +11,7 @@ station runs have written new pieces.
 """
 
 import base64
+import contextlib
 import time
 
 import pandas as pd
@@ -50,15 +51,22 @@ def gallery_link(station_id: str) -> dict:
     return {"gallery": MetadataValue.url(url)} if url else {}
 
 
-def _contact_sheet_metadata(store: ObjectStore, rows: list[dict], station_id: str) -> dict:
+def _contact_sheet_metadata(store: ObjectStore, rows: list[dict], station_id: str, *, rebuild: bool) -> dict:
+    """The station's contact sheet, drawn again only when this run built previews (else the stored one:
+    a daily pass over unchanged stations reads one object instead of twelve thumbnails)."""
     keys = [r.get("thumb_key") or r.get("poster_key") for r in rows]
     keys = [k for k in keys if k][:CONTACT_SHEET_THUMBS]
     if not keys:
         return {}
-    sheet = contact_sheet([store.get_bytes(k) for k in keys])
     region, _station = region_station_of(rows[0]["object_key"])
     key = contact_sheet_key(region, station_id)
-    store.put_bytes(key, sheet, PREVIEW_CONTENT_TYPE)
+    sheet = None
+    if not rebuild:
+        with contextlib.suppress(KeyError):
+            sheet = store.get_bytes(key)
+    if sheet is None:
+        sheet = contact_sheet([store.get_bytes(k) for k in keys])
+        store.put_bytes(key, sheet, PREVIEW_CONTENT_TYPE)
     meta = {"contact_sheet_key": key}
     if len(sheet) <= DATA_URI_LIMIT:
         encoded = base64.b64encode(sheet).decode("ascii")
@@ -102,7 +110,7 @@ def media_previews(context: AssetExecutionContext, uploaded_media: pd.DataFrame,
             "preview_bytes_written": tally.preview_bytes,
             "original_bytes_read": tally.original_bytes_read,
             "duration_s": round(time.monotonic() - started, 3),
-            **_contact_sheet_metadata(store, rows, station_id),
+            **_contact_sheet_metadata(store, rows, station_id, rebuild=tally.built > 0),
             **gallery_link(station_id),
             **frame_metadata(frame, SHOWN_COLUMNS),
         },
