@@ -2,7 +2,7 @@
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition, ScheduleEvaluationContext, SkipReason, schedule
 
-from pv_assets.jobs import collect_station_job, station_run_request
+from pv_assets.batch import batch_run_request, collect_station_batch_job
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from resources.dagster_resources import StationApiResource
 from resources.settings import settings
@@ -14,15 +14,15 @@ def build_daily_full_refresh(cron: str = "0 2 * * *", timezone: str = "Asia/Shan
 
     @schedule(
         name="daily_full_refresh",
-        job=collect_station_job,
+        job=collect_station_batch_job,
         cron_schedule=cron,
         execution_timezone=timezone,
         default_status=DefaultScheduleStatus.RUNNING,
         description=f"Full refresh of every registry station at '{cron}' ({timezone}); set PV_REFRESH_CRON / "
-        "PV_REFRESH_TIMEZONE to change it. Stations not yet partitions wait for the registry sensor. Its runs carry "
-        "dagster/priority=-1 (PV_DAILY_PRIORITY), so sensor runs overtake the queued pass; each tick logs how long "
-        "the pass takes (PV_DAILY_RUNS_PER_MINUTE; make scale measured 12.4 runs a minute at 4 concurrent runs on "
-        "2 cores: 10,000 stations in ~13.4 h).",
+        "PV_REFRESH_TIMEZONE to change it. Stations not yet partitions wait for the registry sensor. The pass is "
+        "queued as batch runs of PV_DAILY_BATCH_SIZE stations (one collect_station run per station inside each) "
+        "at dagster/priority=-1 (PV_DAILY_PRIORITY), so sensor runs overtake the queued pass; each tick logs how "
+        "long the pass takes at PV_DAILY_STATIONS_PER_MINUTE.",
     )
     def daily_full_refresh(context: ScheduleEvaluationContext, station_api: StationApiResource):
         known = set(context.instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
@@ -31,21 +31,24 @@ def build_daily_full_refresh(cron: str = "0 2 * * *", timezone: str = "Asia/Shan
             return SkipReason("no registry station is a partition yet")
         day = context.scheduled_execution_time.strftime("%Y-%m-%d")
         knobs = settings()
-        context.log.info(describe_pass(len(stations), knobs.daily_runs_per_minute, knobs.daily_priority))
+        size = knobs.daily_batch_size
+        batches = [stations[i : i + size] for i in range(0, len(stations), size)]
+        context.log.info(describe_pass(len(stations), size, knobs.daily_stations_per_minute, knobs.daily_priority))
         return [
-            # run_key makes a re-evaluated tick idempotent: one refresh per station per day. The lower priority
+            # run_key makes a re-evaluated tick idempotent: one refresh per batch per day. The lower priority
             # lets runs requested by the sensors overtake the queued pass.
-            station_run_request(s, "daily", run_key=f"daily-{day}-{s}", priority=knobs.daily_priority)
-            for s in stations
+            batch_run_request(batch, run_key=f"daily-{day}-{n:05d}-{batch[0]}", priority=knobs.daily_priority)
+            for n, batch in enumerate(batches)
         ]
 
     return daily_full_refresh
 
 
-def describe_pass(stations: int, runs_per_minute: float, priority: int) -> str:
-    hours = stations / runs_per_minute / 60
+def describe_pass(stations: int, batch_size: int, stations_per_minute: float, priority: int) -> str:
+    batches = -(-stations // batch_size)
+    hours = stations / stations_per_minute / 60
     return (
-        f"queueing {stations} station runs at dagster/priority={priority}: at {runs_per_minute:g} runs a minute "
-        f"(PV_DAILY_RUNS_PER_MINUTE) a full pass takes ~{hours:.1f} h; sensor runs (priority 0) are launched first "
-        "while it is queued"
+        f"queueing {stations} stations in {batches} batch runs of up to {batch_size} (PV_DAILY_BATCH_SIZE) at "
+        f"dagster/priority={priority}: at {stations_per_minute:g} stations a minute (PV_DAILY_STATIONS_PER_MINUTE) "
+        f"a full pass takes ~{hours:.1f} h; sensor runs (priority 0) are launched first while it is queued"
     )

@@ -106,4 +106,5 @@ def test_daily_pass_runs_below_sensor_runs_and_says_how_long_it_takes(simulator_
     ) as context:
         requests = build_daily_full_refresh()(context)
     assert {r.tags["dagster/priority"] for r in requests} == {"-1"}
-    assert "full pass takes ~13.9 h" in describe_pass(10_000, 12, -1)
+    assert "in 200 batch runs of up to 50" in describe_pass(10_000, 50, 12, -1)
+    assert "full pass takes ~13.9 h" in describe_pass(10_000, 50, 12, -1)

@@ -169,17 +169,31 @@ def test_an_unreadable_cursor_starts_over():
     assert ChangeCursor.from_json('{"v": 99, "stations": {}}').stations == {}
 
 
-def test_daily_schedule_refreshes_registry_stations_that_are_partitions(three_stations, dagster_instance):
+def test_daily_schedule_refreshes_registry_stations_that_are_partitions_in_batches(
+    three_stations, dagster_instance, monkeypatch
+):
     _sim, registry = three_stations
     daily_full_refresh = build_daily_full_refresh()
     dagster_instance.add_dynamic_partitions("station", ["ST-0001", "ST-0002", "ST-OLD"])  # ST-OLD left the registry
     when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    with build_schedule_context(
-        instance=dagster_instance, scheduled_execution_time=when, resources={"station_api": fast_station_api(registry)}
-    ) as context:
-        requests = daily_full_refresh(context)
-    assert sorted(r.partition_key for r in requests) == ["ST-0001", "ST-0002"]
-    assert {r.run_key for r in requests} == {"daily-2026-11-27-ST-0001", "daily-2026-11-27-ST-0002"}
+
+    def evaluate_schedule():
+        with build_schedule_context(
+            instance=dagster_instance,
+            scheduled_execution_time=when,
+            resources={"station_api": fast_station_api(registry)},
+        ) as context:
+            return daily_full_refresh(context)
+
+    def stations(request):
+        return request.run_config["ops"]["collect_stations_in_batch"]["config"]["stations"]
+
+    [batch] = evaluate_schedule()  # the default batch holds 50 stations
+    assert stations(batch) == ["ST-0001", "ST-0002"] and batch.run_key == "daily-2026-11-27-00000-ST-0001"
+    monkeypatch.setenv("PV_DAILY_BATCH_SIZE", "1")
+    requests = evaluate_schedule()
+    assert [stations(r) for r in requests] == [["ST-0001"], ["ST-0002"]]
+    assert [r.run_key for r in requests] == ["daily-2026-11-27-00000-ST-0001", "daily-2026-11-27-00001-ST-0002"]
     assert daily_full_refresh.execution_timezone == "Asia/Shanghai"
     assert daily_full_refresh.cron_schedule == "0 2 * * *"
 

@@ -1,0 +1,87 @@
+"""The daily pass in batches: several stations in one run worker, each as its own collect_station run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import DagsterRunStatus, RunsFilter, execute_job
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.test_utils import create_run_for_test
+
+from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
+from pv_assets.definitions import make_definitions
+from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG
+from pv_assets.partitions import STATION_PARTITIONS_NAME
+from pv_simulator import SimStationSpec
+from tests.conftest import expected_sha256s, media_objects, sha256, write_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIONS = ["BT-0001", "BT-0002", "BT-0003"]
+
+
+def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_only_its_station(
+    simulator_factory, tmp_path, monkeypatch, dagster_instance, minio_env, s3_store, staging_dir
+):
+    sim = simulator_factory([SimStationSpec(s, records=4, seed=i, quirks=False) for i, s in enumerate(STATIONS)])
+    write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["BT-0002"])
+    dagster_instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, STATIONS)
+    request = batch_run_request(STATIONS, priority=-1)
+    assert request.tags["dagster/priority"] == "-1" and request.tags["pv-media/stations"] == "3"
+
+    # As a run worker runs it: the job loaded from the code location (`defs`), settings from the environment.
+    batch_job = ReconstructableRepository.for_module(
+        "pv_assets.definitions", "defs", str(ROOT)
+    ).get_reconstructable_job(BATCH_JOB_NAME)
+    with execute_job(batch_job, dagster_instance, run_config=request.run_config, tags=request.tags) as batch:
+        assert not batch.success
+        [failure] = batch.get_step_failure_events()
+    assert failure.step_failure_data.user_failure_data.description == "1 of 3 stations not collected: BT-0002"
+    station_runs = dagster_instance.get_run_records(RunsFilter(job_name=COLLECT_JOB_NAME))
+    by_station = {r.dagster_run.tags[STATION_TAG]: r.dagster_run for r in station_runs}
+    assert sorted(by_station) == STATIONS
+    assert {run.tags[BATCH_TAG] for run in by_station.values()} == {batch.run_id}
+    assert {s: run.status for s, run in by_station.items()} == {
+        "BT-0001": DagsterRunStatus.SUCCESS,
+        "BT-0002": DagsterRunStatus.FAILURE,
+        "BT-0003": DagsterRunStatus.SUCCESS,
+    }
+    # Every asset of a collected station is materialized for its partition, by its own run.
+    for station_id in ("BT-0001", "BT-0003"):
+        events = dagster_instance.get_records_for_run(by_station[station_id].run_id).records
+        dagster_events = [e.event_log_entry.dagster_event for e in events if e.event_log_entry.dagster_event]
+        materialized = {e.asset_key.to_user_string() for e in dagster_events if e.is_step_materialization}
+        assert materialized == {"station_token", "infrastructure_records", "media_manifest", "uploaded_media",
+                                "media_previews", "gallery_piece"}  # fmt: skip
+    stored = {o.key.split("/")[1]: [] for o in media_objects(s3_store)}
+    for o in media_objects(s3_store):
+        stored[o.key.split("/")[1]].append(sha256(s3_store.get_bytes(o.key)))
+    assert sorted(stored) == ["BT-0001", "BT-0003"]
+    for station_id in ("BT-0001", "BT-0003"):
+        assert sorted(stored[station_id]) == expected_sha256s(sim, station_id)
+    [report] = [
+        e for e in dagster_instance.all_logs(batch.run_id) if e.dagster_event and e.dagster_event.is_successful_output
+    ]
+    metadata = report.dagster_event.step_output_data.metadata
+    assert {k: metadata[k].value for k in ("stations", "collected", "failed")} == {
+        "stations": 3,
+        "collected": 2,
+        "failed": 1,
+    }
+    assert [row["station"] for row in metadata["not_collected"].value] == ["BT-0002"]
+
+
+def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_instance):
+    job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
+    ended = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.FAILURE)
+    running = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.STARTED)
+
+    def station_run(batch_id: str | None):
+        tags = {STATION_TAG: "BT-0001", **({BATCH_TAG: batch_id} if batch_id else {})}
+        return dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
+
+    orphan, in_live_batch, alone = station_run(ended.run_id), station_run(running.run_id), station_run(None)
+    assert end_orphaned_station_runs(dagster_instance) == [orphan.run_id]
+    status = {r: dagster_instance.get_run_by_id(r).status for r in (orphan.run_id, in_live_batch.run_id, alone.run_id)}
+    assert status == {orphan.run_id: DagsterRunStatus.FAILURE, in_live_batch.run_id: DagsterRunStatus.STARTED,
+                      alone.run_id: DagsterRunStatus.STARTED}  # fmt: skip
+    assert end_orphaned_station_runs(dagster_instance) == []
