@@ -29,26 +29,16 @@ from dagster import (
     op,
 )
 
+from pv_assets.instance_pool import pool_storage_connections
 from pv_assets.jobs import COLLECT_JOB_NAME
-from pv_assets.station_run import StationSummary, collect_station
+from pv_assets.station_run import BATCH_TAG, StationSummary, batch_ended, collect_station
 
 BATCH_JOB_NAME = "collect_station_batch"
-# On each station run of a batch: the batch run's id, so a station run its batch left behind is found.
-BATCH_TAG = "pv-media/batch"
-# The batch worker is a long-lived process writing ~90 events per station: pooled connections instead of
-# one new PostgreSQL connection per event (the webserver's own setting) halve the wall time per station.
-POOL_RECYCLE_S = 3600
-POOL_MAX_OVERFLOW = 8
 
 
 class StationBatchConfig(Config):
     stations: list[str]
     trigger: str = "daily"
-
-
-def pool_storage_connections(instance: Any) -> None:
-    """Keep the instance's database connections open between events (a no-op on SQLite)."""
-    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=POOL_RECYCLE_S, max_overflow=POOL_MAX_OVERFLOW)
 
 
 def batch_report(summaries: Sequence[StationSummary]) -> dict[str, Any]:
@@ -126,13 +116,8 @@ def orphaned_station_runs(instance: Any) -> list[tuple[Any, str]]:
     running = [s for s in IN_PROGRESS_STATUSES if s != DagsterRunStatus.QUEUED]
     orphans = []
     for record in instance.get_run_records(RunsFilter(job_name=COLLECT_JOB_NAME, statuses=running)):
-        batch_id = record.dagster_run.tags.get(BATCH_TAG)
-        if not batch_id:
-            continue
-        batch = instance.get_run_by_id(batch_id)
-        status = batch.status if batch is not None else None
-        if status is None or status not in IN_PROGRESS_STATUSES:
-            why = f"its batch run {batch_id} ended ({status.value if status else 'deleted'}) before it did"
+        why = batch_ended(instance, record.dagster_run)
+        if why:
             orphans.append((record.dagster_run, why))
     return orphans
 
@@ -141,7 +126,6 @@ def end_orphaned_station_runs(instance: Any) -> list[str]:
     """Mark each orphaned station run failed; their run ids."""
     ended = []
     for run, why in orphaned_station_runs(instance):
-        if run.status != DagsterRunStatus.FAILURE:
-            instance.report_run_failed(run, why)
-            ended.append(run.run_id)
+        instance.report_run_failed(run, why)
+        ended.append(run.run_id)
     return ended

@@ -34,7 +34,15 @@ def station_run_tags(station_id: str, trigger: str) -> dict[str, str]:
 def submit_station_runs(
     instance: Any, station_ids: Sequence[str], *, trigger: str = "cli", workspace: Path | None = None
 ) -> dict[str, str]:
-    """Queue one collect_station run per station through the workspace's code location; {station: run id}.
+    """Queue one collect_station run per station through the workspace's code location; {station: run id}."""
+    runs = [({}, station_run_tags(station_id, trigger)) for station_id in station_ids]
+    return dict(zip(station_ids, submit_runs(instance, COLLECT_JOB_NAME, runs, workspace=workspace), strict=True))
+
+
+def submit_runs(
+    instance: Any, job_name: str, runs: Sequence[tuple[dict, dict[str, str]]], *, workspace: Path | None = None
+) -> list[str]:
+    """Queue a run of the job for each (run config, tags) through the workspace's code location; their ids.
 
     The runs are created from the code location's own snapshot (as `dagster job launch` does), so the
     daemon launches them through that code location - in production the standalone code server.
@@ -53,27 +61,27 @@ def submit_station_runs(
     if not path.is_file():
         raise SubmitError(f"{path}: no such workspace file (set PV_WORKSPACE)")
     opts = WorkspaceOpts(workspace=[str(path)])
-    submitted: dict[str, str] = {}
+    submitted: list[str] = []
     with get_workspace_from_cli_opts(instance, dagster_version, opts) as workspace_context:
         errors = workspace_context.code_location_errors()
         if errors:
             raise SubmitError(f"{path}: the code location did not load: {errors[0].message.strip().splitlines()[-1]}")
         location = get_code_location_from_workspace(workspace_context, None)
         repository = get_remote_repository_from_code_location(location, None)
-        remote_job = get_remote_job_from_remote_repo(repository, COLLECT_JOB_NAME)
-        for station_id in station_ids:
+        remote_job = get_remote_job_from_remote_repo(repository, job_name)
+        for run_config, tags in runs:
             run = _create_run(
                 instance=instance,
                 code_location=location,
                 remote_repo=repository,
                 remote_job=remote_job,
-                run_config={},
-                tags=station_run_tags(station_id, trigger),
+                run_config=run_config,
+                tags=tags,
                 op_selection=None,
                 run_id=None,
             )
             instance.submit_run(run.run_id, workspace_context)
-            submitted[station_id] = run.run_id
+            submitted.append(run.run_id)
     return submitted
 
 

@@ -18,6 +18,8 @@ from pv_assets.staging import pid_alive
 from pv_assets.station_lock import StationBusy, station_lock
 
 PID_TAG, HOST_TAG = "pv-media/pid", "pv-media/host"
+# On each station run of a batch: the batch run's id, so a station run its batch left behind is found.
+BATCH_TAG = "pv-media/batch"
 
 
 @dataclass
@@ -79,8 +81,8 @@ def summarize(station_id: str, result: Any) -> StationSummary:
 def active_collection(instance: Any, station_id: str) -> str | None:
     """The run id of a collection of this station still in progress, if any.
 
-    A run left STARTED by a process that was killed is marked failed here, so a dead run never
-    blocks its station forever.
+    A run left STARTED by a process that was killed (seen here, on its host) or by a batch run that
+    ended (seen from anywhere) is marked failed here, so a dead run never blocks its station forever.
     """
     from dagster import RunsFilter
 
@@ -93,8 +95,25 @@ def active_collection(instance: Any, station_id: str) -> str | None:
         if pid and host == socket.gethostname() and not pid_alive(int(pid)):
             instance.report_run_failed(run, "the process collecting this station died")
             continue
+        ended = batch_ended(instance, run)
+        if ended:
+            instance.report_run_failed(run, ended)
+            continue
         return run.run_id
     return None
+
+
+def batch_ended(instance: Any, run: Any) -> str | None:
+    """Why a station run of a batch can never finish - its batch run ended first - or None."""
+    from pv_assets.jobs import IN_PROGRESS_STATUSES
+
+    batch_id = run.tags.get(BATCH_TAG)
+    if not batch_id:
+        return None
+    batch = instance.get_run_by_id(batch_id)
+    if batch is not None and batch.status in IN_PROGRESS_STATUSES:
+        return None
+    return f"its batch run {batch_id} ended ({batch.status.value if batch else 'deleted'}) before it did"
 
 
 def collect_station(

@@ -12,6 +12,7 @@ from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_or
 from pv_assets.definitions import make_definitions
 from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG
 from pv_assets.partitions import STATION_PARTITIONS_NAME
+from pv_assets.station_run import HOST_TAG, PID_TAG, active_collection
 from pv_simulator import SimStationSpec
 from tests.conftest import expected_sha256s, media_objects, sha256, write_registry
 
@@ -85,3 +86,13 @@ def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_in
     assert status == {orphan.run_id: DagsterRunStatus.FAILURE, in_live_batch.run_id: DagsterRunStatus.STARTED,
                       alone.run_id: DagsterRunStatus.STARTED}  # fmt: skip
     assert end_orphaned_station_runs(dagster_instance) == []
+
+
+def test_a_station_whose_only_run_outlived_its_batch_is_free_to_collect_from_any_host(dagster_instance):
+    job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
+    ended = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.CANCELED)
+    # Left by a batch worker on another host: its pid says nothing here, its batch does.
+    tags = {"dagster/partition": "BT-0009", BATCH_TAG: ended.run_id, PID_TAG: "1", HOST_TAG: "another-host"}
+    orphan = dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
+    assert active_collection(dagster_instance, "BT-0009") is None
+    assert dagster_instance.get_run_by_id(orphan.run_id).status == DagsterRunStatus.FAILURE
