@@ -29,7 +29,7 @@ from dagster import (
     op,
 )
 
-from pv_assets.instance_pool import pool_storage_connections
+from pv_assets.instance_pool import tune_instance_storage
 from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.station_run import BATCH_TAG, StationSummary, batch_ended, collect_station
 
@@ -63,7 +63,7 @@ def batch_report(summaries: Sequence[StationSummary]) -> dict[str, Any]:
 )
 def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchConfig):
     instance = context.instance
-    pool_storage_connections(instance)
+    tune_instance_storage(instance)
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
     tags = {"pv-media/trigger": config.trigger, BATCH_TAG: context.run_id}
     summaries = []

@@ -234,3 +234,40 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
     assert max_overlap(list(intervals.values())) <= limit
     q1 = [intervals[r.dagster_run.run_id] for r in records if r.dagster_run.tags["dagster/partition"] == "Q-0001"]
     assert len(q1) == 2 and max_overlap(q1) == 1
+
+
+def test_a_station_run_keeps_its_connections_and_asks_the_catalogue_and_partitions_once(
+    pg_instance, simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store
+):
+    import sqlalchemy
+
+    sim = simulator_factory([SimStationSpec("PG-0003", records=4, seed=5, quirks=False)])
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    store = MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
+    assert run_station(pg_instance, fast_station_api(registry), store, "PG-0003").success
+    statements: list[str] = []
+    connections: list[object] = []
+
+    def on_statement(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    def on_connect(dbapi_connection, record):
+        connections.append(dbapi_connection)
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", on_statement)
+    sqlalchemy.event.listen(sqlalchemy.pool.Pool, "connect", on_connect)
+    try:
+        # The next run in the same process (as a batch worker runs its stations), nothing new to collect.
+        result = run_station(pg_instance, fast_station_api(registry), store, "PG-0003")
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", on_statement)
+        sqlalchemy.event.remove(sqlalchemy.pool.Pool, "connect", on_connect)
+    assert result.success
+    inserts = [s for s in statements if s.startswith("INSERT INTO event_logs")]
+    catalogue = [s for s in statements if "pg_catalog." in s]  # does a table or a column exist?
+    partition_lookups = [s for s in statements if s.startswith("SELECT dynamic_partitions.partition FROM")]
+    assert len(inserts) > 50  # the run's events were written, through the counted engine
+    assert (len(connections), len(partition_lookups)) == (0, 0)
+    assert len(catalogue) <= 1  # the runs table's columns, at its first insert of this process; was ~110 a run

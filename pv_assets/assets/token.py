@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from pv_assets.assets.common import collection_asset
-from pv_assets.instance_pool import pool_storage_connections
+from pv_assets.instance_pool import tune_instance_storage
 from resources.dagster_resources import StationApiResource
 from resources.registry import RegistryError
 from resources.station_api import LoginFailed
@@ -22,7 +22,7 @@ from resources.station_api import LoginFailed
 )
 def station_token(context: AssetExecutionContext, station_api: StationApiResource) -> dict:
     station_id = context.partition_key
-    pool_storage_connections(context.instance)  # the run's first step: its ~90 events share connections
+    tune_instance_storage(context.instance)  # the run's first step: its ~90 events share connections
     try:
         client = station_api.client(station_id)
         session = client.login()
