@@ -395,8 +395,8 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-def code_server_cpu(stack) -> float:
-    root = stack.processes["code-server"].pid
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and all its descendants, living or reaped."""
     total = 0.0
     for pid in [root, *_descendants(root)]:
         try:
@@ -404,6 +404,37 @@ def code_server_cpu(stack) -> float:
         except OSError:
             continue
     return total
+
+
+def code_server_cpu(stack) -> float:
+    return tree_cpu(stack.processes["code-server"].pid)
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process (its backends are its children), if it runs on this machine."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if (
+                stat.split("(", 1)[1].startswith("postgres)")
+                and "postgres)" not in Path(f"/proc/{parent}/stat").read_text()
+            ):
+                return int(entry.name)
+        except (OSError, IndexError, ValueError):
+            continue
+    return None
+
+
+def deployment_cpu(stack, postgres: int | None) -> dict[str, float]:
+    """CPU seconds so far of the code server with its run workers, the daemon, and PostgreSQL."""
+    return {
+        "run_workers_and_code_server": code_server_cpu(stack),
+        "daemon": tree_cpu(stack.processes["daemon"].pid),
+        "postgres": tree_cpu(postgres) if postgres else 0.0,
+    }
 
 
 def cli_collect(station_id: str, env: dict) -> tuple[float, float]:
@@ -486,6 +517,135 @@ def phase_overhead(args, work: Path, s3: str) -> dict:
             "event_log_mib_per_day_10000": round(size * DAY_RUNS / 2**20, 1),
         }
     return result
+
+
+# ----------------------------------------------------------------------------------------------- daily pass
+
+
+def phase_daily(args, work: Path, s3: str) -> dict:
+    """The daily pass over stations with nothing new, daemon-launched on PostgreSQL: batch runs (the
+    schedule's own requests) against one run per station (as the sensors request them), same stack,
+    same stations, CPU of every process of the deployment per station."""
+    from dagster import DagsterInstance, RunsFilter, build_schedule_context
+
+    from pv_assets.batch import BATCH_JOB_NAME
+    from pv_assets.partitions import STATION_PARTITIONS_NAME
+    from pv_assets.run_queue import follow_runs, submit_runs, submit_station_runs
+    from pv_assets.schedules import build_daily_full_refresh
+    from resources.dagster_resources import StationApiResource
+
+    ids = [f"DY-{i:05d}" for i in range(args.daily_stations)]
+    sample = ids[: args.daily_baseline]
+    with (
+        simulator([small_station(s, i) for i, s in enumerate(ids)], one_port=True) as sim,
+        temporary_database("pv_media_scale") as pg_env,
+    ):
+        # Looked at by the change sensor once a day only: its probes are not what is measured here.
+        entries = [{**e, "poll_interval_s": 86_400} for e in sim["entries"]]
+        registry = write_registry(work / "registry-daily.yaml", entries)
+        env = stack_env(s3, "scale-daily", registry, work / "staging-daily", pg_env, sim["env"],
+                        PV_DAILY_BATCH_SIZE=str(args.batch_size))  # fmt: skip
+        os.environ.update(env)
+        home = write_production_home(
+            work / "home-daily",
+            max_concurrent_runs=args.daily_k,
+            overrides={"run_coordinator": {"config": {"dequeue_interval_seconds": 1}}},
+        )
+        instance = DagsterInstance.from_config(str(home))
+        # Partitions already: the registry sensor finds nothing new and requests no first runs.
+        instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, ids)
+        schedule = build_daily_full_refresh()
+        postgres = postmaster_pid()
+        with dagster_stack(home, env) as stack:
+
+            def daily_pass() -> dict:
+                with build_schedule_context(
+                    instance=instance,
+                    resources={"station_api": StationApiResource(stations_file=str(registry))},
+                    scheduled_execution_time=datetime.now(UTC),
+                ) as context:
+                    requests = schedule(context)
+                cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
+                started = time.monotonic()
+                batch_ids = submit_runs(instance, BATCH_JOB_NAME, [(r.run_config, r.tags) for r in requests],
+                                        workspace=stack.workspace)  # fmt: skip
+
+                def finished():
+                    runs = instance.get_runs(RunsFilter(run_ids=batch_ids))
+                    return len(runs) == len(batch_ids) and all(r.is_finished for r in runs) and runs
+
+                runs = _wait_for(finished, "the daily pass's batch runs", args.run_timeout, stack, 1.0)
+                wall = time.monotonic() - started
+                return {
+                    "batch_runs": len(batch_ids),
+                    "batch_runs_failed": sum(r.status.value != "SUCCESS" for r in runs),
+                    "wall_s": wall,
+                    "cpu": _minus(deployment_cpu(stack, postgres), cpu_before),
+                    "events": _minus(table_stats(pg_env["DAGSTER_PG_DB"])["event_logs"], events_before["event_logs"]),
+                }
+
+            first = daily_pass()  # stores every file: the passes measured below find nothing new
+            batched = daily_pass()
+            cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
+            started = time.monotonic()
+            runs = submit_station_runs(instance, sample, trigger="manual", workspace=stack.workspace)
+            summaries = follow_runs(instance, runs, poll_s=0.5, timeout_s=args.run_timeout)
+            single = {
+                "wall_s": time.monotonic() - started,
+                "cpu": _minus(deployment_cpu(stack, postgres), cpu_before),
+                "events": _minus(table_stats(pg_env["DAGSTER_PG_DB"])["event_logs"], events_before["event_logs"]),
+                "failed": sum(not s.ok for s in summaries),
+                "uploaded": sum(s.counts.get("uploaded", 0) for s in summaries),
+            }
+            station_runs = [r for r in run_intervals(instance) if r["trigger"] == "daily"]
+            instance.dispose()
+        expected = sim["expected_sha256"]
+    stored = stored_sha256_by_station(s3, "scale-daily")
+
+    def per_station(part: dict, stations: int) -> dict:
+        cpu = {k: round(v / stations, 3) for k, v in part["cpu"].items()}
+        return {
+            "cpu_s_per_station": round(sum(part["cpu"].values()) / stations, 3),
+            "cpu_s_per_station_by_process": cpu,
+            "stations_per_minute": round(stations / part["wall_s"] * 60, 1),
+            "event_log_rows_per_station": round(part["events"]["rows"] / stations, 1),
+            "event_log_bytes_per_station": round(part["events"]["bytes"] / stations),
+        }
+
+    batch_figures = per_station(batched, len(ids))
+    single_figures = per_station(single, len(sample))
+    return {
+        "stations": len(ids),
+        "batch_size": args.batch_size,
+        "k": args.daily_k,
+        "first_pass_batch_runs_failed": first["batch_runs_failed"],
+        "batched": {
+            **batch_figures,
+            "batch_runs": batched["batch_runs"],
+            "batch_runs_failed": batched["batch_runs_failed"],
+        },
+        "one_run_per_station": {
+            **single_figures,
+            "stations": len(sample),
+            "failed": single["failed"],
+            "uploaded": single["uploaded"],
+        },  # fmt: skip
+        "cpu_ratio_one_run_per_station_to_batched": round(
+            single_figures["cpu_s_per_station"] / batch_figures["cpu_s_per_station"], 2
+        ),
+        "station_runs_of_batches": len(station_runs),
+        "station_runs_of_batches_failed": sum(r["status"] != "SUCCESS" for r in station_runs),
+        "hours_for_10000_stations_batched": round(DAY_RUNS / batch_figures["stations_per_minute"] / 60, 1),
+        "cpu_hours_for_10000_stations": {
+            "batched": round(batch_figures["cpu_s_per_station"] * DAY_RUNS / 3600, 2),
+            "one_run_per_station": round(single_figures["cpu_s_per_station"] * DAY_RUNS / 3600, 2),
+        },
+        "stored_equals_simulator_sha256": all(stored.get(s, []) == expected[s] for s in ids),
+    }
+
+
+def _minus(after: dict, before: dict) -> dict:
+    return {k: after[k] - before[k] for k in after}
 
 
 # ----------------------------------------------------------------------------------------------- SIGKILL
@@ -641,8 +801,12 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=200, help="stations collected by daemon-launched runs per K")
     parser.add_argument("--k", type=int, nargs="+", default=[4, 8], help="max_concurrent_runs values")
     parser.add_argument("--noop-runs", type=int, default=3)
+    parser.add_argument("--daily-stations", type=int, default=400, help="daily phase: stations with nothing new")
+    parser.add_argument("--daily-baseline", type=int, default=40, help="daily phase: of them, collected one run each")
+    parser.add_argument("--batch-size", type=int, default=50, help="daily phase: PV_DAILY_BATCH_SIZE")
+    parser.add_argument("--daily-k", type=int, default=4, help="daily phase: max_concurrent_runs")
     parser.add_argument("--run-timeout", type=float, default=3600)
-    parser.add_argument("--only", nargs="+", choices=["registry", "change", "runs", "overhead", "sigkill"])
+    parser.add_argument("--only", nargs="+", choices=["registry", "change", "runs", "overhead", "daily", "sigkill"])
     args = parser.parse_args(argv)
     # Stopped with SIGTERM: unwind, so the code server, the daemon and the databases go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -650,7 +814,7 @@ def main(argv=None) -> int:
     if reason:
         print(f"make scale needs PostgreSQL: {reason}", file=sys.stderr)
         return 2
-    phases = set(args.only or ["registry", "change", "runs", "overhead", "sigkill"])
+    phases = set(args.only or ["registry", "change", "runs", "overhead", "daily", "sigkill"])
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="pv-scale-") as tmp, ExitStack() as stack:
         work = Path(tmp)
@@ -665,6 +829,8 @@ def main(argv=None) -> int:
                 results[f"runs_k{k}"] = _report_phase(f"runs_k{k}", phase_runs(args, work, s3, k))
         if "overhead" in phases:
             results["overhead"] = _report_phase("overhead", phase_overhead(args, work, s3))
+        if "daily" in phases:
+            results["daily"] = _report_phase("daily", phase_daily(args, work, s3))
         if "sigkill" in phases:
             results["sigkill"] = _report_phase("sigkill", phase_sigkill(args, work, s3))
     print_table(results)
