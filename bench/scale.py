@@ -576,7 +576,10 @@ def phase_daily(args, work: Path, s3: str) -> dict:
 
                 runs = _wait_for(finished, "the daily pass's batch runs", args.run_timeout, stack, 1.0)
                 wall = time.monotonic() - started
+                reports = [batch_report_of(instance, run_id) for run_id in batch_ids]
                 return {
+                    "worker_startup_cpu_s": sum(r.get("worker_startup_cpu_s", 0) for r in reports),
+                    "stations_cpu_s": sum(r.get("stations_cpu_s", 0) for r in reports),
                     "batch_runs": len(batch_ids),
                     "batch_runs_failed": sum(r.status.value != "SUCCESS" for r in runs),
                     "wall_s": wall,
@@ -613,6 +616,11 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         }
 
     batch_figures = per_station(batched, len(ids))
+    # The batch workers' own account (process CPU): start-up, and the stations' runs after it.
+    batch_figures["batch_worker_cpu_s_per_station"] = {
+        "startup": round(batched["worker_startup_cpu_s"] / len(ids), 3),
+        "stations": round(batched["stations_cpu_s"] / len(ids), 3),
+    }
     single_figures = per_station(single, len(sample))
     return {
         "stations": len(ids),
@@ -642,6 +650,15 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         },
         "stored_equals_simulator_sha256": all(stored.get(s, []) == expected[s] for s in ids),
     }
+
+
+def batch_report_of(instance, run_id: str) -> dict:
+    """The metadata of a batch run's report (its op's output)."""
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is not None and event.is_successful_output:
+            return {k: v.value for k, v in event.step_output_data.metadata.items()}
+    return {}
 
 
 def _minus(after: dict, before: dict) -> dict:

@@ -12,6 +12,7 @@ succeeds or fails as a whole (dagster-io/dagster#17836), so one station's refuse
 the other stations of its range unmaterialized.
 """
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,12 +68,18 @@ def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchC
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
     tags = {"pv-media/trigger": config.trigger, BATCH_TAG: context.run_id}
     summaries = []
+    cpu_before_stations = time.process_time()  # the worker's start-up (imports, definitions) is behind us
     for done, station_id in enumerate(config.stations, 1):
         summary = collect_station(station_job, instance, station_id, tags=tags)
         summaries.append(summary)
         state = "ok" if summary.ok else f"not collected: {summary.error}"
         context.log.info(f"[{done}/{len(config.stations)}] station {station_id}: {state} (run {summary.run_id or '-'})")
     report = batch_report(summaries)
+    # What the batch cost this worker: to compare with PV_DAILY_BATCH_SIZE's reason for being.
+    stations_cpu = time.process_time() - cpu_before_stations
+    report["worker_startup_cpu_s"] = round(cpu_before_stations, 3)
+    report["stations_cpu_s"] = round(stations_cpu, 3)
+    report["cpu_s_per_station"] = round(stations_cpu / max(1, len(summaries)), 3)
     yield Output(None, metadata=report)
     if report["failed"]:
         names = ", ".join(s.station_id for s in summaries if not s.ok)

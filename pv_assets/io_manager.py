@@ -3,12 +3,19 @@ the same object store as the media, so the audit trail sits beside the objects.
 
 `{prefix}/{asset}/{partition}.parquet` is the latest; every run also leaves
 `{prefix}/{asset}/{partition}/runs/{run_id}.parquet`, so history does not age out.
+
+The steps of a run execute in one process (the in-process executor): the bytes a step stored, a
+later step of the same run decodes from memory instead of reading them back from the store (a
+station run loads seven inputs) - the same bytes, so the same table. Only the current run's outputs
+are kept; a run whose steps ran in other processes, or an input from an earlier run, is read from
+the store.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import threading
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
@@ -32,6 +39,28 @@ def audit_key(asset: str, partition: str | None, suffix: str) -> str:
     return f"{AUDIT_PREFIX}/{asset}/{partition or '__all__'}{suffix}"
 
 
+class _CurrentRunOutputs:
+    """The bytes this process stored for the run it executes now: {(asset, partition): bytes}."""
+
+    def __init__(self) -> None:
+        self._run_id: str | None = None
+        self._stored: dict[tuple[str, str | None], bytes] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, run_id: str, name: tuple[str, str | None], data: bytes) -> None:
+        with self._lock:
+            if run_id != self._run_id:  # a new run: the last run's outputs are not needed any more
+                self._run_id, self._stored = run_id, {}
+            self._stored[name] = data
+
+    def get(self, run_id: str | None, name: tuple[str, str | None]) -> bytes | None:
+        with self._lock:
+            return self._stored.get(name) if run_id is not None and run_id == self._run_id else None
+
+
+_current_run = _CurrentRunOutputs()
+
+
 class ObjectStoreIOManager(ConfigurableIOManager):
     object_store: ObjectStoreResource
 
@@ -53,10 +82,14 @@ class ObjectStoreIOManager(ConfigurableIOManager):
         if context.run_id:
             store.put_bytes(audit_key(asset, partition, f"/runs/{context.run_id}{suffix}"), data, content_type)
         context.add_output_metadata({"audit_key": key, "audit_store": store.describe()})
+        if context.run_id:
+            _current_run.keep(context.run_id, (asset, partition), data)
 
     def load_input(self, context: InputContext) -> object:
-        store = self.object_store.open()
         asset, partition = self._names(context)
-        if context.dagster_type.typing_type is dict:
-            return json.loads(store.get_bytes(audit_key(asset, partition, ".json")).decode("utf-8"))
-        return parquet_to_frame(store.get_bytes(audit_key(asset, partition, ".parquet")))
+        upstream = context.upstream_output
+        as_json = context.dagster_type.typing_type is dict
+        data = _current_run.get(upstream.run_id if upstream is not None else None, (asset, partition))
+        if data is None:
+            data = self.object_store.open().get_bytes(audit_key(asset, partition, ".json" if as_json else ".parquet"))
+        return json.loads(data.decode("utf-8")) if as_json else parquet_to_frame(data)

@@ -47,6 +47,11 @@ def test_helm_values_carry_the_same_limits_and_the_k8s_run_launcher():
     env = {e["name"]: e.get("value") for e in deployment["env"]}
     assert env["PV_DEPLOYMENT"] == "production" and env["MINIO_ENDPOINT"]  # production refuses the local store
     assert not any(re.search(r"(PASSWORD|SECRET|ACCESS_KEY)", name) for name in env)  # secrets only from Secrets
+    # Every pv-media variable the chart sets is a setting pv-media reads (a renamed one would be ignored).
+    from resources.settings import Settings, env_name
+
+    known = {env_name(field) for field in Settings.model_fields}
+    assert {name for name in env if name.startswith("PV_")} <= known
 
 
 def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_module():

@@ -163,3 +163,45 @@ def test_session_record_keeps_no_secret(two_stations, dagster_instance, tmp_path
     session = output(result, "station_token")
     assert set(session) == {"station_id", "logged_in_at", "expires_at", "token_fingerprint"}
     assert session["token_fingerprint"].startswith("sha256:") and len(session["token_fingerprint"]) == 19
+
+
+def test_a_run_decodes_its_own_steps_outputs_from_memory_and_later_runs_from_the_store(
+    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir, monkeypatch
+):
+    from resources.object_store import MinioObjectStore
+
+    _sim, registry = two_stations
+    store_resource = MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
+    reads: list[str] = []
+    real_get_bytes = MinioObjectStore.get_bytes
+
+    def counted_get_bytes(self, key):  # a spy: the real store answers
+        reads.append(key)
+        return real_get_bytes(self, key)
+
+    monkeypatch.setattr(MinioObjectStore, "get_bytes", counted_get_bytes)
+    result = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0002")
+    assert result.success
+    inputs = ("station_token", "infrastructure_records", "media_manifest", "uploaded_media")
+    assert [k for k in reads if k.split("/")[2] in inputs] == []  # _pv-media/assets/<asset>/...
+    # What the steps took from memory is what the store holds for the audit.
+    from pv_assets.io_manager import audit_key, parquet_to_frame
+
+    stored = parquet_to_frame(real_get_bytes(s3_store, audit_key("media_manifest", "ST-0002", ".parquet")))
+    assert stored.equals(result.output_for_node("media_manifest"))
+    # A run that materializes only a downstream asset reads its input back from the store.
+    from dagster import AssetKey
+
+    from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
+
+    reads.clear()
+    job = make_definitions(station_api=fast_station_api(registry), object_store=store_resource).resolve_job_def(
+        COLLECT_JOB_NAME
+    )
+    again = job.execute_in_process(
+        partition_key="ST-0002", instance=dagster_instance, asset_selection=[AssetKey("media_manifest")]
+    )
+    assert again.success
+    assert audit_key("infrastructure_records", "ST-0002", ".parquet") in reads
