@@ -13,7 +13,11 @@ Phases (sizes are options; the defaults are the issue's):
              sensor, a manual `collect` and the daily schedule (fired once, ~2 min in) request the same stations
   overhead   a run with nothing to download: in-process (`pv-media collect`, SQLite) and daemon-launched
              (PostgreSQL): wall and CPU seconds, event-log rows and bytes per run, extrapolated to 10,000/day
-  sigkill    a run worker killed with SIGKILL: time until it is marked failed, the retry, staging left
+  daily      --daily-stations S stations with nothing new: the daily schedule's batch runs (--batch-size)
+             against one run per station (--daily-baseline of them), same stack: CPU per station of the
+             run workers with the code server, the daemon and PostgreSQL; event log per station
+  sigkill    a run worker killed with SIGKILL: time until it is marked failed, the retry, staging left;
+             then a batch worker killed while it collects a station: its station run ended, the retry
 
 Quick look: python -m bench.scale --stations 2000 --change-stations 200 --runs 12 --k 2 4
 """
@@ -306,8 +310,9 @@ def stack_env(s3: str, bucket: str, registry: Path, staging: Path, pg_env: dict,
 
 
 def phase_runs(args, work: Path, s3: str, k: int) -> dict:
-    from dagster import DagsterInstance
+    from dagster import DagsterInstance, RunsFilter
 
+    from pv_assets.batch import BATCH_JOB_NAME
     from pv_assets.partitions import STATION_PARTITIONS_NAME
     from pv_assets.run_queue import submit_station_runs
 
@@ -324,7 +329,8 @@ def phase_runs(args, work: Path, s3: str, k: int) -> dict:
         # (A schedule's run keys dedupe within a tick only: an every-minute cron would refresh every minute.)
         fire = datetime.now(UTC) + timedelta(seconds=120)
         env = stack_env(s3, bucket, registry, staging, pg_env, sim["env"], PV_REFRESH_TIMEZONE="UTC",
-                        PV_REFRESH_CRON=f"{fire.minute} {fire.hour} * * *")  # fmt: skip
+                        PV_REFRESH_CRON=f"{fire.minute} {fire.hour} * * *",
+                        PV_DAILY_BATCH_SIZE=str(args.batch_size))  # fmt: skip
         os.environ.update(env)
         home = write_production_home(
             work / f"home-runs-{k}",
@@ -338,14 +344,18 @@ def phase_runs(args, work: Path, s3: str, k: int) -> dict:
                       "the registry sensor's first tick", 300, stack)  # fmt: skip
             submit_station_runs(instance, manual_ids, trigger="manual", workspace=stack.workspace)
 
+            batches = -(-len(ids) // args.batch_size)
+
             def all_done():
                 rows = run_intervals(instance)
-                daily = [r for r in rows if r["trigger"] == "daily"]
+                batch_runs = instance.get_runs(RunsFilter(job_name=BATCH_JOB_NAME))
                 finished = all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in rows)
-                return finished and len(daily) == len(ids) and rows
+                return finished and len(batch_runs) == batches and all(b.is_finished for b in batch_runs) and rows
 
             rows = _wait_for(all_done, "every run (sensor, manual, schedule) to finish", args.run_timeout, stack, 1.0)
             wall = time.monotonic() - started
+            batch_runs = instance.get_runs(RunsFilter(job_name=BATCH_JOB_NAME))
+            reports = [batch_report_of(instance, b.run_id) for b in batch_runs]
             instance.dispose()
         expected = sim["expected_sha256"]
     stored = stored_sha256_by_station(s3, bucket)
@@ -361,6 +371,11 @@ def phase_runs(args, work: Path, s3: str, k: int) -> dict:
         "runs": len(rows),
         "runs_by_trigger": {t: sum(1 for r in rows if r["trigger"] == t) for t in sorted({r["trigger"] for r in rows})},
         "failed_runs": sum(1 for r in rows if r["status"] != "SUCCESS"),
+        # The schedule's batch runs: a station whose sensor or manual run was in progress is left to that run.
+        "daily_batch_runs": len(reports),
+        "daily_stations_left_to_a_run_in_progress": sum(
+            sum("already being collected" in row["error"] for row in r.get("not_collected", [])) for r in reports
+        ),
         # Over the time some run was in progress (the wait for the schedule's minute does not count).
         "runs_per_minute": round(len(launched) / busy_seconds([(r["start"], r["end"]) for r in launched]) * 60, 1),
         "first_start_to_last_end_s": round(last_end - first_start, 1),
@@ -715,6 +730,70 @@ def phase_sigkill(args, work: Path, s3: str) -> dict:
     }
 
 
+def phase_sigkill_batch(args, work: Path, s3: str) -> dict:
+    """A batch worker killed with SIGKILL while it collects a station: the station run it leaves, the retry."""
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    from pv_assets.batch import BATCH_JOB_NAME, batch_run_request
+    from pv_assets.partitions import STATION_PARTITIONS_NAME
+    from pv_assets.run_queue import submit_runs
+    from pv_assets.staging import leftover_files
+
+    ids = [f"KILLB-{i:04d}" for i in range(3)]
+    specs = [{**small_station(s, 20 + i, records=8), "photos_per_record": [2, 2], "max_connections": 1}
+             for i, s in enumerate(ids)]  # fmt: skip
+    bucket = "scale-sigkill-batch"
+    staging = work / "staging-kill-batch"
+    with simulator(specs, latency_ms=200, one_port=True) as sim, temporary_database("pv_media_scale") as pg_env:
+        registry = write_registry(work / "registry-kill-batch.yaml", sim["entries"])
+        env = stack_env(s3, bucket, registry, staging, pg_env, sim["env"])
+        os.environ.update(env)
+        home = write_production_home(
+            work / "home-kill-batch", overrides={"run_coordinator": {"config": {"dequeue_interval_seconds": 1}}}
+        )
+        instance = DagsterInstance.from_config(str(home))
+        instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, ids)  # no first runs: the batch collects them
+        with dagster_stack(home, env) as stack:
+            request = batch_run_request(ids)
+            [batch_id] = submit_runs(instance, BATCH_JOB_NAME, [(request.run_config, request.tags)],
+                                     workspace=stack.workspace)  # fmt: skip
+
+            def staging_station_run():
+                runs = instance.get_runs(RunsFilter(job_name="collect_station", statuses=[DagsterRunStatus.STARTED]))
+                return runs and (staging / runs[0].run_id / "owner.json").exists() and runs[0]
+
+            station_run = _wait_for(staging_station_run, "the batch's first station run to stage", 300, stack, 0.05)
+            pid = json.loads((staging / station_run.run_id / "owner.json").read_text("utf-8"))["pid"]
+            os.kill(int(pid), signal.SIGKILL)  # the batch worker: its station runs execute in its process
+            killed = time.monotonic()
+            _wait_for(lambda: instance.get_run_by_id(station_run.run_id).is_finished,
+                      "the orphaned station run marked failed", 300, stack, 0.1)  # fmt: skip
+            orphan_ended_s = time.monotonic() - killed
+
+            def retry_done():
+                retries = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": batch_id}))
+                return retries and retries[0].is_finished and retries[0]
+
+            retry = _wait_for(retry_done, "the batch's retry", 600, stack, 0.5)
+            retry_s = time.monotonic() - killed
+            orphan = instance.get_run_by_id(station_run.run_id)
+            result = {
+                "killed_batch_status": instance.get_run_by_id(batch_id).status.value,
+                "orphaned_station_run_status": orphan.status.value,
+                "orphaned_station_run_ended_s": round(orphan_ended_s, 1),
+                "retry_batch_status": retry.status.value,
+                "kill_to_retry_done_s": round(retry_s, 1),
+            }
+            instance.dispose()
+        expected = sim["expected_sha256"]
+    stored = stored_sha256_by_station(s3, bucket)
+    return {
+        **result,
+        "stored_equals_simulator_sha256": all(stored.get(s, []) == expected[s] for s in ids),
+        "staging_files_left": len(leftover_files(staging)),
+    }
+
+
 # ----------------------------------------------------------------------------------------------- report
 
 
@@ -800,6 +879,48 @@ def print_table(results: dict) -> None:
                 f"staging left {sk['staging_files_left']} files",
             )
         )
+    kb = results.get("sigkill_batch")
+    if kb:
+        rows.append(
+            (
+                "sigkill",
+                "batch worker killed",
+                f"batch {kb['killed_batch_status']}; its station run {kb['orphaned_station_run_status']} after "
+                f"{kb['orphaned_station_run_ended_s']} s; retry {kb['retry_batch_status']} "
+                f"({kb['kill_to_retry_done_s']} s), "
+                f"sha256 {'equal' if kb['stored_equals_simulator_sha256'] else 'DIFFER'}, "
+                f"staging left {kb['staging_files_left']} files",
+            )
+        )
+    dy = results.get("daily")
+    if dy:
+        b, o = dy["batched"], dy["one_run_per_station"]
+        rows.append(
+            (
+                "daily",
+                f"{dy['stations']} stations with nothing new, batches of {dy['batch_size']}, K={dy['k']}",
+                f"batched: {b['cpu_s_per_station']} CPU-s/station {b['cpu_s_per_station_by_process']}, "
+                f"{b['stations_per_minute']} stations/min",
+            )
+        )
+        rows.append(
+            (
+                "daily",
+                f"same stack, one run per station ({o['stations']} of them)",
+                f"{o['cpu_s_per_station']} CPU-s/station {o['cpu_s_per_station_by_process']}, "
+                f"{o['stations_per_minute']} stations/min; ratio {dy['cpu_ratio_one_run_per_station_to_batched']}x",
+            )
+        )
+        rows.append(
+            (
+                "daily",
+                "10,000 stations a day",
+                f"batched {dy['cpu_hours_for_10000_stations']['batched']} CPU-h "
+                f"in ~{dy['hours_for_10000_stations_batched']} h; "
+                f"one run per station {dy['cpu_hours_for_10000_stations']['one_run_per_station']} CPU-h; "
+                f"sha256 {'equal' if dy['stored_equals_simulator_sha256'] else 'DIFFER'}",
+            )
+        )
     from rich.console import Console
     from rich.table import Table
 
@@ -850,6 +971,7 @@ def main(argv=None) -> int:
             results["daily"] = _report_phase("daily", phase_daily(args, work, s3))
         if "sigkill" in phases:
             results["sigkill"] = _report_phase("sigkill", phase_sigkill(args, work, s3))
+            results["sigkill_batch"] = _report_phase("sigkill_batch", phase_sigkill_batch(args, work, s3))
     print_table(results)
     print(json.dumps(results, sort_keys=True))
     return 0
