@@ -569,7 +569,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         instance = DagsterInstance.from_config(str(home))
         # Partitions already: the registry sensor finds nothing new and requests no first runs.
         instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, ids)
-        schedule = build_daily_full_refresh()
+        schedule = build_daily_full_refresh(batch_size=args.batch_size)
         postgres = postmaster_pid()
         with dagster_stack(home, env) as stack:
 

@@ -33,8 +33,12 @@ from dagster import (
 from pv_assets.instance_pool import tune_instance_storage
 from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.station_run import BATCH_TAG, StationSummary, batch_ended, collect_station
+from resources.scrub import scrub
 
 BATCH_JOB_NAME = "collect_station_batch"
+# On every batch run: the instance's run limits cap batches with it (a batch and the station run it is
+# executing both count against max_concurrent_runs), so sensor runs always find a free slot.
+BATCH_RUN_TAG = "pv-media/batch-run"
 
 
 class StationBatchConfig(Config):
@@ -42,18 +46,45 @@ class StationBatchConfig(Config):
     trigger: str = "daily"
 
 
-def batch_report(summaries: Sequence[StationSummary]) -> dict[str, Any]:
-    """What the batch run's output metadata says: counts, and each station that was not collected."""
-    failed = [s for s in summaries if not s.ok]
+def batch_report(summaries: Sequence[StationSummary], not_reached: Sequence[str] = ()) -> dict[str, Any]:
+    """What the batch run's output metadata says: counts, each station that was not collected and why."""
+    failed = [s for s in summaries if not s.ok and not s.not_started]
+    left = [s for s in summaries if s.not_started]
     return {
-        "stations": len(summaries),
-        "collected": len(summaries) - len(failed),
+        "stations": len(summaries) + len(not_reached),
+        "collected": sum(s.ok for s in summaries),
         "failed": len(failed),
+        # Another run (a sensor's, a manual one) was collecting the station: it is not collected twice.
+        "left_to_a_run_in_progress": len(left),
+        "not_reached": len(not_reached),  # the batch was canceled first
         "uploaded": sum(s.counts.get("uploaded", 0) for s in summaries),
         "not_collected": MetadataValue.json(
-            [{"station": s.station_id, "run_id": s.run_id, "error": s.error} for s in failed]
+            [{"station": s.station_id, "run_id": s.run_id, "error": s.error} for s in [*failed, *left]]
+            + [
+                {"station": station_id, "run_id": "", "error": "the batch was canceled first"}
+                for station_id in not_reached
+            ]
         ),
     }
+
+
+def launcher_watches_run_workers(instance: Any) -> bool:
+    """Whether run monitoring asks the run launcher about each run's own worker (K8sRunLauncher: its pod).
+    A station run inside a batch has no worker of its own and would be marked failed while it runs."""
+    return bool(instance.run_launcher.supports_check_run_worker_health)
+
+
+def collect_one(station_job: Any, instance: Any, station_id: str, tags: dict[str, str]) -> StationSummary:
+    """One station of the batch; whatever goes wrong around its run is that station's failure only."""
+    try:
+        return collect_station(station_job, instance, station_id, tags=tags)
+    except Exception as exc:  # noqa: BLE001 - e.g. the partition was deleted, the database blinked
+        return StationSummary(station_id, False, "", error=f"{type(exc).__name__}: {scrub(str(exc))}")
+
+
+def batch_canceled(instance: Any, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is None or run.status in (DagsterRunStatus.CANCELING, DagsterRunStatus.CANCELED)
 
 
 @op(
@@ -64,28 +95,42 @@ def batch_report(summaries: Sequence[StationSummary]) -> dict[str, Any]:
 )
 def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchConfig):
     instance = context.instance
+    if launcher_watches_run_workers(instance):
+        raise Failure(
+            description=f"{type(instance.run_launcher).__name__} checks each run's own worker, and a station run "
+            "inside a batch has none: it would be marked failed while it runs. Use PV_DAILY_BATCH_SIZE=1 (one run "
+            "per station) with this run launcher.",
+            allow_retries=False,
+        )
     tune_instance_storage(instance)
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
     tags = {"pv-media/trigger": config.trigger, BATCH_TAG: context.run_id}
-    summaries = []
+    summaries: list[StationSummary] = []
+    not_reached: list[str] = []
     cpu_before_stations = time.process_time()  # the worker's start-up (imports, definitions) is behind us
     for done, station_id in enumerate(config.stations, 1):
-        summary = collect_station(station_job, instance, station_id, tags=tags)
+        summary = collect_one(station_job, instance, station_id, tags)
         summaries.append(summary)
         state = "ok" if summary.ok else f"not collected: {summary.error}"
         context.log.info(f"[{done}/{len(config.stations)}] station {station_id}: {state} (run {summary.run_id or '-'})")
-    report = batch_report(summaries)
+        # A cancel's interrupt lands in the station's run, which ends failed; the batch stops here.
+        if done < len(config.stations) and batch_canceled(instance, context.run_id):
+            not_reached = list(config.stations[done:])
+            context.log.warning(f"the batch was canceled: {len(not_reached)} stations not started")
+            break
+    report = batch_report(summaries, not_reached)
     # What the batch cost this worker: to compare with PV_DAILY_BATCH_SIZE's reason for being.
     stations_cpu = time.process_time() - cpu_before_stations
     report["worker_startup_cpu_s"] = round(cpu_before_stations, 3)
     report["stations_cpu_s"] = round(stations_cpu, 3)
     report["cpu_s_per_station"] = round(stations_cpu / max(1, len(summaries)), 3)
     yield Output(None, metadata=report)
-    if report["failed"]:
-        names = ", ".join(s.station_id for s in summaries if not s.ok)
+    if report["failed"] or not_reached:
+        names = ", ".join(s.station_id for s in summaries if not s.ok and not s.not_started)
         # Not retried: each station's own run says why, and the next sensor tick or pass tries again.
         raise Failure(
-            description=f"{report['failed']} of {report['stations']} stations not collected: {names}",
+            description=f"{report['failed']} of {report['stations']} stations not collected: {names}"
+            + (f"; canceled before {len(not_reached)} more" if not_reached else ""),
             allow_retries=False,
         )
 
@@ -103,7 +148,7 @@ def batch_run_request(
     stations: Sequence[str], *, run_key: str | None = None, priority: int | None = None, trigger: str = "daily"
 ) -> RunRequest:
     """A batch run of these stations (with `priority`, dagster/priority: the queue launches higher first)."""
-    tags = {"pv-media/trigger": trigger, "pv-media/stations": str(len(stations))}
+    tags = {"pv-media/trigger": trigger, "pv-media/stations": str(len(stations)), BATCH_RUN_TAG: "true"}
     if priority is not None:
         tags["dagster/priority"] = str(priority)
     config = {"stations": list(stations), "trigger": trigger}

@@ -52,7 +52,7 @@ def make_definitions(
         assets=with_source_code_references(ALL_ASSETS),
         jobs=[collect_station_job, collect_station_batch_job, gallery_index_job],
         sensors=[station_registry_sensor, station_change_sensor, gallery_index_sensor, orphaned_batch_runs_sensor],
-        schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone)],
+        schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone, knobs.daily_batch_size)],
         resources={
             "station_api": station_api or StationApiResource(),
             "object_store": store,

@@ -27,7 +27,12 @@ gallery_index_job = define_asset_job(
 )
 
 
-def station_run_request(station_id: str, trigger: str, run_key: str | None = None) -> RunRequest:
-    """A run of one station, tagged so the instance's run limits allow one per station at a time."""
+def station_run_request(
+    station_id: str, trigger: str, run_key: str | None = None, priority: int | None = None
+) -> RunRequest:
+    """A run of one station, tagged so the instance's run limits allow one per station at a time
+    (and, with `priority`, dagster/priority: the queue launches higher priorities first)."""
     tags = {STATION_TAG: station_id, "pv-media/trigger": trigger}
+    if priority is not None:
+        tags["dagster/priority"] = str(priority)
     return RunRequest(partition_key=station_id, run_key=run_key, tags=tags)

@@ -3,18 +3,23 @@
 from dagster import DefaultScheduleStatus, ScheduleDefinition, ScheduleEvaluationContext, SkipReason, schedule
 
 from pv_assets.batch import batch_run_request, collect_station_batch_job
+from pv_assets.jobs import collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from resources.dagster_resources import StationApiResource
 from resources.settings import settings
 
 
-def build_daily_full_refresh(cron: str = "0 2 * * *", timezone: str = "Asia/Shanghai") -> ScheduleDefinition:
-    """The schedule at the given time (PV_REFRESH_CRON / PV_REFRESH_TIMEZONE, read where the definitions
-    are built)."""
+def build_daily_full_refresh(
+    cron: str = "0 2 * * *", timezone: str = "Asia/Shanghai", batch_size: int = 50
+) -> ScheduleDefinition:
+    """The schedule at the given time (PV_REFRESH_CRON / PV_REFRESH_TIMEZONE / PV_DAILY_BATCH_SIZE, read where
+    the definitions are built). Batches of one are plain collect_station runs: what a run launcher that
+    watches each run's own worker (K8sRunLauncher) needs."""
+    batched = batch_size > 1
 
     @schedule(
         name="daily_full_refresh",
-        job=collect_station_batch_job,
+        job=collect_station_batch_job if batched else collect_station_job,
         cron_schedule=cron,
         execution_timezone=timezone,
         default_status=DefaultScheduleStatus.RUNNING,
@@ -31,9 +36,16 @@ def build_daily_full_refresh(cron: str = "0 2 * * *", timezone: str = "Asia/Shan
             return SkipReason("no registry station is a partition yet")
         day = context.scheduled_execution_time.strftime("%Y-%m-%d")
         knobs = settings()
-        size = knobs.daily_batch_size
-        batches = [stations[i : i + size] for i in range(0, len(stations), size)]
-        context.log.info(describe_pass(len(stations), size, knobs.daily_stations_per_minute, knobs.daily_priority))
+        context.log.info(
+            describe_pass(len(stations), batch_size, knobs.daily_stations_per_minute, knobs.daily_priority)
+        )
+        if not batched:
+            # run_key: one refresh per station per day, however often the tick is evaluated.
+            return [
+                station_run_request(s, "daily", run_key=f"daily-{day}-{s}", priority=knobs.daily_priority)
+                for s in stations
+            ]
+        batches = [stations[i : i + batch_size] for i in range(0, len(stations), batch_size)]
         return [
             # run_key makes a re-evaluated tick idempotent: one refresh per batch per day. The lower priority
             # lets runs requested by the sensors overtake the queued pass.
@@ -47,8 +59,9 @@ def build_daily_full_refresh(cron: str = "0 2 * * *", timezone: str = "Asia/Shan
 def describe_pass(stations: int, batch_size: int, stations_per_minute: float, priority: int) -> str:
     batches = -(-stations // batch_size)
     hours = stations / stations_per_minute / 60
+    runs = f"{batches} batch runs of up to {batch_size}" if batch_size > 1 else f"{stations} station runs"
     return (
-        f"queueing {stations} stations in {batches} batch runs of up to {batch_size} (PV_DAILY_BATCH_SIZE) at "
+        f"queueing {stations} stations in {runs} (PV_DAILY_BATCH_SIZE) at "
         f"dagster/priority={priority}: at {stations_per_minute:g} stations a minute (PV_DAILY_STATIONS_PER_MINUTE) "
         f"a full pass takes ~{hours:.1f} h; sensor runs (priority 0) are launched first while it is queued"
     )

@@ -29,6 +29,7 @@ class StationSummary:
     run_id: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
+    not_started: bool = False  # another run was collecting the station
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
@@ -105,13 +106,16 @@ def active_collection(instance: Any, station_id: str) -> str | None:
 
 def batch_ended(instance: Any, run: Any) -> str | None:
     """Why a station run of a batch can never finish - its batch run ended first - or None."""
+    from dagster import DagsterRunStatus
+
     from pv_assets.jobs import IN_PROGRESS_STATUSES
 
     batch_id = run.tags.get(BATCH_TAG)
     if not batch_id:
         return None
     batch = instance.get_run_by_id(batch_id)
-    if batch is not None and batch.status in IN_PROGRESS_STATUSES:
+    # A batch being canceled is still alive: it stops after the station it is collecting.
+    if batch is not None and (batch.status in IN_PROGRESS_STATUSES or batch.status == DagsterRunStatus.CANCELING):
         return None
     return f"its batch run {batch_id} ended ({batch.status.value if batch else 'deleted'}) before it did"
 
@@ -125,12 +129,11 @@ def collect_station(
         with station_lock(station_id, Path(instance.root_directory)):
             running = active_collection(instance, station_id)
             if running:
-                return StationSummary(
-                    station_id, False, "", error=f"already being collected by run {running}; not started twice"
-                )
+                error = f"already being collected by run {running}; not started twice"
+                return StationSummary(station_id, False, "", error=error, not_started=True)
             return _run_station(job, instance, station_id, tags, log_level)
     except StationBusy as exc:
-        return StationSummary(station_id, False, "", error=f"{exc}; not started twice")
+        return StationSummary(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
 
 
 def _run_station(job: Any, instance: Any, station_id: str, tags: Mapping[str, str], log_level: str) -> StationSummary:

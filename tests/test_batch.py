@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from dagster import DagsterRunStatus, RunsFilter, execute_job
@@ -26,8 +28,12 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
     sim = simulator_factory([SimStationSpec(s, records=4, seed=i, quirks=False) for i, s in enumerate(STATIONS)])
     write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["BT-0002"])
     dagster_instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, STATIONS)
-    request = batch_run_request(STATIONS, priority=-1)
-    assert request.tags["dagster/priority"] == "-1" and request.tags["pv-media/stations"] == "3"
+    # BT-BUSY is being collected by a live run of this host; BT-GONE left the partitions (an error around its run).
+    busy = create_run_for_test(dagster_instance, job_name=COLLECT_JOB_NAME, status=DagsterRunStatus.STARTED,
+                               tags={"dagster/partition": "BT-BUSY", PID_TAG: str(os.getpid()),
+                                     HOST_TAG: socket.gethostname()})  # fmt: skip
+    request = batch_run_request(["BT-0001", "BT-BUSY", "BT-0002", "BT-GONE", "BT-0003"], priority=-1)
+    assert request.tags["dagster/priority"] == "-1" and request.tags["pv-media/stations"] == "5"
 
     # As a run worker runs it: the job loaded from the code location (`defs`), settings from the environment.
     batch_job = ReconstructableRepository.for_module(
@@ -36,11 +42,13 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
     with execute_job(batch_job, dagster_instance, run_config=request.run_config, tags=request.tags) as batch:
         assert not batch.success
         [failure] = batch.get_step_failure_events()
-    assert failure.step_failure_data.user_failure_data.description == "1 of 3 stations not collected: BT-0002"
-    station_runs = dagster_instance.get_run_records(RunsFilter(job_name=COLLECT_JOB_NAME))
+    assert failure.step_failure_data.user_failure_data.description == "2 of 5 stations not collected: BT-0002, BT-GONE"
+    station_runs = dagster_instance.get_run_records(
+        RunsFilter(job_name=COLLECT_JOB_NAME, tags={BATCH_TAG: batch.run_id})
+    )
     by_station = {r.dagster_run.tags[STATION_TAG]: r.dagster_run for r in station_runs}
-    assert sorted(by_station) == STATIONS
-    assert {run.tags[BATCH_TAG] for run in by_station.values()} == {batch.run_id}
+    assert sorted(by_station) == STATIONS  # BT-BUSY was not started twice, BT-GONE never got a run
+    assert dagster_instance.get_run_by_id(busy.run_id).status == DagsterRunStatus.STARTED
     assert {s: run.status for s, run in by_station.items()} == {
         "BT-0001": DagsterRunStatus.SUCCESS,
         "BT-0002": DagsterRunStatus.FAILURE,
@@ -63,12 +71,12 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
         e for e in dagster_instance.all_logs(batch.run_id) if e.dagster_event and e.dagster_event.is_successful_output
     ]
     metadata = report.dagster_event.step_output_data.metadata
-    assert {k: metadata[k].value for k in ("stations", "collected", "failed")} == {
-        "stations": 3,
-        "collected": 2,
-        "failed": 1,
-    }
-    assert [row["station"] for row in metadata["not_collected"].value] == ["BT-0002"]
+    counts = {k: metadata[k].value for k in ("stations", "collected", "failed", "left_to_a_run_in_progress")}
+    assert counts == {"stations": 5, "collected": 2, "failed": 2, "left_to_a_run_in_progress": 1}
+    not_collected = {row["station"]: row["error"] for row in metadata["not_collected"].value}
+    assert sorted(not_collected) == ["BT-0002", "BT-BUSY", "BT-GONE"]
+    assert f"already being collected by run {busy.run_id}" in not_collected["BT-BUSY"]
+    assert "BT-GONE" in not_collected["BT-GONE"]
 
 
 def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_instance):

@@ -177,23 +177,27 @@ def test_daily_schedule_refreshes_registry_stations_that_are_partitions_in_batch
     dagster_instance.add_dynamic_partitions("station", ["ST-0001", "ST-0002", "ST-OLD"])  # ST-OLD left the registry
     when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
-    def evaluate_schedule():
+    def evaluate_schedule(schedule=daily_full_refresh):
         with build_schedule_context(
             instance=dagster_instance,
             scheduled_execution_time=when,
             resources={"station_api": fast_station_api(registry)},
         ) as context:
-            return daily_full_refresh(context)
+            return schedule(context)
 
     def stations(request):
         return request.run_config["ops"]["collect_stations_in_batch"]["config"]["stations"]
 
     [batch] = evaluate_schedule()  # the default batch holds 50 stations
     assert stations(batch) == ["ST-0001", "ST-0002"] and batch.run_key == "daily-2026-11-27-00000-ST-0001"
-    monkeypatch.setenv("PV_DAILY_BATCH_SIZE", "1")
-    requests = evaluate_schedule()
-    assert [stations(r) for r in requests] == [["ST-0001"], ["ST-0002"]]
-    assert [r.run_key for r in requests] == ["daily-2026-11-27-00000-ST-0001", "daily-2026-11-27-00001-ST-0002"]
+    assert batch.tags["pv-media/batch-run"] == "true"  # the run limits cap batches by this tag
+    # PV_DAILY_BATCH_SIZE=1 (what K8sRunLauncher needs): plain station runs, one per station.
+    one_each = build_daily_full_refresh(batch_size=1)
+    assert one_each.job_name == "collect_station"
+    requests = evaluate_schedule(one_each)
+    assert [(r.partition_key, r.tags["pv-media/station"]) for r in requests] == [("ST-0001", "ST-0001"),
+                                                                                ("ST-0002", "ST-0002")]  # fmt: skip
+    assert [r.run_key for r in requests] == ["daily-2026-11-27-ST-0001", "daily-2026-11-27-ST-0002"]
     assert daily_full_refresh.execution_timezone == "Asia/Shanghai"
     assert daily_full_refresh.cron_schedule == "0 2 * * *"
 

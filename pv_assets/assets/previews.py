@@ -13,6 +13,7 @@ station runs have written new pieces.
 import base64
 import contextlib
 import time
+from collections.abc import Iterable
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, asset
@@ -51,11 +52,15 @@ def gallery_link(station_id: str) -> dict:
     return {"gallery": MetadataValue.url(url)} if url else {}
 
 
-def _contact_sheet_metadata(store: ObjectStore, rows: list[dict], station_id: str, *, rebuild: bool) -> dict:
-    """The station's contact sheet, drawn again only when this run built previews (else the stored one:
-    a daily pass over unchanged stations reads one object instead of twelve thumbnails)."""
+def _sheet_thumbs(rows: Iterable[dict]) -> list[str]:
     keys = [r.get("thumb_key") or r.get("poster_key") for r in rows]
-    keys = [k for k in keys if k][:CONTACT_SHEET_THUMBS]
+    return [k for k in keys if k][:CONTACT_SHEET_THUMBS]
+
+
+def _contact_sheet_metadata(store: ObjectStore, rows: list[dict], station_id: str, *, rebuild: bool) -> dict:
+    """The station's contact sheet, drawn again only when `rebuild` (else the stored one: a daily pass over
+    unchanged stations reads one object instead of twelve thumbnails)."""
+    keys = _sheet_thumbs(rows)
     if not keys:
         return {}
     region, _station = region_station_of(rows[0]["object_key"])
@@ -93,7 +98,10 @@ def media_previews(context: AssetExecutionContext, uploaded_media: pd.DataFrame,
     store = object_store.open()
     started = time.monotonic()
     outcomes = plain_rows(uploaded_media)
-    rows, tally = build_previews(store, outcomes, _previous_previews(store, station_id), log=context.log.info)
+    previous = _previous_previews(store, station_id)
+    rows, tally = build_previews(store, outcomes, previous, log=context.log.info)
+    # Drawn again when a thumbnail was built or the sheet would show other thumbnails than last time.
+    same_sheet = tally.built == 0 and _sheet_thumbs(rows) == _sheet_thumbs(previous.values())
     frame = pd.DataFrame(rows, columns=PREVIEW_COLUMNS)
     # The store as it is now: the run's one listing suffices unless this run wrote previews.
     keys = [r["object_key"] for r in rows]
@@ -110,7 +118,7 @@ def media_previews(context: AssetExecutionContext, uploaded_media: pd.DataFrame,
             "preview_bytes_written": tally.preview_bytes,
             "original_bytes_read": tally.original_bytes_read,
             "duration_s": round(time.monotonic() - started, 3),
-            **_contact_sheet_metadata(store, rows, station_id, rebuild=tally.built > 0),
+            **_contact_sheet_metadata(store, rows, station_id, rebuild=not same_sheet),
             **gallery_link(station_id),
             **frame_metadata(frame, SHOWN_COLUMNS),
         },
