@@ -88,11 +88,15 @@ def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_in
         tags = {STATION_TAG: "BT-0001", **({BATCH_TAG: batch_id} if batch_id else {})}
         return dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
 
+    # A batch being canceled is still alive: it stops after the station it is collecting.
+    canceling = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.CANCELING)
     orphan, in_live_batch, alone = station_run(ended.run_id), station_run(running.run_id), station_run(None)
+    winding_down = station_run(canceling.run_id)
     assert end_orphaned_station_runs(dagster_instance) == [orphan.run_id]
-    status = {r: dagster_instance.get_run_by_id(r).status for r in (orphan.run_id, in_live_batch.run_id, alone.run_id)}
-    assert status == {orphan.run_id: DagsterRunStatus.FAILURE, in_live_batch.run_id: DagsterRunStatus.STARTED,
-                      alone.run_id: DagsterRunStatus.STARTED}  # fmt: skip
+    runs = (orphan, in_live_batch, alone, winding_down)
+    assert [dagster_instance.get_run_by_id(r.run_id).status for r in runs] == [
+        DagsterRunStatus.FAILURE, DagsterRunStatus.STARTED, DagsterRunStatus.STARTED, DagsterRunStatus.STARTED
+    ]  # fmt: skip
     assert end_orphaned_station_runs(dagster_instance) == []
 
 
