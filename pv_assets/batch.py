@@ -32,13 +32,11 @@ from dagster import (
 
 from pv_assets.instance_pool import tune_instance_storage
 from pv_assets.jobs import COLLECT_JOB_NAME
-from pv_assets.station_run import BATCH_TAG, StationSummary, batch_ended, collect_station
+from pv_assets.station_run import StationSummary, batch_ended, collect_station
+from pv_assets.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
 from resources.scrub import scrub
 
 BATCH_JOB_NAME = "collect_station_batch"
-# On every batch run: the instance's run limits cap batches with it (a batch and the station run it is
-# executing both count against max_concurrent_runs), so sensor runs always find a free slot.
-BATCH_RUN_TAG = "pv-media/batch-run"
 
 
 class StationBatchConfig(Config):
@@ -104,7 +102,7 @@ def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchC
         )
     tune_instance_storage(instance)
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
-    tags = {"pv-media/trigger": config.trigger, BATCH_TAG: context.run_id}
+    tags = {TRIGGER_TAG: config.trigger, BATCH_TAG: context.run_id}
     summaries: list[StationSummary] = []
     not_reached: list[str] = []
     cpu_before_stations = time.process_time()  # the worker's start-up (imports, definitions) is behind us
@@ -148,7 +146,7 @@ def batch_run_request(
     stations: Sequence[str], *, run_key: str | None = None, priority: int | None = None, trigger: str = "daily"
 ) -> RunRequest:
     """A batch run of these stations (with `priority`, dagster/priority: the queue launches higher first)."""
-    tags = {"pv-media/trigger": trigger, "pv-media/stations": str(len(stations)), BATCH_RUN_TAG: "true"}
+    tags = {TRIGGER_TAG: trigger, "pv-media/stations": str(len(stations)), BATCH_RUN_TAG: "true"}
     if priority is not None:
         tags["dagster/priority"] = str(priority)
     config = {"stations": list(stations), "trigger": trigger}

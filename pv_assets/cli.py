@@ -23,11 +23,12 @@ from rich.table import Table
 
 from pv_assets.station_lock import setup_lock
 from pv_assets.station_run import SUMMARY_COLUMNS, StationSummary, collect_station
+from pv_assets.tags import TRIGGER_TAG
 from resources import log_masking
 from resources.registry import RegistryError, load_registry
 from resources.settings import dagster_home, instance_config_file
 
-CLI_TAGS = {"pv-media/trigger": "cli"}
+CLI_TAGS = {TRIGGER_TAG: "cli"}
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 # Wide enough for the summary table when the output goes to a file or CI log.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

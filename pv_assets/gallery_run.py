@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pv_assets.tags import TRIGGER_TAG
+
 
 def build_gallery_index(instance: Any, stations_file: str) -> dict[str, Any] | None:
     """One run of gallery_index in this process; its metadata, or None when the run failed."""
@@ -14,7 +16,7 @@ def build_gallery_index(instance: Any, stations_file: str) -> dict[str, Any] | N
     result = defs.resolve_job_def(GALLERY_JOB_NAME).execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={"pv-media/trigger": "cli"},
+        tags={TRIGGER_TAG: "cli"},
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:

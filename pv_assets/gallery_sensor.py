@@ -7,6 +7,7 @@ gallery_piece materialization that a requested index run covers.
 from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from pv_assets.jobs import gallery_index_job
+from pv_assets.tags import TRIGGER_TAG
 
 
 @sensor(
@@ -24,4 +25,4 @@ def gallery_index_sensor(context: SensorEvaluationContext):
     if context.cursor and int(context.cursor) >= storage_id:
         return SkipReason("the gallery index is up to date with every piece")
     context.update_cursor(str(storage_id))
-    return RunRequest(run_key=f"gallery-{storage_id}", tags={"pv-media/trigger": "new-gallery-pieces"})
+    return RunRequest(run_key=f"gallery-{storage_id}", tags={TRIGGER_TAG: "new-gallery-pieces"})

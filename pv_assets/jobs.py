@@ -3,9 +3,9 @@
 from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
 
 from pv_assets.assets import STATION_ASSETS, gallery_index
+from pv_assets.tags import station_tags
 
 COLLECT_JOB_NAME = "collect_station"
-STATION_TAG = "pv-media/station"
 # A run in one of these states still holds its station: nobody starts another for it.
 IN_PROGRESS_STATUSES = [
     DagsterRunStatus.QUEUED,
@@ -32,7 +32,7 @@ def station_run_request(
 ) -> RunRequest:
     """A run of one station, tagged so the instance's run limits allow one per station at a time
     (and, with `priority`, dagster/priority: the queue launches higher priorities first)."""
-    tags = {STATION_TAG: station_id, "pv-media/trigger": trigger}
+    tags = station_tags(station_id, trigger)
     if priority is not None:
         tags["dagster/priority"] = str(priority)
     return RunRequest(partition_key=station_id, run_key=run_key, tags=tags)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pv_assets.deployment import workspace_file
-from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG
+from pv_assets.jobs import COLLECT_JOB_NAME
+from pv_assets.tags import station_tags
 
 PARENT_RUN_TAG = "dagster/parent_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -28,7 +29,7 @@ class SubmitError(RuntimeError):
 
 
 def station_run_tags(station_id: str, trigger: str) -> dict[str, str]:
-    return {"dagster/partition": station_id, STATION_TAG: station_id, "pv-media/trigger": trigger}
+    return {"dagster/partition": station_id, **station_tags(station_id, trigger)}
 
 
 def submit_station_runs(

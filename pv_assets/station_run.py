@@ -16,10 +16,7 @@ from typing import Any
 
 from pv_assets.staging import pid_alive
 from pv_assets.station_lock import StationBusy, station_lock
-
-PID_TAG, HOST_TAG = "pv-media/pid", "pv-media/host"
-# On each station run of a batch: the batch run's id, so a station run its batch left behind is found.
-BATCH_TAG = "pv-media/batch"
+from pv_assets.tags import BATCH_TAG, HOST_TAG, PID_TAG, STATION_TAG
 
 
 @dataclass
@@ -137,8 +134,6 @@ def collect_station(
 
 
 def _run_station(job: Any, instance: Any, station_id: str, tags: Mapping[str, str], log_level: str) -> StationSummary:
-    from pv_assets.jobs import STATION_TAG
-
     result = job.execute_in_process(
         partition_key=station_id,
         instance=instance,

@@ -12,9 +12,10 @@ from dagster._core.test_utils import create_run_for_test
 
 from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
 from pv_assets.definitions import make_definitions
-from pv_assets.jobs import COLLECT_JOB_NAME, STATION_TAG
+from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_assets.station_run import HOST_TAG, PID_TAG, active_collection
+from pv_assets.tags import STATION_TAG
 from pv_simulator import SimStationSpec
 from tests.conftest import expected_sha256s, media_objects, sha256, write_registry
 
