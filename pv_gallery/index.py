@@ -21,13 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from resources.gallery_contract import INDEX_KEY, is_personal_field
 from resources.identity import mask_id_like
 from resources.object_store import ObjectStore
 
-INDEX_KEY = "_pv-media/gallery/index.parquet"
 RENDITIONS = {"thumb": "thumb_key", "medium": "medium_key", "poster": "poster_key", "original": "object_key"}
-# Never shown, even if a station (or a bug upstream) puts them into record_fields.
-PERSONAL_FIELDS = {"idcardno", "id_card_no", "idcard", "ownername", "owner_name", "owner", "phone", "mobile", "tel"}
 CARD_FIELDS = 4  # descriptive fields on a station card; the installation page shows them all
 
 
@@ -174,7 +172,8 @@ def safe_fields(raw: str | None) -> dict[str, str]:
     shown = {}
     for key, value in data.items():
         name = str(key)
-        if name.lower() in PERSONAL_FIELDS or "url" in name.lower() or value is None or value == "":
+        # Personal fields are never shown, even if a station (or a bug upstream) put them into record_fields.
+        if is_personal_field(name) or "url" in name.lower() or value is None or value == "":
             continue
         if isinstance(value, float):  # coordinates and capacities: never an ID number, often many digits
             shown[mask_id_like(name)] = str(value)

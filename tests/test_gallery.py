@@ -410,8 +410,10 @@ def test_id_numbers_inside_record_fields_are_masked(tmp_path, data):
     fields = {
         "idCardNo": raw,
         "ownerName": "张三",
+        "户主姓名": "李四",  # personal by the shared rule, not by an exact name
+        "certificate": "C-7781",
         "note": f"业主 {raw}",
-        "certificate": 110105194912310021,  # a number, not a string
+        "meterNumber": 110105194912310021,  # ID-shaped, a number, in a field not named as personal
         "photoUrl": "http://x/a.jpg",
         "latitude": 32.059999999999995,
     }
@@ -422,6 +424,7 @@ def test_id_numbers_inside_record_fields_are_masked(tmp_path, data):
     assert "110105194912310021" not in html and "110105********0021" in html
     assert "32.059999999999995" in html  # coordinates are not mistaken for ID numbers
     assert "张三" not in html and "http://x/a.jpg" not in html
+    assert "李四" not in html and "C-7781" not in html
 
 
 # --- links from Dagster -----------------------------------------------------------------------

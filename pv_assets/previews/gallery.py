@@ -9,50 +9,15 @@ is there for the audit only - the viewer never shows it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pv_assets.media.manifest import is_accepted
 from pv_assets.media.records import RECORD_COLUMNS
 from pv_assets.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
+from resources.gallery_contract import INDEX_COLUMN_NAMES, is_personal_field
 from resources.identity import InvalidIdCardNumber, mask_id, mask_id_like, normalize_id_card
 
-# name, pyarrow type name: the columns the gallery viewer (issue 13) reads, as agreed with it.
-INDEX_COLUMNS: list[tuple[str, str]] = [
-    ("item_id", "string"),
-    ("region_company_code", "string"),
-    ("station_id", "string"),
-    ("station_name", "string"),
-    ("record_id", "string"),
-    ("pickup_status", "string"),
-    ("pickup_status_raw", "string"),
-    ("id_card_masked", "string"),
-    ("record_fields", "string"),
-    ("media_kind", "string"),
-    ("media_field", "string"),
-    ("status", "string"),
-    ("failure_reason", "string"),
-    ("object_key", "string"),
-    ("content_type", "string"),
-    ("thumb_key", "string"),
-    ("medium_key", "string"),
-    ("poster_key", "string"),
-    ("preview_problem", "string"),
-    ("size", "int64"),
-    ("width", "int64"),
-    ("height", "int64"),
-    ("duration_s", "float64"),
-    ("collected_at", "string"),
-]
-INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
-
-# Fields a station sends about the person, in any dialect: never in the index.
-_PERSONAL = re.compile(
-    r"(owner|customer|user|person|contact|phone|mobile|tel|cert|idcard|id_card|idno|id_no|idnumber|"
-    r"身份|电话|手机|联系|户主|姓名|业主)",
-    re.IGNORECASE,
-)
 _NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
 
 
@@ -61,7 +26,7 @@ def record_fields(record: dict[str, Any]) -> str:
     fields = {
         name: mask_id_like(str(value))
         for name, value in record.items()
-        if name not in _NOT_DESCRIPTIVE and value is not None and not _PERSONAL.search(name)
+        if name not in _NOT_DESCRIPTIVE and value is not None and not is_personal_field(name)
     }
     return json.dumps(fields, ensure_ascii=False, sort_keys=True)
 

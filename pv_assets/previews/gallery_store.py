@@ -21,12 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pv_assets.previews.gallery import INDEX_COLUMNS
+from resources.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
 from resources.object_store import ObjectStore
 
-GALLERY_PREFIX = "_pv-media/gallery"
-INDEX_KEY = f"{GALLERY_PREFIX}/index.parquet"
-PIECES_PREFIX = f"{GALLERY_PREFIX}/stations/"
 PIECE_ETAGS_META = b"pv_media.piece_etags"
 PARQUET = "application/vnd.apache.parquet"
 ROW_GROUP_ROWS = 64 * 1024
