@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,14 +14,10 @@ from pathlib import Path
 
 import requests
 
+from bench.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 S3_KEYS = {"MINIO_ACCESS_KEY": "bench-access", "MINIO_SECRET_KEY": "bench-secret-key-0123456789"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(condition, what: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
