@@ -7,8 +7,12 @@ the wrong place. Secrets are never kept here: the registry names the environment
 that hold them.
 
 A group's registry holds thousands of stations and every run process reads it: the YAML is
-parsed by libyaml's C parser, and the parsed document is kept in a small cache keyed by the
-file's sha256, so a process that finds it there skips the parse.
+read by ryaml (Rust, YAML 1.2) without line numbers, which a second parse finds only when a
+message needs one; and the parsed document is kept in a small cache keyed by the file's
+sha256, so a process that finds it there skips the parse.
+
+YAML 1.2, not PyYAML's 1.1: `yes`/`on` stay strings, and a code with a leading zero (`0012`)
+stays `0012` instead of becoming the octal number 10. `<<: *anchor` merge keys still work.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import ryaml
 import yaml
 from pydantic import (
     BaseModel,
@@ -47,8 +52,7 @@ SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd", "acc
 # Environment variable names as people write them: capitals, digits, '_'. A value in lower case
 # where a NAME belongs is most likely the secret itself, so it is refused without being shown.
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
-LINE_KEY = "__line__"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: read as YAML 1.2 (ryaml), no line numbers in the document
 
 
 class RegistryError(ValueError):
@@ -182,7 +186,14 @@ class Station:
     max_pages: int | None = None
     max_records: int | None = None
     records_deadline_s: float | None = None
-    source: str = field(default="", compare=False)  # "file:line", for messages
+    # Where the entry is, for messages: its line is looked up only when a message needs it.
+    entry_lines: EntryLines | None = field(default=None, compare=False, repr=False)
+    index: int = field(default=0, compare=False)
+
+    @property
+    def source(self) -> str:
+        """'file:line' where this station's entry starts."""
+        return self.entry_lines.station(self.index) if self.entry_lines else "(no registry file)"
 
     @property
     def expected_station_code(self) -> str:
@@ -241,10 +252,44 @@ class Registry:
 
 
 # -- reading the YAML --------------------------------------------------------------------------
+# The document is read by ryaml (a Rust YAML 1.2 parser, about 10x faster than PyYAML's libyaml
+# binding, whose Python-level node graph costs over a second at 10,000 stations). Line numbers
+# are only needed to explain an error, so they come from a second, slower parse (PyYAML, which
+# keeps each node's line) made only then.
+
+MERGE_KEY = "<<"
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """The document, without line numbers; a file that is not YAML is explained with its line."""
+    try:
+        document = ryaml.loads(text)
+    except (ryaml.InvalidYamlError, ValueError, TypeError) as exc:
+        # ryaml names no line for some errors (a duplicate key): the line-keeping parse explains them.
+        EntryLines(text, source).explain_yaml_error()
+        raise RegistryError(f"{source}: not valid YAML: {exc}") from None
+    return apply_merge_keys(document) if MERGE_KEY in text else document
+
+
+def apply_merge_keys(node: Any) -> Any:
+    """YAML 1.1's `<<: *anchor` merge keys (ryaml reads YAML 1.2, which has none): a mapping's own
+    keys win over merged ones, and of several merged mappings the first wins, as in PyYAML."""
+    if isinstance(node, list):
+        return [apply_merge_keys(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    merged: dict[Any, Any] = {}
+    if MERGE_KEY in node:
+        sources = node[MERGE_KEY] if isinstance(node[MERGE_KEY], list) else [node[MERGE_KEY]]
+        for source in reversed(sources):
+            if isinstance(source, dict):
+                merged.update(apply_merge_keys(source))
+    merged.update({key: apply_merge_keys(value) for key, value in node.items() if key != MERGE_KEY})
+    return merged
 
 
 class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser where installed
-    """Keeps the line of each mapping, so errors can point at it, and refuses duplicate keys."""
+    """Refuses duplicate keys, naming the line (the node graph keeps every line)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -254,22 +299,51 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
         if key in mapping:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
-    mapping[LINE_KEY] = node.start_mark.line + 1
     return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise RegistryError(f"{source}{line}: not valid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{source}: not valid YAML: {exc}") from None
+class EntryLines:
+    """Where the registry's entries start, found by a second parse the first time a message asks."""
+
+    def __init__(self, text: str | bytes, source: str):
+        self._text = text
+        self.source = source
+
+    def explain_yaml_error(self) -> None:
+        """Raise the YAML error of this text with its line, if PyYAML sees one."""
+        try:
+            yaml.load(self._text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = f":{mark.line + 1}" if mark else ""
+            raise RegistryError(f"{self.source}{line}: not valid YAML: {exc.problem or exc}") from None
+        except yaml.YAMLError as exc:
+            raise RegistryError(f"{self.source}: not valid YAML: {exc}") from None
+
+    @functools.cached_property
+    def _lines(self) -> tuple[int | None, list[int]]:
+        try:
+            root = yaml.compose(self._text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return None, []
+        if not isinstance(root, yaml.MappingNode):
+            return None, []
+        found = {key.value: value for key, value in root.value if isinstance(key, yaml.ScalarNode)}
+        defaults = found.get("defaults")
+        stations = found.get("stations")
+        entries = stations.value if isinstance(stations, yaml.SequenceNode) else []
+        return (defaults.start_mark.line + 1 if defaults else None), [entry.start_mark.line + 1 for entry in entries]
+
+    def defaults(self) -> str:
+        line = self._lines[0]
+        return f"{self.source}:{line}" if line else self.source
+
+    def station(self, index: int) -> str:
+        lines = self._lines[1]
+        return f"{self.source}:{lines[index]}" if index < len(lines) else f"{self.source} (stations[{index}])"
 
 
 def _cached_document(data: bytes, source: str) -> Any:
@@ -281,20 +355,23 @@ def _cached_document(data: bytes, source: str) -> Any:
         return json.loads(cached.read_text("utf-8"))
     except (OSError, ValueError):
         pass
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RegistryError(f"{source}: not UTF-8 text") from None
-    document = parse_yaml(text, source)
+    document = parse_yaml(_text(data, source), source)
     try:  # best effort: a read-only disk only costs the next process a parse
         cache_dir.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=".registry-", dir=cache_dir)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, ensure_ascii=False)
+            out.write(json.dumps(document, ensure_ascii=False))  # json.dumps has the C encoder, json.dump not
         os.replace(tmp, cached)
     except (OSError, TypeError, ValueError):
         pass
     return document
+
+
+def _text(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RegistryError(f"{source}: not UTF-8 text") from None
 
 
 # -- validating ---------------------------------------------------------------------------------
@@ -307,8 +384,6 @@ def _did_you_mean(key: str, known: set[str]) -> str:
 
 def _refuse_odd_keys(mapping: dict[str, Any], known: set[str], fail) -> None:
     for key in mapping:
-        if key == LINE_KEY:
-            continue
         name = str(key)
         if name.lower() in SECRET_FIELDS:
             # Never echo the value: it is probably the secret itself.
@@ -344,10 +419,11 @@ STATION_KEYS = set(StationEntry.model_fields)
 DEFAULT_KEYS = set(StationSettings.model_fields)
 
 
-def _stations(document: Any, source: str) -> tuple[Station, ...]:
+def _stations(document: Any, lines: EntryLines) -> tuple[Station, ...]:
+    source = lines.source
     if isinstance(document, dict):
         for key in document:
-            if key not in (LINE_KEY, "stations", "defaults"):
+            if key not in ("stations", "defaults"):
                 raise RegistryError(
                     f"{source}: unknown top-level key '{key}'" + _did_you_mean(str(key), {"stations", "defaults"})
                 )
@@ -356,10 +432,9 @@ def _stations(document: Any, source: str) -> tuple[Station, ...]:
     defaults = dict(document.get("defaults") or {})
     if not isinstance(document.get("defaults") or {}, dict):
         raise RegistryError(f"{source}: 'defaults' must be a mapping")
-    defaults_line = defaults.pop(LINE_KEY, "?")
 
     def defaults_fail(field_name: str, problem: str) -> RegistryError:
-        return RegistryError(f"{source}:{defaults_line}: defaults: field '{field_name}': {problem}")
+        return RegistryError(f"{lines.defaults()}: defaults: field '{field_name}': {problem}")
 
     _refuse_odd_keys(defaults, DEFAULT_KEYS, defaults_fail)
     try:
@@ -369,27 +444,26 @@ def _stations(document: Any, source: str) -> tuple[Station, ...]:
     stations: list[Station] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(document["stations"]):
-        station = _station(entry, index, defaults, source)
+        station = _station(entry, index, defaults, lines)
         if station.id in seen:
+            first = lines.station(seen[station.id]).removeprefix(f"{source}:")
             raise RegistryError(
                 f"{station.source}: station {station.id}: field 'id': duplicate station id "
-                f"(first defined at line {seen[station.id]})"
+                f"(first defined at line {first})"
             )
-        seen[station.id] = int(station.source.rsplit(":", 1)[1])
+        seen[station.id] = index
         stations.append(station)
     return tuple(stations)
 
 
-def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> Station:
+def _station(entry: Any, index: int, defaults: dict[str, Any], lines: EntryLines) -> Station:
     if not isinstance(entry, dict):
-        raise RegistryError(f"{source}: stations[{index}] must be a mapping")
-    entry = dict(entry)
-    where = f"{source}:{entry.pop(LINE_KEY, '?')}"
+        raise RegistryError(f"{lines.station(index)}: stations[{index}] must be a mapping")
     raw_id = entry.get("id")
     label = f"station {raw_id}" if isinstance(raw_id, str | int) else f"stations[{index}]"
 
     def fail(field_name: str, problem: str) -> RegistryError:
-        return RegistryError(f"{where}: {label}: field '{field_name}': {problem}")
+        return RegistryError(f"{lines.station(index)}: {label}: field '{field_name}': {problem}")
 
     _refuse_odd_keys(entry, STATION_KEYS, fail)
     try:
@@ -413,7 +487,8 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], source: str) -> S
         max_pages=model.max_pages,
         max_records=model.max_records,
         records_deadline_s=model.records_deadline_s,
-        source=where,
+        entry_lines=lines,
+        index=index,
     )
 
 
@@ -438,4 +513,4 @@ def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
         data = file.read_bytes()
     except OSError as exc:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
-    return Registry(file, _stations(_cached_document(data, str(file)), str(file)))
+    return Registry(file, _stations(_cached_document(data, str(file)), EntryLines(data, str(file))))

@@ -101,7 +101,7 @@ def test_bad_yaml_names_the_line(tmp_path):
 
 
 def test_duplicate_yaml_keys_are_refused(tmp_path):
-    with pytest.raises(RegistryError, match="duplicate key 'base_url'"):
+    with pytest.raises(RegistryError, match=r"stations.yaml:7: not valid YAML: duplicate key 'base_url'"):
         load_registry(
             write(tmp_path, GOOD.replace("    region_company_code: RC-320100\n", "    base_url: http://other\n"))
         )
@@ -211,3 +211,36 @@ def test_a_password_written_in_capitals_where_its_variable_belongs_is_never_prin
     with pytest.raises(RegistryError) as info:
         station.credentials()
     assert "XK7Q9ZP2M4W8" not in str(info.value) and "password_env" in str(info.value)
+
+
+def test_codes_keep_their_leading_zeros_and_merge_keys_still_merge(tmp_path):
+    # YAML 1.2 (ryaml): 0012 is the string a station cloud uses, not PyYAML 1.1's octal 10.
+    text = (
+        GOOD.replace("    name: 某某分布式光伏\n", "    station_code: 0012\n").replace(
+            "  - id: ST-0001\n", "  - &first\n    id: ST-0001\n"
+        )
+        + "  - <<: *first\n    id: ST-0003\n    max_connections: 5\n"
+    )
+    first, _, third = load_registry(write(tmp_path, text)).stations
+    assert first.station_code == "0012"
+    assert (third.id, third.base_url, third.station_code, third.max_connections) == (
+        "ST-0003", "https://st0001.example.com", "0012", 5,
+    )  # fmt: skip
+    assert third.source.endswith("stations.yaml:17")
+
+
+def test_line_numbers_are_looked_up_only_when_a_message_needs_one(tmp_path, monkeypatch):
+    import yaml
+
+    path = write(tmp_path, GOOD)
+
+    def no_second_parse(*_args, **_kwargs):
+        raise AssertionError("parsed for line numbers")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(yaml, "compose", no_second_parse)
+        patch.setattr(yaml, "load", no_second_parse)
+        station = load_registry(path).get("ST-0002")
+    monkeypatch.delenv("ST0002_ACCOUNT", raising=False)
+    with pytest.raises(RegistryError, match=r"stations.yaml:11: station ST-0002: field 'account_env'"):
+        station.credentials()
