@@ -8,6 +8,12 @@ whole run (a batch worker for many), so it keeps its connections open, as the we
 (`optimize_for_webserver`), and remembers what cannot change under it: which tables and columns
 exist, and that a partition exists. Measured on 20 no-op stations: ~292 statements a station, PostgreSQL's CPU halved.
 
+It also writes each event without the `NOTIFY run_events` that dagster-postgres still sends after every
+insert: nothing in Dagster LISTENs any more (its own comment: "preserved here to support version skew",
+i.e. a webserver older than the run workers, which one deployment of one version does not have). That is
+89 of a station run's ~292 statements; on 20 no-op stations, A/B in one process over 6 rounds, the median
+cost of a station (run worker and PostgreSQL) fell by 0.037 CPU-s (7 %).
+
 No-op on the embedded SQLite instance.
 """
 
@@ -38,6 +44,7 @@ def tune_instance_storage(instance: Any) -> None:
             # Asked (by reflecting the table's columns) at every materialization's index update.
             storage._has_asset_key_col_on_connection = remember_column(storage._has_asset_key_col_on_connection)  # noqa: SLF001
             storage.has_dynamic_partition = remember_found(storage.has_dynamic_partition)
+            storage.store_event = functools.partial(store_event_without_notify, storage)
         runs = instance.run_storage
         if hasattr(runs, "postgres_url"):  # asked at each run record read and run event
             runs.has_run_stats_index_cols = functools.cache(runs.has_run_stats_index_cols)
@@ -74,3 +81,20 @@ def remember_found(lookup: Callable[[str, str], bool]) -> Callable[[str, str], b
         return exists
 
     return cached
+
+
+def store_event_without_notify(storage: Any, event: Any) -> None:
+    """dagster-postgres's `PostgresEventLogStorage.store_event`, step for step, without its NOTIFY
+    (tests/test_postgres.py fails if an upgrade changes the original's steps)."""
+    from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
+    from dagster._core.storage.event_log import SqlEventLogStorageTable
+
+    insert = storage.prepare_insert_event(event)
+    with storage._connect() as conn:  # noqa: SLF001
+        event_id = int(conn.execute(insert.returning(SqlEventLogStorageTable.c.id)).scalar_one())
+    if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS and event.dagster_event.asset_key:
+        with storage.index_transaction() as conn:
+            storage._store_asset_event_tags(conn, [event], [event_id])  # noqa: SLF001
+            storage._store_asset_event(conn, event, event_id)  # noqa: SLF001
+    if event.is_dagster_event and event.dagster_event_type in ASSET_CHECK_EVENTS:
+        storage.store_asset_check_event(event, event_id)
