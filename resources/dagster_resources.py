@@ -7,6 +7,7 @@ path can run (and be measured) without it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,18 @@ class MinioResource(ObjectStoreResource):
     region: str | None = None
 
     def _connect(self) -> ObjectStore:
-        return MinioObjectStore(
-            self.endpoint, self.access_key, self.secret_key, self.bucket, secure=self.secure, region=self.region
+        return shared_minio_store(
+            self.endpoint, self.access_key, self.secret_key, self.bucket, self.secure, self.region
         )
+
+
+@functools.lru_cache(maxsize=8)
+def shared_minio_store(
+    endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool, region: str | None
+) -> MinioObjectStore:
+    """One store per endpoint, account and bucket in a process: every run a batch worker executes (and each of
+    their resources) reuses its connection pool and its bucket check instead of opening new ones."""
+    return MinioObjectStore(endpoint, access_key, secret_key, bucket, secure=secure, region=region)
 
 
 class LocalStoreResource(ObjectStoreResource):
