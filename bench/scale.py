@@ -591,6 +591,8 @@ def phase_daily(args, work: Path, s3: str) -> dict:
 
                 runs = _wait_for(finished, "the daily pass's batch runs", args.run_timeout, stack, 1.0)
                 wall = time.monotonic() - started
+                # The gallery index runs the pass caused are part of its cost.
+                _wait_for(lambda: quiet(instance), "the gallery index to catch up", args.run_timeout, stack, 1.0)
                 reports = [batch_report_of(instance, run_id) for run_id in batch_ids]
                 return {
                     "worker_startup_cpu_s": sum(r.get("worker_startup_cpu_s", 0) for r in reports),
@@ -598,18 +600,28 @@ def phase_daily(args, work: Path, s3: str) -> dict:
                     "batch_runs": len(batch_ids),
                     "batch_runs_failed": sum(r.status.value != "SUCCESS" for r in runs),
                     "wall_s": wall,
+                    "window_s": time.monotonic() - started,
                     "cpu": _minus(deployment_cpu(stack, postgres), cpu_before),
                     "events": _minus(table_stats(pg_env["DAGSTER_PG_DB"])["event_logs"], events_before["event_logs"]),
                 }
 
             first = daily_pass()  # stores every file: the passes measured below find nothing new
             batched = daily_pass()
+            # What the deployment burns with no pass at all (sensor ticks, the daemon's loops): it runs all day,
+            # pass or not, so the pass's own cost is its CPU minus this rate over the pass's window.
+            idle_before, idle_started = deployment_cpu(stack, postgres), time.monotonic()
+            time.sleep(args.idle_s)
+            idle_cpu, idle_s = _minus(deployment_cpu(stack, postgres), idle_before), time.monotonic() - idle_started
+            idle_rate = {k: v / idle_s for k, v in idle_cpu.items()}
             cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
             started = time.monotonic()
             runs = submit_station_runs(instance, sample, trigger="manual", workspace=stack.workspace)
             summaries = follow_runs(instance, runs, poll_s=0.5, timeout_s=args.run_timeout)
+            wall = time.monotonic() - started
+            _wait_for(lambda: quiet(instance), "the gallery index to catch up", args.run_timeout, stack, 1.0)
             single = {
-                "wall_s": time.monotonic() - started,
+                "wall_s": wall,
+                "window_s": time.monotonic() - started,
                 "cpu": _minus(deployment_cpu(stack, postgres), cpu_before),
                 "events": _minus(table_stats(pg_env["DAGSTER_PG_DB"])["event_logs"], events_before["event_logs"]),
                 "failed": sum(not s.ok for s in summaries),
@@ -622,9 +634,13 @@ def phase_daily(args, work: Path, s3: str) -> dict:
 
     def per_station(part: dict, stations: int) -> dict:
         cpu = {k: round(v / stations, 3) for k, v in part["cpu"].items()}
+        marginal = {k: round((v - idle_rate[k] * part["window_s"]) / stations, 3) for k, v in part["cpu"].items()}
         return {
             "cpu_s_per_station": round(sum(part["cpu"].values()) / stations, 3),
             "cpu_s_per_station_by_process": cpu,
+            # The deployment's CPU over the pass minus what it burns idle over as long: what the pass costs.
+            "cpu_s_per_station_of_the_pass": round(sum(marginal.values()), 3),
+            "cpu_s_per_station_of_the_pass_by_process": marginal,
             "stations_per_minute": round(stations / part["wall_s"] * 60, 1),
             "event_log_rows_per_station": round(part["events"]["rows"] / stations, 1),
             "event_log_bytes_per_station": round(part["events"]["bytes"] / stations),
@@ -639,6 +655,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
     single_figures = per_station(single, len(sample))
     return {
         "stations": len(ids),
+        "idle_cpu_s_per_minute": {k: round(v * 60, 2) for k, v in idle_rate.items()},
         "batch_size": args.batch_size,
         "k": args.daily_k,
         "first_pass_batch_runs_failed": first["batch_runs_failed"],
@@ -665,6 +682,19 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         },
         "stored_equals_simulator_sha256": all(stored.get(s, []) == expected[s] for s in ids),
     }
+
+
+def quiet(instance) -> bool:
+    """No run queued or running, and the gallery index built after the last gallery piece."""
+    from dagster import AssetKey, RunsFilter
+
+    from pv_assets.jobs import IN_PROGRESS_STATUSES
+
+    if instance.get_runs_count(RunsFilter(statuses=IN_PROGRESS_STATUSES)):
+        return False
+    piece = instance.fetch_materializations(AssetKey("gallery_piece"), limit=1).records
+    index = instance.fetch_materializations(AssetKey("gallery_index"), limit=1).records
+    return not piece or bool(index and index[0].storage_id > piece[0].storage_id)
 
 
 def batch_report_of(instance, run_id: str) -> dict:
@@ -906,6 +936,15 @@ def print_table(results: dict) -> None:
         rows.append(
             (
                 "daily",
+                f"the pass's own cost (minus the idle deployment's {dy['idle_cpu_s_per_minute']} CPU-s/min)",
+                f"batched {b['cpu_s_per_station_of_the_pass']} CPU-s/station "
+                f"{b['cpu_s_per_station_of_the_pass_by_process']}; one run per station "
+                f"{o['cpu_s_per_station_of_the_pass']}",
+            )
+        )
+        rows.append(
+            (
+                "daily",
                 f"same stack, one run per station ({o['stations']} of them)",
                 f"{o['cpu_s_per_station']} CPU-s/station {o['cpu_s_per_station_by_process']}, "
                 f"{o['stations_per_minute']} stations/min; ratio {dy['cpu_ratio_one_run_per_station_to_batched']}x",
@@ -943,6 +982,7 @@ def main(argv=None) -> int:
     parser.add_argument("--daily-baseline", type=int, default=40, help="daily phase: of them, collected one run each")
     parser.add_argument("--batch-size", type=int, default=50, help="daily phase: PV_DAILY_BATCH_SIZE")
     parser.add_argument("--daily-k", type=int, default=4, help="daily phase: max_concurrent_runs")
+    parser.add_argument("--idle-s", type=float, default=120, help="daily phase: idle window, for the background rate")
     parser.add_argument("--run-timeout", type=float, default=3600)
     parser.add_argument("--only", nargs="+", choices=["registry", "change", "runs", "overhead", "daily", "sigkill"])
     args = parser.parse_args(argv)
