@@ -13,11 +13,20 @@ from PIL import Image
 from pv_assets.previews.builder import build_previews
 from pv_assets.previews.gallery import INDEX_COLUMN_NAMES, gallery_rows
 from pv_assets.previews.gallery_store import INDEX_KEY, piece_key, update_index, write_piece
-from pv_assets.previews.plan import fit_long_side, item_id, poster_time, preview_keys, record_item_id
+from pv_assets.previews.plan import (
+    content_type_of,
+    fit_long_side,
+    item_id,
+    media_kind_of,
+    poster_time,
+    preview_keys,
+    record_item_id,
+)
 from pv_assets.previews.render import StoreReader, video_poster
 from pv_simulator.media_gen import iter_media, media_bytes
 from pv_simulator.pictures import CAMERA_MAKE, UNLABELLED_VARIANTS, video_plan
 from resources.object_store import LocalDirObjectStore
+from resources.sniff import ACCEPTED, HEIF
 
 
 class CountingStore(LocalDirObjectStore):
@@ -206,3 +215,9 @@ def test_a_local_objects_etag_is_the_same_from_a_listing_and_a_stat_and_changes_
     # Same size, rewritten at once: a new file (atomic replace), so a new etag even within one clock tick.
     store.put_bytes("_pv-media/gallery/stations/A.parquet", b"two", "application/octet-stream")
     assert store.stat("_pv-media/gallery/stations/A.parquet").etag != first
+
+
+@pytest.mark.parametrize("stored", sorted({*ACCEPTED.values(), HEIF}, key=lambda t: t.extension), ids=str)
+def test_every_type_the_sniffer_accepts_gets_its_preview_kind_and_content_type(stored):
+    key = f"RC-1/ST-1/110105199001011234/photo/ab12cd34{stored.extension}"
+    assert (media_kind_of(key), content_type_of(key)) == (stored.kind, stored.mime)

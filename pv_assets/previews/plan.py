@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from resources.sniff import ACCEPTED, HEIF
+
 PREVIEW_PREFIX = "_pv-media/previews"
 THUMB_LONG_SIDE = 320
 MEDIUM_LONG_SIDE = 1280
@@ -21,21 +23,12 @@ POSTER_AT_S = 1.0  # about one second in; a shorter video gets its first frame
 PREVIEW_SUFFIX = ".webp"
 PREVIEW_CONTENT_TYPE = "image/webp"
 
-PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif"}
-VIDEO_EXTENSIONS = {".mp4", ".mov", ".avi", ".m4v"}
-CONTENT_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".heic": "image/heic",
-    ".heif": "image/heif",
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".avi": "video/x-msvideo",
-}
+# A stored key ends with the extension its bytes were sniffed as (resources.sniff, the one list of accepted
+# types); .jpeg and .m4v as other tools name the same types.
+_STORED_TYPES = {media_type.extension: media_type for media_type in [*ACCEPTED.values(), HEIF]}
+CONTENT_TYPES = {ext: t.mime for ext, t in _STORED_TYPES.items()} | {".jpeg": "image/jpeg", ".m4v": "video/mp4"}
+PHOTO_EXTENSIONS = {ext for ext, t in _STORED_TYPES.items() if t.kind == "photo"} | {".jpeg"}
+VIDEO_EXTENSIONS = {ext for ext, t in _STORED_TYPES.items() if t.kind == "video"} | {".m4v"}
 STORED_OUTCOMES = ("uploaded", "skipped")
 
 # What a preview row tells: the asset's table and the gallery index's preview columns.
