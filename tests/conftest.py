@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, instance_for_test
+from dagster import DagsterInstance, build_sensor_context, instance_for_test
 from moto.server import ThreadedMotoServer
 
 from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_simulator import SimStationSpec, StationSimulator
 from pv_simulator import write_registry as write_registry_file
-from resources.dagster_resources import StationApiResource
+from resources.dagster_resources import MinioResource, StationApiResource
 from resources.object_store import MinioObjectStore
 
 S3_ACCESS_KEY = "pv-test-access-key"
@@ -145,3 +145,19 @@ def media_objects(store) -> list:
 def expected_sha256s(sim, station_id: str) -> list[str]:
     """sha256 of every file the simulator serves for a picked-up record and expects to be stored, sorted."""
     return sorted(m.sha256 for m in sim.expected_media(station_id) if m.picked_up and m.outcome == "ok")
+
+
+@pytest.fixture
+def s3_resource(s3_endpoint, s3_store) -> MinioResource:
+    """The Dagster resource of this test's bucket on the moto S3 server."""
+    return MinioResource(
+        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
+    )
+
+
+def evaluate_sensor(sensor, instance, registry: Path, cursor: str | None = None):
+    """One tick of a sensor over the registry's stations (short client timeouts)."""
+    with build_sensor_context(
+        instance=instance, cursor=cursor, resources={"station_api": fast_station_api(registry)}
+    ) as context:
+        return sensor(context)

@@ -109,7 +109,7 @@ def test_5xx_storm_beyond_the_budget_fails_items_and_the_next_run_retries_them(s
     assert leftover_files(staging_dir) == []
 
 
-def test_object_store_unreachable_then_back(station, dagster_instance, s3_endpoint, s3_store, staging_dir):
+def test_object_store_unreachable_then_back(station, dagster_instance, s3_endpoint, s3_store, staging_dir, s3_resource):
     sim, registry, _local, _ = station
     down = MinioResource(
         endpoint=f"127.0.0.1:{closed_port()}",
@@ -123,7 +123,7 @@ def test_object_store_unreachable_then_back(station, dagster_instance, s3_endpoi
     assert "object store http://127.0.0.1:" in text and "failed" in text
     assert S3_SECRET_KEY not in text and S3_ACCESS_KEY not in text
     assert media_keys(s3_store) == []
-    up = MinioResource(endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket)
+    up = s3_resource
     again = run_station(dagster_instance, fast_station_api(registry), up, "ST-0001")
     assert again.success and len(media_keys(s3_store)) == expected_count(sim, "ST-0001")
     assert leftover_files(staging_dir) == []

@@ -19,7 +19,7 @@ from pv_assets.sensors import station_change_sensor
 from pv_simulator import SimStationSpec
 from pv_simulator import write_registry as write_registry_file
 from pv_simulator.media_gen import media_bytes
-from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.dagster_resources import LocalStoreResource
 from resources.object_store import (
     MAX_METADATA_VALUE_CHARS,
     MinioObjectStore,
@@ -28,7 +28,7 @@ from resources.object_store import (
     rejects_only_this_object,
 )
 from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
-from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
+from tests.conftest import fast_station_api, run_station, write_registry
 from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,16 +187,14 @@ def test_station_messages_echoing_the_token_or_the_password_are_scrubbed():
 
 
 def test_a_70000_character_record_id_is_bounded_in_object_metadata_and_the_station_succeeds(
-    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance, s3_endpoint, s3_store
+    simulator_factory, tmp_path, monkeypatch, staging_dir, dagster_instance, s3_endpoint, s3_store, s3_resource
 ):
     sim = simulator_factory([SimStationSpec("ST-0001", records=8, seed=91)])
     picked = next(r for r in sim.records("ST-0001") if r["pickupStatus"] == "已提货" and r["photoUrls"])
     long_id = "记录" + "R" * 70_000
     sim.station("ST-0001").update_record(picked["recordId"], recordId=long_id)
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    store = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store = s3_resource
     result = run_station(dagster_instance, fast_station_api(registry), store, "ST-0001")
     assert result.success
     rows = result.output_for_node("uploaded_media")

@@ -7,10 +7,7 @@ from urllib.parse import urlsplit
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
 from pv_simulator.multi import MultiStationSimulator
-from resources.dagster_resources import MinioResource
 from tests.conftest import (
-    S3_ACCESS_KEY,
-    S3_SECRET_KEY,
     expected_sha256s,
     fast_station_api,
     media_objects,
@@ -23,16 +20,14 @@ IDS = ["MP-0001", "MP-0002", "MP-0003"]
 
 
 def test_stations_on_one_port_are_collected_like_stations_on_their_own(
-    tmp_path, monkeypatch, dagster_instance, s3_endpoint, s3_store, staging_dir
+    tmp_path, monkeypatch, dagster_instance, s3_endpoint, s3_store, staging_dir, s3_resource
 ):
     specs = [SimStationSpec(s, records=5, seed=i, quirks=False, all_picked_up=True) for i, s in enumerate(IDS)]
     with MultiStationSimulator(specs, retry_after="0") as sim:
         registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
         ports = {urlsplit(sim.base_url(s)).port for s in IDS}
         assert len(ports) == 1 and sim.base_url("MP-0002").endswith("/s/MP-0002")
-        store = MinioResource(
-            endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-        )
+        store = s3_resource
         result = run_station(dagster_instance, fast_station_api(registry), store, "MP-0002")
         assert result.success
         stored = sorted(sha256(s3_store.get_bytes(o.key)) for o in media_objects(s3_store))

@@ -8,12 +8,10 @@ import pytest
 
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
-from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.dagster_resources import LocalStoreResource
 from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from tests.conftest import (
-    S3_ACCESS_KEY,
-    S3_SECRET_KEY,
     fast_station_api,
     media_objects,
     run_station,
@@ -48,12 +46,10 @@ def output(result, node):
 
 
 def test_collects_every_picked_up_file_once_with_the_right_bytes_into_s3(
-    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir
+    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir, s3_resource
 ):
     sim, registry = two_stations
-    store_resource = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store_resource = s3_resource
     api = fast_station_api(registry)
     for station_id in ("ST-0001", "ST-0002"):
         result = run_station(dagster_instance, api, store_resource, station_id)
@@ -166,14 +162,12 @@ def test_session_record_keeps_no_secret(two_stations, dagster_instance, tmp_path
 
 
 def test_a_run_decodes_its_own_steps_outputs_from_memory_and_later_runs_from_the_store(
-    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir, monkeypatch
+    two_stations, dagster_instance, s3_endpoint, s3_store, staging_dir, monkeypatch, s3_resource
 ):
     from resources.object_store import MinioObjectStore
 
     _sim, registry = two_stations
-    store_resource = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store_resource = s3_resource
     reads: list[str] = []
     real_get_bytes = MinioObjectStore.get_bytes
 

@@ -32,7 +32,7 @@ from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_assets.run_queue import follow_runs
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
-from resources.dagster_resources import LocalStoreResource, MinioResource
+from resources.dagster_resources import LocalStoreResource
 from resources.object_store import MinioObjectStore
 from tests.conftest import (
     S3_ACCESS_KEY,
@@ -84,16 +84,14 @@ def station_of(key: str) -> str:
 
 
 def test_the_production_instance_uses_psycopg2_on_postgres_and_runs_a_station(
-    pg_env, pg_instance, simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store
+    pg_env, pg_instance, simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store, s3_resource
 ):
     storage = pg_instance.run_storage
     assert type(storage).__name__ == "PostgresRunStorage"
     assert storage._engine.url.drivername == "postgresql+psycopg2"  # noqa: SLF001 - the driver is the point
     sim = simulator_factory([SimStationSpec("PG-0001", records=12, seed=3, quirks=False)])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    store = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store = s3_resource
 
     result = run_station(pg_instance, fast_station_api(registry), store, "PG-0001")
 
@@ -238,15 +236,13 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
 
 
 def test_a_station_run_keeps_its_connections_and_asks_the_catalogue_and_partitions_once(
-    pg_instance, simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store
+    pg_instance, simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store, s3_resource
 ):
     import sqlalchemy
 
     sim = simulator_factory([SimStationSpec("PG-0003", records=4, seed=5, quirks=False)])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    store = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store = s3_resource
     assert run_station(pg_instance, fast_station_api(registry), store, "PG-0003").success
     statements: list[str] = []
     connections: list[object] = []

@@ -18,14 +18,15 @@ from pv_assets.previews.gallery_store import INDEX_KEY, piece_key
 from pv_assets.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
 from pv_simulator import SimStationSpec
 from pv_simulator.pictures import CAMERA_MAKE, EXIF_GPS_IFD, GROUND, SKY
-from resources.dagster_resources import MinioResource
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
 
 QUIRKY, CLEAN = "PV-0001", "PV-0002"
 
 
 @pytest.fixture
-def gallery_world(simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store, dagster_instance):
+def gallery_world(
+    simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endpoint, s3_store, dagster_instance, s3_resource
+):
     sim = simulator_factory(
         [
             # Photos of 150-400 KB: big enough that some are wider than the medium rendition.
@@ -34,9 +35,7 @@ def gallery_world(simulator_factory, tmp_path, monkeypatch, staging_dir, s3_endp
         ]
     )
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
-    store_resource = MinioResource(
-        endpoint=s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, bucket=s3_store.bucket
-    )
+    store_resource = s3_resource
     api = fast_station_api(registry)
 
     def run(station_id):

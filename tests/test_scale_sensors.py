@@ -8,22 +8,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dagster import build_schedule_context, build_sensor_context
+from dagster import build_schedule_context
 
 from pv_assets.change_cursor import ChangeCursor, StationWatch
 from pv_assets.schedules import build_daily_full_refresh, describe_pass
 from pv_assets.sensors import station_change_sensor, station_registry_sensor, stations_behind
 from pv_simulator import SimStationSpec
-from tests.conftest import fast_station_api, write_registry
+from tests.conftest import evaluate_sensor, fast_station_api, write_registry
 
 IDS = [f"SC-{i:04d}" for i in range(1, 8)]
-
-
-def evaluate(sensor, instance, registry, cursor=None):
-    with build_sensor_context(
-        instance=instance, cursor=cursor, resources={"station_api": fast_station_api(registry)}
-    ) as context:
-        return sensor(context)
 
 
 def test_registry_sensor_adds_every_new_partition_at_once_but_caps_first_runs_per_tick(
@@ -33,18 +26,18 @@ def test_registry_sensor_adds_every_new_partition_at_once_but_caps_first_runs_pe
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     monkeypatch.setenv("PV_REGISTRY_FIRST_RUNS_PER_TICK", "3")
 
-    first = evaluate(station_registry_sensor, dagster_instance, registry)
+    first = evaluate_sensor(station_registry_sensor, dagster_instance, registry)
     [add] = first.dynamic_partitions_requests
     assert sorted(add.partition_keys) == IDS  # all partitions in one request
     assert [r.run_key for r in first.run_requests] == [f"first-run-{s}" for s in IDS[:3]]
     dagster_instance.add_dynamic_partitions("station", list(add.partition_keys))  # as the daemon does
 
-    second = evaluate(station_registry_sensor, dagster_instance, registry, cursor=first.cursor)
+    second = evaluate_sensor(station_registry_sensor, dagster_instance, registry, cursor=first.cursor)
     assert second.dynamic_partitions_requests == []
     assert [r.partition_key for r in second.run_requests] == IDS[3:6]
-    third = evaluate(station_registry_sensor, dagster_instance, registry, cursor=second.cursor)
+    third = evaluate_sensor(station_registry_sensor, dagster_instance, registry, cursor=second.cursor)
     assert [r.partition_key for r in third.run_requests] == IDS[6:]
-    done = evaluate(station_registry_sensor, dagster_instance, registry, cursor=third.cursor)
+    done = evaluate_sensor(station_registry_sensor, dagster_instance, registry, cursor=third.cursor)
     assert done.run_requests == [] and "no new stations" in done.skip_reason.skip_message
 
 
@@ -59,7 +52,7 @@ def test_change_sensor_keeps_its_budget_when_a_station_hangs_and_probes_concurre
     sim.station("SC-0003").script("login", ["slow:6"])  # hangs well past the budget
 
     started = time.monotonic()
-    result = evaluate(station_change_sensor, dagster_instance, registry)
+    result = evaluate_sensor(station_change_sensor, dagster_instance, registry)
     elapsed = time.monotonic() - started
 
     assert elapsed < 4.5, elapsed  # the budget (1.5 s) plus setup, not the 6 s hang

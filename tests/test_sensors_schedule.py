@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from dagster import build_schedule_context, build_sensor_context
+from dagster import build_schedule_context
 
 from pv_assets import sensors
 from pv_assets.change_cursor import ChangeCursor, StationWatch, due_stations, has_changed
@@ -15,7 +15,7 @@ from pv_assets.schedules import build_daily_full_refresh
 from pv_assets.sensors import station_change_sensor, station_registry_sensor
 from pv_simulator import SimStationSpec
 from resources.registry import RegistryError
-from tests.conftest import fast_station_api, write_registry
+from tests.conftest import evaluate_sensor, fast_station_api, write_registry
 
 STATIONS = ["ST-0001", "ST-0002", "ST-0003"]
 
@@ -27,24 +27,17 @@ def three_stations(simulator_factory, tmp_path, monkeypatch):
     return sim, registry
 
 
-def evaluate(sensor, instance, registry, cursor=None):
-    with build_sensor_context(
-        instance=instance, cursor=cursor, resources={"station_api": fast_station_api(registry)}
-    ) as context:
-        return sensor(context)
-
-
 def test_registry_sensor_adds_exactly_the_new_stations_and_requests_their_runs(three_stations, dagster_instance):
     _sim, registry = three_stations
     dagster_instance.add_dynamic_partitions("station", ["ST-0002"])
-    result = evaluate(station_registry_sensor, dagster_instance, registry)
+    result = evaluate_sensor(station_registry_sensor, dagster_instance, registry)
     [add] = result.dynamic_partitions_requests
     assert (add.partitions_def_name, sorted(add.partition_keys)) == ("station", ["ST-0001", "ST-0003"])
     assert sorted(r.partition_key for r in result.run_requests) == ["ST-0001", "ST-0003"]
     assert all(r.tags["pv-media/station"] == r.partition_key for r in result.run_requests)
     # The daemon applies the request; the next tick finds nothing new.
     dagster_instance.add_dynamic_partitions("station", list(add.partition_keys))
-    again = evaluate(station_registry_sensor, dagster_instance, registry)
+    again = evaluate_sensor(station_registry_sensor, dagster_instance, registry)
     assert again.run_requests == [] and again.dynamic_partitions_requests == []
     assert "no new stations" in again.skip_reason.skip_message
 
@@ -55,7 +48,7 @@ def test_a_broken_registry_fails_the_tick_naming_file_line_field_and_changes_not
     entries["stations"][1]["base_url"] = "ftp://nowhere"
     registry.write_text(yaml.safe_dump(entries, allow_unicode=True), "utf-8")
     with pytest.raises(RegistryError, match=r"stations.yaml:\d+: station ST-0002: field 'base_url'"):
-        evaluate(station_registry_sensor, dagster_instance, registry)
+        evaluate_sensor(station_registry_sensor, dagster_instance, registry)
     assert dagster_instance.get_dynamic_partitions("station") == []
 
 
@@ -79,7 +72,7 @@ def test_change_sensor_requests_runs_only_for_changed_stations_and_keeps_its_cur
     sim, registry = three_stations
     clock = Clock(monkeypatch)
     dagster_instance.add_dynamic_partitions("station", STATIONS)
-    first = evaluate(station_change_sensor, dagster_instance, registry)
+    first = evaluate_sensor(station_change_sensor, dagster_instance, registry)
     assert first.run_requests == []  # the first look is the baseline
     assert set(ChangeCursor.from_json(first.cursor).stations) == set(STATIONS)
 
@@ -88,10 +81,10 @@ def test_change_sensor_requests_runs_only_for_changed_stations_and_keeps_its_cur
         sim.records("ST-0002")[0]["recordId"], updatedAt=clock.station_time(), pickupStatus="已提货"
     )
     sim.clear_requests()
-    too_soon = evaluate(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
+    too_soon = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
     assert too_soon.run_requests == [] and sim.requests == []  # within poll_interval_s nobody is polled
     clock.advance(10)
-    later = evaluate(station_change_sensor, dagster_instance, registry, cursor=too_soon.cursor)
+    later = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=too_soon.cursor)
     assert [r.partition_key for r in later.run_requests] == ["ST-0002"]
     assert later.run_requests[0].tags["pv-media/trigger"] == "records-changed"
     # The cheapest call: one one-record page per station (plus its login).
@@ -99,7 +92,7 @@ def test_change_sensor_requests_runs_only_for_changed_stations_and_keeps_its_cur
     assert len(probes) == 3 and all("pageSize=1" in r.query and "updatedSince=" in r.query for r in probes)
 
     clock.advance(20)
-    quiet = evaluate(station_change_sensor, dagster_instance, registry, cursor=later.cursor)
+    quiet = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=later.cursor)
     assert quiet.run_requests == []  # the change was reported once
     assert len(ChangeCursor.from_json(quiet.cursor).stations) == 3
 
@@ -110,20 +103,20 @@ def test_a_station_that_is_down_is_skipped_and_retried_later_not_reported_change
     sim, registry = three_stations
     clock = Clock(monkeypatch)
     dagster_instance.add_dynamic_partitions("station", STATIONS)
-    first = evaluate(station_change_sensor, dagster_instance, registry)
+    first = evaluate_sensor(station_change_sensor, dagster_instance, registry)
     clock.advance(20)
     sim.station("ST-0003").script("login", ["reset"])
-    down = evaluate(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
+    down = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
     assert down.run_requests == []
     watch = ChangeCursor.from_json(down.cursor).stations["ST-0003"]
     assert watch.failures == 1 and watch.retry_at is not None
     # Before its retry time it is not polled; after it, it is, and counts as up again.
     clock.advance(1)
     sim.clear_requests()
-    evaluate(station_change_sensor, dagster_instance, registry, cursor=down.cursor)
+    evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=down.cursor)
     assert not [r for r in sim.requests if r.server == "ST-0003"]
     clock.advance(30)
-    back = evaluate(station_change_sensor, dagster_instance, registry, cursor=down.cursor)
+    back = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=down.cursor)
     assert back.run_requests == []
     assert ChangeCursor.from_json(back.cursor).stations["ST-0003"].failures == 0
 
@@ -132,9 +125,9 @@ def test_bounded_work_per_tick_goes_round_robin(three_stations, dagster_instance
     sim, registry = three_stations
     monkeypatch.setenv("PV_CHANGE_SENSOR_MAX_PER_TICK", "2")
     dagster_instance.add_dynamic_partitions("station", STATIONS)
-    first = evaluate(station_change_sensor, dagster_instance, registry)
+    first = evaluate_sensor(station_change_sensor, dagster_instance, registry)
     assert len(ChangeCursor.from_json(first.cursor).stations) == 2
-    second = evaluate(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
+    second = evaluate_sensor(station_change_sensor, dagster_instance, registry, cursor=first.cursor)
     assert set(ChangeCursor.from_json(second.cursor).stations) == set(STATIONS)
 
 
@@ -216,6 +209,6 @@ def test_a_station_being_collected_is_not_polled(three_stations, dagster_instanc
         status=DagsterRunStatus.STARTED,
     )
     sim.clear_requests()
-    result = evaluate(station_change_sensor, dagster_instance, registry)
+    result = evaluate_sensor(station_change_sensor, dagster_instance, registry)
     assert {r.server for r in sim.requests} == {"ST-0001", "ST-0003"}
     assert "ST-0002" not in ChangeCursor.from_json(result.cursor).stations
