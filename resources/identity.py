@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 
 from stdnum.cn import ric
 
@@ -53,9 +54,19 @@ def mask_id(value: object) -> str:
 
 def mask_ids_in(text: str, id_numbers: list[str] | set[str]) -> str:
     """Replace every occurrence of the given ID numbers in a message by their masked form."""
-    for number in sorted(id_numbers, key=len, reverse=True):
-        if number:
-            text = text.replace(number, mask_id(number))
+    return mask_values_in(text, id_numbers, mask_id)
+
+
+def mask_name(value: str) -> str:
+    """A person's name or phone number as people may see it: the first character, the rest as '*'."""
+    return value[:1] + "*" * (len(value) - 1)
+
+
+def mask_values_in(text: str, values: Iterable[str], mask: Callable[[str], str] = mask_name) -> str:
+    """Replace every occurrence of the given values (longest first) in text by their masked form."""
+    for value in sorted(set(values), key=len, reverse=True):
+        if value:
+            text = text.replace(value, mask(value))
     return text
 
 

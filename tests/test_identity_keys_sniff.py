@@ -9,6 +9,7 @@ from resources.identity import (
     id_checksum_ok,
     mask_id,
     mask_id_like,
+    mask_values_in,
     normalize_id_card,
 )
 from resources.keys import (
@@ -127,3 +128,10 @@ def test_sniff_accepts_the_media_of_the_interface(head, ext, kind):
 def test_sniff_refuses_non_media_and_says_what_it_is(body, reason):
     with pytest.raises(NotMedia, match=reason):
         sniff_media_type(body)
+
+
+def test_personal_values_inside_text_are_masked_longest_first():
+    # "张三" inside "张三丰" must not leave "丰" behind a shorter mask.
+    text = "张三丰户用分布式光伏项目, 联系人张三 13812345678"
+    masked = mask_values_in(text, ["张三", "张三丰", "13812345678", ""])
+    assert masked == "张**户用分布式光伏项目, 联系人张* 1**********"

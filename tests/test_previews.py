@@ -143,8 +143,10 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     for record in sim.records(QUIRKY) + sim.records(CLEAN):
         number = record["idCardNo"].strip().upper()
         assert number not in text.upper()
+        assert record["ownerName"] not in text  # the simulator, like stations, names the owner in projectName
     fields = json.loads(quirky[0]["record_fields"])
     assert "address" in fields and "capacityKw" in fields
+    assert fields["projectName"].endswith("户用分布式光伏项目") and "*" in fields["projectName"]
     assert not {"phone", "ownerName", "idCardNo", "photoUrls", "videoUrls"} & set(fields)
 
     # A re-run: every preview exists (one listing) - nothing rebuilt, no original read. With the gallery's

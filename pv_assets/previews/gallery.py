@@ -16,19 +16,28 @@ from pv_assets.media.manifest import is_accepted
 from pv_assets.media.records import RECORD_COLUMNS
 from pv_assets.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
 from resources.gallery_contract import INDEX_COLUMN_NAMES, is_personal_field
-from resources.identity import InvalidIdCardNumber, mask_id, mask_id_like, normalize_id_card
+from resources.identity import InvalidIdCardNumber, mask_id, mask_id_like, mask_values_in, normalize_id_card
 
 _NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
 
 
 def record_fields(record: dict[str, Any]) -> str:
-    """The record's other descriptive columns as a JSON object (ID-like values masked, just in case)."""
+    """The record's other descriptive columns as a JSON object: ID-like values masked, and the record's
+    personal values (its owner's name, phone) masked wherever they appear - stations write the owner's
+    name into a project name ("张三户用分布式光伏项目")."""
+    personal = personal_values(record)
     fields = {
-        name: mask_id_like(str(value))
+        name: mask_values_in(mask_id_like(str(value)), personal)
         for name, value in record.items()
         if name not in _NOT_DESCRIPTIVE and value is not None and not is_personal_field(name)
     }
     return json.dumps(fields, ensure_ascii=False, sort_keys=True)
+
+
+def personal_values(record: dict[str, Any]) -> set[str]:
+    """The values of the record's personal fields, of two characters or more (ID numbers have their own mask)."""
+    values = {str(value).strip() for name, value in record.items() if value is not None and is_personal_field(name)}
+    return {value for value in values if len(value) >= 2 and mask_id_like(value) == value}
 
 
 def _masked_id(raw: Any) -> str | None:
