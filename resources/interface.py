@@ -588,6 +588,15 @@ def parse_interface(document: Any, source: str, text: str | None = None) -> Stat
         raise _interface_error(exc, source, text) from None
 
 
+def yaml_error_text(source: str, exc: yaml.YAMLError) -> str:
+    """'file:line: not valid YAML: what' for a PyYAML error (the line when PyYAML marks one)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        return f"{source}{line}: not valid YAML: {exc.problem or exc}"
+    return f"{source}: not valid YAML: {exc}"
+
+
 def load_interface_file(path: Path) -> StationInterface:
     try:
         text = path.read_text(encoding="utf-8")
@@ -595,12 +604,8 @@ def load_interface_file(path: Path) -> StationInterface:
         raise InterfaceError(f"{path}: cannot read dialect file: {exc.strerror}") from exc
     try:
         document = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise InterfaceError(f"{path}{line}: not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise InterfaceError(f"{path}: not valid YAML: {exc}") from exc
+        raise InterfaceError(yaml_error_text(str(path), exc)) from None
     if isinstance(document, dict) and "source" in document:
         raise InterfaceError(f"{path}: key 'source' is not a known key (it is set by the loader)")
     return parse_interface(document, str(path), text)

@@ -12,7 +12,8 @@ message needs one; and the parsed document is kept in a small cache keyed by the
 sha256, so a process that finds it there skips the parse.
 
 YAML 1.2, not PyYAML's 1.1: `yes`/`on` stay strings, and a code with a leading zero (`0012`)
-stays `0012` instead of becoming the octal number 10. `<<: *anchor` merge keys still work.
+stays `0012` instead of becoming the octal number 10. A code YAML reads as a float (`1e5`,
+`1.50`) is refused: it must be quoted. `<<: *anchor` merge keys work as in YAML 1.1.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -41,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from resources.interface import InterfaceError, load_interface
+from resources.interface import InterfaceError, load_interface, yaml_error_text
 from resources.keys import InvalidKeySegment, safe_segment
 from resources.settings import settings, stations_file
 from resources.station_api.config import StationEndpoint
@@ -52,6 +54,7 @@ SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd", "acc
 # Environment variable names as people write them: capitals, digits, '_'. A value in lower case
 # where a NAME belongs is most likely the secret itself, so it is refused without being shown.
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_RYAML_VERSION = importlib.metadata.version("ryaml")  # another parser version may read a file differently
 CACHE_VERSION = 2  # 2: read as YAML 1.2 (ryaml), no line numbers in the document
 
 
@@ -85,6 +88,14 @@ class StationSettings(BaseModel):
     max_pages: int | None = Field(None, ge=1, strict=True)
     max_records: int | None = Field(None, ge=1, strict=True)
     records_deadline_s: float | None = Field(None, gt=0)
+
+    @field_validator("id", "name", "region_company_code", "station_code", mode="before", check_fields=False)
+    @classmethod
+    def _not_a_float(cls, value: Any) -> Any:
+        # 1e5 or 1.50 as YAML reads it is the float 100000.0 or 1.5: the code as written would be lost.
+        if isinstance(value, float):
+            raise ValueError("is read as a number, not as written: put it in quotes")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -258,6 +269,7 @@ class Registry:
 # keeps each node's line) made only then.
 
 MERGE_KEY = "<<"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def parse_yaml(text: str, source: str) -> Any:
@@ -267,8 +279,13 @@ def parse_yaml(text: str, source: str) -> Any:
     except (ryaml.InvalidYamlError, ValueError, TypeError) as exc:
         # ryaml names no line for some errors (a duplicate key): the line-keeping parse explains them.
         EntryLines(text, source).explain_yaml_error()
-        raise RegistryError(f"{source}: not valid YAML: {exc}") from None
+        raise RegistryError(f"{source}: not valid YAML: {without_values(str(exc))}") from None
     return apply_merge_keys(document) if MERGE_KEY in text else document
+
+
+def without_values(message: str) -> str:
+    """ryaml's message with the values it quotes left out: a value may be a secret written in the wrong place."""
+    return re.sub(r"`[^`]*`", "(a value)", message)
 
 
 def apply_merge_keys(node: Any) -> Any:
@@ -293,13 +310,20 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        if key_node.tag == MERGE_TAG:
+            continue
         key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a key must be text", key_node.start_mark) from None
+        if duplicate:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
+    # A mapping's own keys win over `<<: *anchor` merged ones, as PyYAML's own constructor has it.
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=True)
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -316,12 +340,8 @@ class EntryLines:
         """Raise the YAML error of this text with its line, if PyYAML sees one."""
         try:
             yaml.load(self._text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = f":{mark.line + 1}" if mark else ""
-            raise RegistryError(f"{self.source}{line}: not valid YAML: {exc.problem or exc}") from None
         except yaml.YAMLError as exc:
-            raise RegistryError(f"{self.source}: not valid YAML: {exc}") from None
+            raise RegistryError(yaml_error_text(self.source, exc)) from None
 
     @functools.cached_property
     def _lines(self) -> tuple[int | None, list[int]]:
@@ -350,7 +370,7 @@ def _cached_document(data: bytes, source: str) -> Any:
     """The parsed document, from the parse cache when this exact file was parsed before."""
     digest = hashlib.sha256(data).hexdigest()
     cache_dir = settings().cache_dir.expanduser().absolute()
-    cached = cache_dir / f"registry-v{CACHE_VERSION}-{digest[:32]}.json"
+    cached = cache_dir / f"registry-v{CACHE_VERSION}-ryaml{_RYAML_VERSION}-{digest[:32]}.json"
     try:
         return json.loads(cached.read_text("utf-8"))
     except (OSError, ValueError):
@@ -369,7 +389,7 @@ def _cached_document(data: bytes, source: str) -> Any:
 
 def _text(data: bytes, source: str) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # Windows editors (Notepad) start the file with a BOM
     except UnicodeDecodeError:
         raise RegistryError(f"{source}: not UTF-8 text") from None
 
@@ -429,9 +449,9 @@ def _stations(document: Any, lines: EntryLines) -> tuple[Station, ...]:
                 )
     if not isinstance(document, dict) or not isinstance(document.get("stations"), list):
         raise RegistryError(f"{source}: expected a mapping with a 'stations' list")
-    defaults = dict(document.get("defaults") or {})
     if not isinstance(document.get("defaults") or {}, dict):
-        raise RegistryError(f"{source}: 'defaults' must be a mapping")
+        raise RegistryError(f"{lines.defaults()}: 'defaults' must be a mapping")
+    defaults = dict(document.get("defaults") or {})
 
     def defaults_fail(field_name: str, problem: str) -> RegistryError:
         return RegistryError(f"{lines.defaults()}: defaults: field '{field_name}': {problem}")

@@ -244,3 +244,37 @@ def test_line_numbers_are_looked_up_only_when_a_message_needs_one(tmp_path, monk
     monkeypatch.delenv("ST0002_ACCOUNT", raising=False)
     with pytest.raises(RegistryError, match=r"stations.yaml:11: station ST-0002: field 'account_env'"):
         station.credentials()
+
+
+def test_a_registry_saved_with_a_bom_loads(tmp_path):
+    path = tmp_path / "stations.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))  # as Notepad saves UTF-8
+    assert load_registry(path).ids() == ["ST-0001", "ST-0002"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # YAML reads these as floats: the code as written (1e5, 1.50) would be lost.
+        ("    name: 某某分布式光伏\n", "    station_code: 1e5\n", r"yaml:4: station ST-0001: field 'station_code'"),
+        ("- id: ST-0002", "- id: 1.50", r"stations.yaml:11: stations\[1\]: field 'id'"),
+    ],
+)
+def test_a_code_yaml_reads_as_a_float_must_be_quoted(tmp_path, old, new, message):
+    with pytest.raises(RegistryError, match=message + ": is read as a number, not as written: put it in quotes"):
+        load_registry(write(tmp_path, GOOD.replace(old, new, 1)))
+
+
+def test_a_number_the_parser_cannot_hold_is_refused_without_printing_it(tmp_path):
+    secret = "98765432109876543210987654"
+    with pytest.raises(RegistryError, match=r"not valid YAML: .* at line 5 column 15") as info:
+        load_registry(write(tmp_path, GOOD.replace("    name: 某某分布式光伏\n", f"    password: {secret}\n")))
+    assert secret not in str(info.value)
+
+
+def test_a_duplicate_key_beside_a_merge_key_is_named_with_its_line(tmp_path):
+    text = GOOD.replace("  - id: ST-0001\n", "  - &first\n    id: ST-0001\n") + (
+        "  - <<: *first\n    id: ST-0003\n    base_url: http://b\n    base_url: http://c\n"
+    )
+    with pytest.raises(RegistryError, match=r"stations.yaml:20: not valid YAML: duplicate key 'base_url'"):
+        load_registry(write(tmp_path, text))
