@@ -169,6 +169,8 @@ class MinioObjectStore(RangeReads):
         return f"{'https' if self.secure else 'http'}://{self.endpoint}/{self.bucket}"
 
     def _error(self, action: str, key: str | None, exc: BaseException) -> ObjectStoreError:
+        if isinstance(exc, S3Error) and exc.code == "NoSuchBucket":
+            self._ready = False  # the bucket went (a store restarted empty): the next call makes it again
         target = f" {mask_key(key)!r}" if key else ""
         detail = exc.code if isinstance(exc, S3Error) else exc.__class__.__name__
         return ObjectStoreError(f"object store {self.describe()}: {action}{target} failed: {detail}")

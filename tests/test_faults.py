@@ -170,3 +170,20 @@ def test_sigkill_mid_station_then_a_rerun_stores_everything_exactly_once(
     assert len(keys) == expected_count(sim, "ST-0001")
     assert len(set(keys)) == len(keys)
     assert leftover_files(staging_dir) == [] and list(staging_dir.iterdir()) == []
+
+
+def test_a_store_whose_bucket_went_makes_it_again_on_the_next_call(s3_endpoint, bucket):
+    # A batch worker keeps one store for all its runs: a MinIO restarted empty must not fail every later run.
+    from minio import Minio
+
+    from resources.object_store import MinioObjectStore, ObjectStoreError
+
+    store = MinioObjectStore(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, bucket)
+    store.put_bytes("a/first.json", b"{}", "application/json")
+    admin = Minio(s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, secure=False)
+    admin.remove_object(bucket, "a/first.json")
+    admin.remove_bucket(bucket)
+    with pytest.raises(ObjectStoreError, match="NoSuchBucket"):
+        store.put_bytes("a/second.json", b"{}", "application/json")
+    store.put_bytes("a/third.json", b"[1]", "application/json")
+    assert store.get_bytes("a/third.json") == b"[1]"
