@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dagster import (
+    AssetObservation,
     Config,
     DagsterRunStatus,
     Failure,
@@ -34,6 +35,8 @@ from pv_assets.instance_pool import tune_instance_storage
 from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.station_run import StationSummary, batch_ended, collect_station
 from pv_assets.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
+from pv_assets.unchanged import REFRESH_FINGERPRINT, Unchanged, look_before_run
+from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.scrub import scrub
 
 BATCH_JOB_NAME = "collect_station_batch"
@@ -42,15 +45,21 @@ BATCH_JOB_NAME = "collect_station_batch"
 class StationBatchConfig(Config):
     stations: list[str]
     trigger: str = "daily"
+    # Fetch each station's records first and leave out the run of a station whose run could change nothing.
+    skip_unchanged: bool = True
 
 
-def batch_report(summaries: Sequence[StationSummary], not_reached: Sequence[str] = ()) -> dict[str, Any]:
+def batch_report(
+    summaries: Sequence[StationSummary], not_reached: Sequence[str] = (), unchanged: Sequence[Unchanged] = ()
+) -> dict[str, Any]:
     """What the batch run's output metadata says: counts, each station that was not collected and why."""
     failed = [s for s in summaries if not s.ok and not s.not_started]
     left = [s for s in summaries if s.not_started]
     return {
-        "stations": len(summaries) + len(not_reached),
+        "stations": len(summaries) + len(not_reached) + len(unchanged),
         "collected": sum(s.ok for s in summaries),
+        # Looked at, and nothing its run could change: no run (an observation of infrastructure_records says so).
+        "unchanged": len(unchanged),
         "failed": len(failed),
         # Another run (a sensor's, a manual one) was collecting the station: it is not collected twice.
         "left_to_a_run_in_progress": len(left),
@@ -91,7 +100,12 @@ def batch_canceled(instance: Any, run_id: str) -> bool:
     description="Collect each station of the batch as its own collect_station run in this process, one after the "
     "other; a station that fails fails its own run, and the batch fails at the end naming it.",
 )
-def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchConfig):
+def collect_stations_in_batch(
+    context: OpExecutionContext,
+    config: StationBatchConfig,
+    station_api: StationApiResource,
+    object_store: ObjectStoreResource,
+):
     instance = context.instance
     if launcher_watches_run_workers(instance):
         raise Failure(
@@ -104,24 +118,33 @@ def collect_stations_in_batch(context: OpExecutionContext, config: StationBatchC
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
     tags = {TRIGGER_TAG: config.trigger, BATCH_TAG: context.run_id}
     summaries: list[StationSummary] = []
+    unchanged: list[Unchanged] = []
     not_reached: list[str] = []
+    store = object_store.open() if config.skip_unchanged else None
     cpu_before_stations = time.process_time()  # the worker's start-up (imports, definitions) is behind us
     for done, station_id in enumerate(config.stations, 1):
-        summary = collect_one(station_job, instance, station_id, tags)
-        summaries.append(summary)
-        state = "ok" if summary.ok else f"not collected: {summary.error}"
-        context.log.info(f"[{done}/{len(config.stations)}] station {station_id}: {state} (run {summary.run_id or '-'})")
+        where = f"[{done}/{len(config.stations)}] station {station_id}"
+        look = look_before_run(instance, station_api, store, station_id) if store is not None else "every station runs"
+        if isinstance(look, Unchanged):
+            unchanged.append(look)
+            context.log_event(unchanged_observation(station_id, look))
+            context.log.info(f"{where}: unchanged, its run {look.run_id} stands")
+        else:
+            summary = collect_one(station_job, instance, station_id, tags)
+            summaries.append(summary)
+            state = "ok" if summary.ok else f"not collected: {summary.error}"
+            context.log.info(f"{where}: {state} (run {summary.run_id or '-'}; it ran because {look})")
         # A cancel's interrupt lands in the station's run, which ends failed; the batch stops here.
         if done < len(config.stations) and batch_canceled(instance, context.run_id):
             not_reached = list(config.stations[done:])
             context.log.warning(f"the batch was canceled: {len(not_reached)} stations not started")
             break
-    report = batch_report(summaries, not_reached)
+    report = batch_report(summaries, not_reached, unchanged)
     # What the batch cost this worker: to compare with PV_DAILY_BATCH_SIZE's reason for being.
     stations_cpu = time.process_time() - cpu_before_stations
     report["worker_startup_cpu_s"] = round(cpu_before_stations, 3)
     report["stations_cpu_s"] = round(stations_cpu, 3)
-    report["cpu_s_per_station"] = round(stations_cpu / max(1, len(summaries)), 3)
+    report["cpu_s_per_station"] = round(stations_cpu / max(1, len(summaries) + len(unchanged)), 3)
     yield Output(None, metadata=report)
     if report["failed"] or not_reached:
         names = ", ".join(s.station_id for s in summaries if not s.ok and not s.not_started)
@@ -142,14 +165,34 @@ def collect_station_batch_job():
     collect_stations_in_batch()
 
 
+def unchanged_observation(station_id: str, unchanged: Unchanged) -> AssetObservation:
+    """The record that the daily pass looked at the station and found nothing its run could change."""
+    return AssetObservation(
+        asset_key="infrastructure_records",
+        partition=station_id,
+        description="Looked at by the daily pass: the records, registry entry, dialect, settings and code are as "
+        "its last run saw them and every object it stored is in place, so no run.",
+        metadata={
+            "unchanged_since_run": unchanged.run_id,
+            "records": unchanged.records,
+            REFRESH_FINGERPRINT: unchanged.fingerprint,
+        },
+    )
+
+
 def batch_run_request(
-    stations: Sequence[str], *, run_key: str | None = None, priority: int | None = None, trigger: str = "daily"
+    stations: Sequence[str],
+    *,
+    run_key: str | None = None,
+    priority: int | None = None,
+    trigger: str = "daily",
+    skip_unchanged: bool = True,
 ) -> RunRequest:
     """A batch run of these stations (with `priority`, dagster/priority: the queue launches higher first)."""
     tags = {TRIGGER_TAG: trigger, "pv-media/stations": str(len(stations)), BATCH_RUN_TAG: "true"}
     if priority is not None:
         tags["dagster/priority"] = str(priority)
-    config = {"stations": list(stations), "trigger": trigger}
+    config = {"stations": list(stations), "trigger": trigger, "skip_unchanged": skip_unchanged}
     return RunRequest(
         run_key=run_key, run_config={"ops": {collect_stations_in_batch.name: {"config": config}}}, tags=tags
     )

@@ -27,7 +27,8 @@ def build_daily_full_refresh(
         "PV_REFRESH_TIMEZONE to change it. Stations not yet partitions wait for the registry sensor. The pass is "
         "queued as batch runs of PV_DAILY_BATCH_SIZE stations (one collect_station run per station inside each) "
         "at dagster/priority=-1 (PV_DAILY_PRIORITY), so sensor runs overtake the queued pass; each tick logs how "
-        "long the pass takes at PV_DAILY_STATIONS_PER_MINUTE.",
+        "long the pass takes at PV_DAILY_STATIONS_PER_MINUTE. A batch fetches each station's records first and "
+        "leaves out the run of a station whose run could change nothing (PV_DAILY_SKIP_UNCHANGED).",
     )
     def daily_full_refresh(context: ScheduleEvaluationContext, station_api: StationApiResource):
         known = set(context.instance.get_dynamic_partitions(STATION_PARTITIONS_NAME))
@@ -49,7 +50,12 @@ def build_daily_full_refresh(
         return [
             # run_key makes a re-evaluated tick idempotent: one refresh per batch per day. The lower priority
             # lets runs requested by the sensors overtake the queued pass.
-            batch_run_request(batch, run_key=f"daily-{day}-{n:05d}-{batch[0]}", priority=knobs.daily_priority)
+            batch_run_request(
+                batch,
+                run_key=f"daily-{day}-{n:05d}-{batch[0]}",
+                priority=knobs.daily_priority,
+                skip_unchanged=knobs.daily_skip_unchanged,
+            )
             for n, batch in enumerate(batches)
         ]
 

@@ -170,6 +170,10 @@ class StationApiResource(ConfigurableResource):
         )
         return self._new_client(station_id, quick, max_connections=1, station=station)
 
+    def fresh_client(self, station_id: str, station: Any = None) -> StationClient:
+        """A client of its own, with the run's settings, for a look outside a run (the caller closes it)."""
+        return self._new_client(station_id, self.settings(), station=station)
+
     def client(self, station_id: str) -> StationClient:
         """The station's client for this run; built once, so its token is shared by the run's steps."""
         with self._lock:

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         validation_alias="PV_DAILY_BATCH_SIZE",
         description="stations each run of the daily pass collects, one collect_station run each, in one run worker",
     )
+    daily_skip_unchanged: bool = Field(
+        True,
+        validation_alias="PV_DAILY_SKIP_UNCHANGED",
+        description="the daily pass fetches each station's records and leaves out the run of a station whose run "
+        "could change nothing (docs/daily-pass.md); 0 runs every station",
+    )
     daily_stations_per_minute: float = Field(
         60.0,  # make scale: 76 stations a minute with nothing new, one batch at a time on 2 cores
         gt=0,

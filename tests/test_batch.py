@@ -6,8 +6,8 @@ import os
 import socket
 from pathlib import Path
 
-from dagster import DagsterRunStatus, RunsFilter, execute_job
-from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster import AssetKey, AssetRecordsFilter, DagsterRunStatus, RunsFilter, execute_job
+from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
 from dagster._core.test_utils import create_run_for_test
 
 from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
@@ -23,6 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 STATIONS = ["BT-0001", "BT-0002", "BT-0003"]
 
 
+def batch_job_as_a_run_worker_loads_it() -> ReconstructableJob:
+    """The batch job loaded from the code location (`defs`), settings from this test's environment. Dagster
+    keeps the last definitions it loaded in a process: those of an earlier test would write to its bucket."""
+    ReconstructableJob.get_repository_definition.cache_clear()
+    ReconstructableJob.get_definition.cache_clear()
+    return ReconstructableRepository.for_module("pv_assets.definitions", "defs", str(ROOT)).get_reconstructable_job(
+        BATCH_JOB_NAME
+    )
+
+
 def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_only_its_station(
     simulator_factory, tmp_path, monkeypatch, dagster_instance, minio_env, s3_store, staging_dir
 ):
@@ -36,10 +46,7 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
     request = batch_run_request(["BT-0001", "BT-BUSY", "BT-0002", "BT-GONE", "BT-0003"], priority=-1)
     assert request.tags["dagster/priority"] == "-1" and request.tags["pv-media/stations"] == "5"
 
-    # As a run worker runs it: the job loaded from the code location (`defs`), settings from the environment.
-    batch_job = ReconstructableRepository.for_module(
-        "pv_assets.definitions", "defs", str(ROOT)
-    ).get_reconstructable_job(BATCH_JOB_NAME)
+    batch_job = batch_job_as_a_run_worker_loads_it()
     with execute_job(batch_job, dagster_instance, run_config=request.run_config, tags=request.tags) as batch:
         assert not batch.success
         [failure] = batch.get_step_failure_events()
@@ -109,3 +116,57 @@ def test_a_station_whose_only_run_outlived_its_batch_is_free_to_collect_from_any
     orphan = dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
     assert active_collection(dagster_instance, "BT-0009") is None
     assert dagster_instance.get_run_by_id(orphan.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_the_daily_pass_leaves_out_the_run_of_a_station_whose_run_could_change_nothing(
+    simulator_factory, tmp_path, monkeypatch, dagster_instance, minio_env, s3_store, s3_endpoint, staging_dir
+):
+    from minio import Minio
+
+    from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
+
+    stations = ["UC-0001", "UC-0002", "UC-0003", "UC-0004"]
+    sim = simulator_factory([SimStationSpec(s, records=4, seed=20 + i, quirks=False) for i, s in enumerate(stations)])
+    sim.station("UC-0004").script("media", [404])  # the first run leaves a failed item, which only a run retries
+    write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    dagster_instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, stations)
+    batch_job = batch_job_as_a_run_worker_loads_it()
+
+    def daily_batch(skip_unchanged: bool = True) -> tuple[dict, dict[str, str]]:
+        """The batch's report, and the collect_station run of each station it ran."""
+        request = batch_run_request(stations, skip_unchanged=skip_unchanged)
+        with execute_job(batch_job, dagster_instance, run_config=request.run_config, tags=request.tags) as batch:
+            assert batch.success
+            [output] = [e for e in batch.all_events if e.is_successful_output]
+        report = {k: v.value for k, v in output.step_output_data.metadata.items()}
+        runs = dagster_instance.get_run_records(RunsFilter(job_name=COLLECT_JOB_NAME, tags={BATCH_TAG: batch.run_id}))
+        return report, {r.dagster_run.tags[STATION_TAG]: r.dagster_run.run_id for r in runs}
+
+    report, first_runs = daily_batch()
+    assert (report["collected"], report["unchanged"], sorted(first_runs)) == (4, 0, stations)
+    # UC-0001's station changed a record; one of UC-0002's stored photos was deleted; UC-0003 is as it was.
+    changed = next(r for r in sim.records("UC-0001") if r["pickupStatus"] == "已提货")
+    sim.station("UC-0001").update_record(changed["recordId"], capacityKw=99.5)
+    [gone] = [o.key for o in media_objects(s3_store) if o.key.split("/")[1] == "UC-0002"][:1]
+    Minio(s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, secure=False).remove_object(
+        s3_store.bucket, gone
+    )
+
+    report, second_runs = daily_batch()
+    assert (report["stations"], report["collected"], report["unchanged"]) == (4, 3, 1)
+    assert sorted(second_runs) == ["UC-0001", "UC-0002", "UC-0004"]  # no run for UC-0003
+    assert sha256(s3_store.get_bytes(gone)) in expected_sha256s(sim, "UC-0002")  # stored again by its run
+    [observation] = [
+        r.asset_observation
+        for r in dagster_instance.fetch_observations(
+            AssetRecordsFilter(asset_key=AssetKey("infrastructure_records"), asset_partitions=["UC-0003"]), limit=5
+        ).records
+    ]
+    assert observation.metadata["unchanged_since_run"].value == first_runs["UC-0003"]
+
+    # Nothing changed now (UC-0004's item was stored by its second run): no run at all; with the shortcut
+    # off, every station runs.
+    report, third_runs = daily_batch()
+    assert (report["collected"], report["unchanged"], third_runs) == (0, 4, {})
+    report, forced_runs = daily_batch(skip_unchanged=False)
+    assert (report["collected"], report["unchanged"], sorted(forced_runs)) == (4, 0, stations)

@@ -1,0 +1,195 @@
+"""The daily pass's look before a run: could this station's refresh change anything? (PV_DAILY_SKIP_UNCHANGED)
+
+A refresh of a station with nothing new is a Dagster run of ~90 events saying "the same as
+yesterday" (docs/daily-pass.md). Before a batch creates a station's run it fetches the station's
+records the way the records asset does, and leaves the run out only when all of these hold:
+- the fingerprint of what the run's outputs depend on - the record table, the station's registry
+  entry, its dialect file, pv-media's code and settings - equals the one the station's last
+  `infrastructure_records` materialization recorded;
+- that run succeeded, materialized every asset of the station, and every check a re-run could fix
+  passed (no failed item, every preview there, the gallery piece matching); the checks about the
+  station's own data (a duplicate record id, an unknown pickup status, an invalid ID number...)
+  do not count, a re-run cannot fix them;
+- every object that run stored or found stored (media and previews), and the station's gallery
+  piece, is still in the store (media at their size).
+Anything else, or any error while looking, and the station's run goes ahead as always.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pv_assets.collector import stored_listing
+from pv_assets.io_manager import audit_key, frame_to_parquet, parquet_to_frame
+from pv_assets.previews.gallery_store import piece_key
+from pv_assets.previews.plan import STORED_OUTCOMES
+from pv_assets.records_fetch import fetch_records
+from resources.interface import load_interface
+from resources.object_store import ObjectStore
+from resources.registry import Station
+from resources.settings import settings
+
+REFRESH_FINGERPRINT = "refresh_fingerprint"
+STATION_ASSET_NAMES = frozenset(
+    {"station_token", "infrastructure_records", "media_manifest", "uploaded_media", "media_previews", "gallery_piece"}
+)
+# Checks about what the station sent: a re-run fetches the same records and fails them again.
+CHECKS_ABOUT_THE_DATA = frozenset(
+    {
+        "unique_record_ids",
+        "known_pickup_statuses",
+        "unique_object_keys",
+        "absolute_http_urls",
+        "valid_id_card_numbers",
+        "no_identity_collisions",
+    }
+)
+PREVIEW_KEY_COLUMNS = ("thumb_key", "medium_key", "poster_key")
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 of pv-media's Python files: a new release looks changed, so every station runs once."""
+    digest = hashlib.sha256()
+    for path in sorted([*_ROOT.glob("pv_assets/**/*.py"), *_ROOT.glob("resources/**/*.py")]):
+        digest.update(str(path.relative_to(_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def refresh_fingerprint(records: pd.DataFrame, station: Station) -> str:
+    """sha256 of everything a station run's outputs depend on, besides the store (looked at separately).
+    The settings are in it whole (the pseudonym key changes object keys): one-way, so no secret shows."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    entry = {f.name: getattr(station, f.name) for f in dataclasses.fields(station) if f.compare}
+    digest.update(repr(sorted(entry.items())).encode())
+    digest.update(Path(load_interface(station.dialect).source).read_bytes())
+    digest.update(settings().model_dump_json().encode())
+    digest.update(frame_to_parquet(records))
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class LastCollection:
+    run_id: str
+    fingerprint: str | None
+
+
+def last_collection(instance: Any, station_id: str) -> LastCollection | None:
+    """The run of the station's last infrastructure_records materialization, and the fingerprint it recorded."""
+    from dagster import AssetKey, AssetRecordsFilter
+
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("infrastructure_records"), asset_partitions=[station_id]), limit=1
+    ).records
+    if not records:
+        return None
+    materialization = records[0].asset_materialization
+    value = materialization.metadata.get(REFRESH_FINGERPRINT) if materialization else None
+    return LastCollection(records[0].run_id, getattr(value, "value", None))
+
+
+def run_left_work(instance: Any, run_id: str) -> str | None:
+    """Why the run left something a re-run would do, or None."""
+    from dagster import DagsterEventType, DagsterRunStatus
+
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.status != DagsterRunStatus.SUCCESS:
+        return f"its last run {run_id} did not succeed"
+    events = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION}
+    ).records
+    materialized, failed = set(), []
+    for record in events:
+        event = record.event_log_entry.dagster_event
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialized.add(event.asset_key.to_user_string())
+        else:
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed and evaluation.check_name not in CHECKS_ABOUT_THE_DATA:
+                failed.append(evaluation.check_name)
+    if not STATION_ASSET_NAMES <= materialized:
+        return f"its last run {run_id} did not materialize {', '.join(sorted(STATION_ASSET_NAMES - materialized))}"
+    if failed:
+        return f"its last run {run_id} failed the checks {', '.join(sorted(failed))}"
+    return None
+
+
+def missing_objects(store: ObjectStore, station_id: str, run_id: str) -> list[str]:
+    """What the run stored or found stored (media, previews, the gallery piece) that the store lacks now."""
+    outcomes = _run_output(store, "uploaded_media", station_id, run_id)
+    previews = _run_output(store, "media_previews", station_id, run_id)
+    stored = outcomes[outcomes["outcome"].isin(STORED_OUTCOMES)]
+    media = dict(zip(stored["object_key"], stored["size"], strict=True))
+    preview_keys = {k for column in PREVIEW_KEY_COLUMNS if column in previews for k in previews[column].dropna()}
+    # One listing for the station's media folder, one for its previews folder (not one per item's folder).
+    preview_folders = {"/".join(key.split("/")[:4]) + "/" for key in preview_keys}
+    listed = {obj.key: obj.size for obj in _listing(store, media)}
+    listed |= {obj.key: obj.size for folder in sorted(preview_folders) for obj in store.list_prefix(folder)}
+    gone = [key for key, size in media.items() if listed.get(key) != int(size)]
+    gone += [key for key in preview_keys if key not in listed]
+    if store.stat(piece_key(station_id)) is None:
+        gone.append(piece_key(station_id))
+    return gone
+
+
+def _run_output(store: ObjectStore, asset: str, station_id: str, run_id: str) -> pd.DataFrame:
+    return parquet_to_frame(store.get_bytes(audit_key(asset, station_id, f"/runs/{run_id}.parquet")))
+
+
+def _listing(store: ObjectStore, keys: Iterable[str]) -> list:
+    keys = list(keys)
+    return stored_listing(store, keys) if keys else []
+
+
+def why_run(
+    instance: Any, store: ObjectStore, station_id: str, fingerprint: str, last: LastCollection | None
+) -> str | None:
+    """None when the station's run could change nothing; else why it runs."""
+    if last is None or last.fingerprint is None:
+        return "no earlier collection recorded a fingerprint"
+    if last.fingerprint != fingerprint:
+        return "its records, registry entry, dialect, settings or pv-media's code changed"
+    left = run_left_work(instance, last.run_id)
+    if left:
+        return left
+    gone = missing_objects(store, station_id, last.run_id)
+    if gone:
+        return f"{len(gone)} objects its last run stored are no longer in the store"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Unchanged:
+    """A station whose run could change nothing: the outputs of `run_id` still stand."""
+
+    run_id: str
+    fingerprint: str
+    records: int
+
+
+def look_before_run(instance: Any, station_api: Any, store: ObjectStore, station_id: str) -> Unchanged | str:
+    """Unchanged, or why the station's run goes ahead (an error while looking too: the run will say more)."""
+    try:
+        station = station_api.station(station_id)
+        client = station_api.fresh_client(station_id, station=station)
+        try:
+            fetched = fetch_records(station, client)
+        finally:
+            client.close()
+        fingerprint = refresh_fingerprint(fetched.frame, station)
+        last = last_collection(instance, station_id)
+        why = why_run(instance, store, station_id, fingerprint, last)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the station's own run meets it and says so
+        return f"looking before the run failed ({type(exc).__name__})"
+    if why or last is None:
+        return why or "no earlier collection"
+    return Unchanged(last.run_id, fingerprint, len(fetched.frame))
