@@ -573,13 +573,15 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         postgres = postmaster_pid()
         with dagster_stack(home, env) as stack:
 
-            def daily_pass() -> dict:
+            def daily_pass(skip_unchanged: bool) -> dict:
                 with build_schedule_context(
                     instance=instance,
                     resources={"station_api": StationApiResource(stations_file=str(registry))},
                     scheduled_execution_time=datetime.now(UTC),
                 ) as context:
                     requests = schedule(context)
+                for request in requests:  # the schedule's requests, PV_DAILY_SKIP_UNCHANGED chosen per pass
+                    request.run_config["ops"]["collect_stations_in_batch"]["config"]["skip_unchanged"] = skip_unchanged
                 cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
                 started = time.monotonic()
                 batch_ids = submit_runs(instance, BATCH_JOB_NAME, [(r.run_config, r.tags) for r in requests],
@@ -596,6 +598,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
                 reports = [batch_report_of(instance, run_id) for run_id in batch_ids]
                 return {
                     "worker_startup_cpu_s": sum(r.get("worker_startup_cpu_s", 0) for r in reports),
+                    "unchanged": sum(r.get("unchanged", 0) for r in reports),
                     "stations_cpu_s": sum(r.get("stations_cpu_s", 0) for r in reports),
                     "batch_runs": len(batch_ids),
                     "batch_runs_failed": sum(r.status.value != "SUCCESS" for r in runs),
@@ -605,12 +608,15 @@ def phase_daily(args, work: Path, s3: str) -> dict:
                     "events": _minus(table_stats(pg_env["DAGSTER_PG_DB"])["event_logs"], events_before["event_logs"]),
                 }
 
-            first = daily_pass()  # stores every file: the passes measured below find nothing new
-            batched = daily_pass()
+            first = daily_pass(skip_unchanged=True)  # stores every file: the passes below find nothing new
+            batched = daily_pass(skip_unchanged=False)  # a run for every station
+            skipping = daily_pass(skip_unchanged=True)  # no run where a run could change nothing
             # What the deployment burns with no pass at all (sensor ticks, the daemon's loops): it runs all day,
             # pass or not, so the pass's own cost is its CPU minus this rate over the pass's window.
             idle_before, idle_started = deployment_cpu(stack, postgres), time.monotonic()
+            runs_before_idle = instance.get_runs_count()
             time.sleep(args.idle_s)
+            runs_during_idle = instance.get_runs_count() - runs_before_idle  # 0, or the idle rate is not idle
             idle_cpu, idle_s = _minus(deployment_cpu(stack, postgres), idle_before), time.monotonic() - idle_started
             idle_rate = {k: v / idle_s for k, v in idle_cpu.items()}
             cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
@@ -647,6 +653,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         }
 
     batch_figures = per_station(batched, len(ids))
+    skip_figures = per_station(skipping, len(ids))
     # The batch workers' own account (process CPU): start-up, and the stations' runs after it.
     batch_figures["batch_worker_cpu_s_per_station"] = {
         "startup": round(batched["worker_startup_cpu_s"] / len(ids), 3),
@@ -656,6 +663,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
     return {
         "stations": len(ids),
         "idle_cpu_s_per_minute": {k: round(v * 60, 2) for k, v in idle_rate.items()},
+        "runs_during_idle": runs_during_idle,
         "batch_size": args.batch_size,
         "k": args.daily_k,
         "first_pass_batch_runs_failed": first["batch_runs_failed"],
@@ -663,6 +671,12 @@ def phase_daily(args, work: Path, s3: str) -> dict:
             **batch_figures,
             "batch_runs": batched["batch_runs"],
             "batch_runs_failed": batched["batch_runs_failed"],
+        },
+        # The default pass (PV_DAILY_SKIP_UNCHANGED): every station's records fetched, no run where none was needed.
+        "batched_skipping_unchanged": {
+            **skip_figures,
+            "stations_left_out": skipping["unchanged"],
+            "batch_runs_failed": skipping["batch_runs_failed"],
         },
         "one_run_per_station": {
             **single_figures,
@@ -685,7 +699,8 @@ def phase_daily(args, work: Path, s3: str) -> dict:
 
 
 def quiet(instance) -> bool:
-    """No run queued or running, and the gallery index built after the last gallery piece."""
+    """No run queued or running, and the gallery index built by a run that started after the last gallery
+    piece was written (an index run already going when the last piece landed leaves the sensor one more)."""
     from dagster import AssetKey, RunsFilter
 
     from pv_assets.jobs import IN_PROGRESS_STATUSES
@@ -693,8 +708,13 @@ def quiet(instance) -> bool:
     if instance.get_runs_count(RunsFilter(statuses=IN_PROGRESS_STATUSES)):
         return False
     piece = instance.fetch_materializations(AssetKey("gallery_piece"), limit=1).records
+    if not piece:
+        return True
     index = instance.fetch_materializations(AssetKey("gallery_index"), limit=1).records
-    return not piece or bool(index and index[0].storage_id > piece[0].storage_id)
+    if not index:
+        return False
+    index_run = instance.get_run_record_by_id(index[0].run_id)
+    return bool(index_run and index_run.start_time and index_run.start_time > piece[0].timestamp)
 
 
 def batch_report_of(instance, run_id: str) -> dict:
@@ -933,10 +953,21 @@ def print_table(results: dict) -> None:
                 f"{b['stations_per_minute']} stations/min",
             )
         )
+        k = dy["batched_skipping_unchanged"]
         rows.append(
             (
                 "daily",
-                f"the pass's own cost (minus the idle deployment's {dy['idle_cpu_s_per_minute']} CPU-s/min)",
+                "the default pass: records fetched, no run where a run could change nothing",
+                f"{k['cpu_s_per_station']} CPU-s/station {k['cpu_s_per_station_by_process']}, own cost "
+                f"{k['cpu_s_per_station_of_the_pass']}; {k['stations_left_out']} of {dy['stations']} left out; "
+                f"{k['stations_per_minute']} stations/min",
+            )
+        )
+        rows.append(
+            (
+                "daily",
+                f"the pass's own cost (minus the idle deployment's {dy['idle_cpu_s_per_minute']} CPU-s/min, "
+                f"{dy['runs_during_idle']} runs while idle)",
                 f"batched {b['cpu_s_per_station_of_the_pass']} CPU-s/station "
                 f"{b['cpu_s_per_station_of_the_pass_by_process']}; one run per station "
                 f"{o['cpu_s_per_station_of_the_pass']}",
