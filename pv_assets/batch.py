@@ -35,7 +35,7 @@ from pv_assets.instance_pool import tune_instance_storage
 from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.station_run import StationSummary, batch_ended, collect_station
 from pv_assets.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
-from pv_assets.unchanged import REFRESH_FINGERPRINT, Unchanged, look_before_run
+from pv_assets.unchanged import LOOK_FAILED, REFRESH_FINGERPRINT, Unchanged, look_before_run
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.scrub import scrub
 
@@ -119,6 +119,7 @@ def collect_stations_in_batch(
     tags = {TRIGGER_TAG: config.trigger, BATCH_TAG: context.run_id}
     summaries: list[StationSummary] = []
     unchanged: list[Unchanged] = []
+    looks_failed = 0
     not_reached: list[str] = []
     store = object_store.open() if config.skip_unchanged else None
     cpu_before_stations = time.process_time()  # the worker's start-up (imports, definitions) is behind us
@@ -127,9 +128,12 @@ def collect_stations_in_batch(
         look = look_before_run(instance, station_api, store, station_id) if store is not None else "every station runs"
         if isinstance(look, Unchanged):
             unchanged.append(look)
-            context.log_event(unchanged_observation(station_id, look))
+            yield unchanged_observation(station_id, look)  # written now, not when the batch ends
             context.log.info(f"{where}: unchanged, its run {look.run_id} stands")
         else:
+            if look.startswith(LOOK_FAILED):
+                looks_failed += 1
+                context.log.warning(f"{where}: {look}; it runs")
             summary = collect_one(station_job, instance, station_id, tags)
             summaries.append(summary)
             state = "ok" if summary.ok else f"not collected: {summary.error}"
@@ -140,6 +144,7 @@ def collect_stations_in_batch(
             context.log.warning(f"the batch was canceled: {len(not_reached)} stations not started")
             break
     report = batch_report(summaries, not_reached, unchanged)
+    report["looks_failed"] = looks_failed  # looking before a run failed: those stations ran
     # What the batch cost this worker: to compare with PV_DAILY_BATCH_SIZE's reason for being.
     stations_cpu = time.process_time() - cpu_before_stations
     report["worker_startup_cpu_s"] = round(cpu_before_stations, 3)

@@ -20,11 +20,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import hmac
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import SecretStr
 
 from pv_assets.collector import stored_listing
 from pv_assets.io_manager import audit_key, frame_to_parquet, parquet_to_frame
@@ -34,9 +37,11 @@ from pv_assets.records_fetch import fetch_records
 from resources.interface import load_interface
 from resources.object_store import ObjectStore
 from resources.registry import Station
+from resources.scrub import scrub
 from resources.settings import settings
 
 REFRESH_FINGERPRINT = "refresh_fingerprint"
+LOOK_FAILED = "looking before the run failed"
 STATION_ASSET_NAMES = frozenset(
     {"station_token", "infrastructure_records", "media_manifest", "uploaded_media", "media_previews", "gallery_piece"}
 )
@@ -52,17 +57,35 @@ CHECKS_ABOUT_THE_DATA = frozenset(
     }
 )
 PREVIEW_KEY_COLUMNS = ("thumb_key", "medium_key", "poster_key")
+# Checks about single items: failed only by items a re-run meets again as they are, they do not count.
+ITEM_CHECKS = frozenset({"no_failed_items", "every_object_has_previews"})
+PERMANENT_ITEM_FAILURES = ("invalid_input:",)  # refused for what the station sent (a bad URL...)
+PERMANENT_PREVIEW_PROBLEMS = ("undecodable", "no preview for files of type")
 _ROOT = Path(__file__).resolve().parents[1]
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """sha256 of pv-media's Python files: a new release looks changed, so every station runs once."""
+    """sha256 of pv-media's Python files: a new release looks changed, so every station runs once. Taken when
+    this module is imported (below), so files replaced under a running process do not pass for its code."""
     digest = hashlib.sha256()
     for path in sorted([*_ROOT.glob("pv_assets/**/*.py"), *_ROOT.glob("resources/**/*.py")]):
         digest.update(str(path.relative_to(_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def settings_fingerprint() -> str:
+    """The settings, secrets included as keyed hashes: a rotated PV_ID_PSEUDONYM_KEY changes object keys,
+    and model_dump_json() prints every secret as '**********'."""
+    knobs = settings()
+    values = {}
+    for name in type(knobs).model_fields:
+        value = getattr(knobs, name)
+        if isinstance(value, SecretStr):
+            value = hmac.new(b"pv-media refresh fingerprint", value.get_secret_value().encode(), "sha256").hexdigest()
+        values[name] = str(value)
+    return json.dumps(values, sort_keys=True)
 
 
 def refresh_fingerprint(records: pd.DataFrame, station: Station) -> str:
@@ -72,7 +95,7 @@ def refresh_fingerprint(records: pd.DataFrame, station: Station) -> str:
     entry = {f.name: getattr(station, f.name) for f in dataclasses.fields(station) if f.compare}
     digest.update(repr(sorted(entry.items())).encode())
     digest.update(Path(load_interface(station.dialect).source).read_bytes())
-    digest.update(settings().model_dump_json().encode())
+    digest.update(settings_fingerprint().encode())
     digest.update(frame_to_parquet(records))
     return digest.hexdigest()
 
@@ -97,17 +120,34 @@ def last_collection(instance: Any, station_id: str) -> LastCollection | None:
     return LastCollection(records[0].run_id, getattr(value, "value", None))
 
 
-def run_left_work(instance: Any, run_id: str) -> str | None:
-    """Why the run left something a re-run would do, or None."""
+def latest_run_failed(instance: Any, station_id: str, collected_by: str) -> str | None:
+    """Why a run of the station after `collected_by` left it failed (a timeout before its records, say), or None:
+    that failure stands as the partition's state until a run succeeds."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    from pv_assets.jobs import COLLECT_JOB_NAME
+
+    [latest] = instance.get_run_records(
+        RunsFilter(job_name=COLLECT_JOB_NAME, tags={"dagster/partition": station_id}), limit=1
+    ) or [None]
+    if latest is None or latest.dagster_run.run_id == collected_by:
+        return None
+    if latest.dagster_run.status in (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
+        return f"its latest run {latest.dagster_run.run_id} ended {latest.dagster_run.status.value}"
+    return None
+
+
+def run_results(instance: Any, run_id: str) -> tuple[str | None, set[str]]:
+    """(why the run is no base to stand on, or None; the checks it failed that are not about the station's data)."""
     from dagster import DagsterEventType, DagsterRunStatus
 
     run = instance.get_run_by_id(run_id)
     if run is None or run.status != DagsterRunStatus.SUCCESS:
-        return f"its last run {run_id} did not succeed"
+        return f"its last run {run_id} did not succeed", set()
     events = instance.get_records_for_run(
         run_id, of_type={DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION}
     ).records
-    materialized, failed = set(), []
+    materialized, failed = set(), set()
     for record in events:
         event = record.event_log_entry.dagster_event
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
@@ -115,18 +155,26 @@ def run_left_work(instance: Any, run_id: str) -> str | None:
         else:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed and evaluation.check_name not in CHECKS_ABOUT_THE_DATA:
-                failed.append(evaluation.check_name)
+                failed.add(evaluation.check_name)
     if not STATION_ASSET_NAMES <= materialized:
-        return f"its last run {run_id} did not materialize {', '.join(sorted(STATION_ASSET_NAMES - materialized))}"
-    if failed:
-        return f"its last run {run_id} failed the checks {', '.join(sorted(failed))}"
-    return None
+        missing = ", ".join(sorted(STATION_ASSET_NAMES - materialized))
+        return f"its last run {run_id} did not materialize {missing}", set()
+    return None, failed
 
 
-def missing_objects(store: ObjectStore, station_id: str, run_id: str) -> list[str]:
+def retryable_items(outcomes: pd.DataFrame, previews: pd.DataFrame) -> int:
+    """Failed media items and failed previews a re-run would try again: not those refused for what the station
+    sent (a bad URL: invalid_input), nor previews of files that cannot have one (undecodable, an unknown type)."""
+    failed = outcomes.loc[outcomes["outcome"] == "failed", "reason"].fillna("")
+    media = int((~failed.astype(str).str.startswith(PERMANENT_ITEM_FAILURES)).sum())
+    if "preview_outcome" not in previews:
+        return media
+    problems = previews.loc[previews["preview_outcome"] == "failed", "preview_problem"].fillna("")
+    return media + int((~problems.astype(str).str.startswith(PERMANENT_PREVIEW_PROBLEMS)).sum())
+
+
+def missing_objects(store: ObjectStore, station_id: str, outcomes: pd.DataFrame, previews: pd.DataFrame) -> list[str]:
     """What the run stored or found stored (media, previews, the gallery piece) that the store lacks now."""
-    outcomes = _run_output(store, "uploaded_media", station_id, run_id)
-    previews = _run_output(store, "media_previews", station_id, run_id)
     stored = outcomes[outcomes["outcome"].isin(STORED_OUTCOMES)]
     media = dict(zip(stored["object_key"], stored["size"], strict=True))
     preview_keys = {k for column in PREVIEW_KEY_COLUMNS if column in previews for k in previews[column].dropna()}
@@ -158,10 +206,17 @@ def why_run(
         return "no earlier collection recorded a fingerprint"
     if last.fingerprint != fingerprint:
         return "its records, registry entry, dialect, settings or pv-media's code changed"
-    left = run_left_work(instance, last.run_id)
-    if left:
-        return left
-    gone = missing_objects(store, station_id, last.run_id)
+    failed_since = latest_run_failed(instance, station_id, last.run_id)
+    if failed_since:
+        return failed_since
+    no_base, failed_checks = run_results(instance, last.run_id)
+    if no_base:
+        return no_base
+    outcomes = _run_output(store, "uploaded_media", station_id, last.run_id)
+    previews = _run_output(store, "media_previews", station_id, last.run_id)
+    if failed_checks - ITEM_CHECKS or (failed_checks and retryable_items(outcomes, previews)):
+        return f"its last run {last.run_id} failed the checks {', '.join(sorted(failed_checks))}"
+    gone = missing_objects(store, station_id, outcomes, previews)
     if gone:
         return f"{len(gone)} objects its last run stored are no longer in the store"
     return None
@@ -189,7 +244,10 @@ def look_before_run(instance: Any, station_api: Any, store: ObjectStore, station
         last = last_collection(instance, station_id)
         why = why_run(instance, store, station_id, fingerprint, last)
     except Exception as exc:  # noqa: BLE001 - whatever it is, the station's own run meets it and says so
-        return f"looking before the run failed ({type(exc).__name__})"
+        return f"{LOOK_FAILED} ({type(exc).__name__}: {scrub(str(exc))[:300]})"
     if why or last is None:
         return why or "no earlier collection"
     return Unchanged(last.run_id, fingerprint, len(fetched.frame))
+
+
+code_fingerprint()

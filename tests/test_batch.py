@@ -168,5 +168,15 @@ def test_the_daily_pass_leaves_out_the_run_of_a_station_whose_run_could_change_n
     # off, every station runs.
     report, third_runs = daily_batch()
     assert (report["collected"], report["unchanged"], third_runs) == (0, 4, {})
+    # A run of UC-0003 failed since (a sensor's, timed out before its records): the pass runs it again.
+    create_run_for_test(dagster_instance, job_name=COLLECT_JOB_NAME, status=DagsterRunStatus.FAILURE,
+                        tags={"dagster/partition": "UC-0003"})  # fmt: skip
+    report, after_failure = daily_batch()
+    assert (report["unchanged"], sorted(after_failure)) == (3, ["UC-0003"])
+    # A rotated pseudonym key changes every object key: every station runs (the settings' secrets count too).
+    monkeypatch.setenv("PV_ID_PSEUDONYM_KEY", "rotated-" + "k" * 24)
+    report, after_rotation = daily_batch()
+    assert (report["unchanged"], sorted(after_rotation)) == (0, stations)
+    assert report["looks_failed"] == 0
     report, forced_runs = daily_batch(skip_unchanged=False)
     assert (report["collected"], report["unchanged"], sorted(forced_runs)) == (4, 0, stations)
