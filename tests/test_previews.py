@@ -7,7 +7,8 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from dagster import RunRequest, SkipReason, build_sensor_context
+from dagster import DagsterRunStatus, RunRequest, SkipReason, build_sensor_context
+from dagster._core.test_utils import create_run_for_test
 from minio import Minio
 from PIL import Image, ImageStat
 
@@ -166,6 +167,10 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     assert isinstance(
         gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor)), SkipReason
     )
+    # An index run that failed is asked for again, though no new piece came.
+    failed = create_run_for_test(dagster_instance, job_name=GALLERY_JOB_NAME, status=DagsterRunStatus.FAILURE)
+    retry = gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor))
+    assert isinstance(retry, RunRequest) and retry.run_key.endswith(f"-after-{failed.run_id}")
 
     # Partial update: only the re-run station's piece is read again; the other's rows are kept.
     clean_before = pq.read_table(io.BytesIO(store.get_bytes(piece_key(CLEAN))))
