@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 # Failures that end the whole station: nothing can be stored, or the station refuses our login.
 STATION_ABORTS = (ObjectStoreError, LoginFailed)
+# The reason of a row refused before download for what the station sent (a bad URL, no ID number...).
+INVALID_INPUT = "invalid_input"
 
 OUTCOME_COLUMNS = [
     *MANIFEST_COLUMNS,
@@ -179,7 +181,7 @@ class StationCollector:
         for row in rows:
             started = time.monotonic()
             if row.get("problem"):
-                results.append(_outcome(row, FAILED, self.run_id, started, reason=f"invalid_input: {row['problem']}"))
+                results.append(_outcome(row, FAILED, self.run_id, started, reason=f"{INVALID_INPUT}: {row['problem']}"))
             elif row["key_stem"] in index:
                 stored = index[row["key_stem"]]
                 results.append(

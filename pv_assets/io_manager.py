@@ -81,9 +81,8 @@ class ObjectStoreIOManager(ConfigurableIOManager):
         store.put_bytes(key, data, content_type)
         if context.run_id:
             store.put_bytes(audit_key(asset, partition, f"/runs/{context.run_id}{suffix}"), data, content_type)
-        context.add_output_metadata({"audit_key": key, "audit_store": store.describe()})
-        if context.run_id:
             _current_run.keep(context.run_id, (asset, partition), data)
+        context.add_output_metadata({"audit_key": key, "audit_store": store.describe()})
 
     def load_input(self, context: InputContext) -> object:
         asset, partition = self._names(context)

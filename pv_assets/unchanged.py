@@ -22,17 +22,17 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import SecretStr
 
-from pv_assets.collector import stored_listing
+from pv_assets.checks import CHECK_DESCRIPTIONS
+from pv_assets.collector import INVALID_INPUT, stored_listing
 from pv_assets.io_manager import audit_key, frame_to_parquet, parquet_to_frame
 from pv_assets.previews.gallery_store import piece_key
-from pv_assets.previews.plan import STORED_OUTCOMES
+from pv_assets.previews.plan import PERMANENT_PREVIEW_PROBLEMS, PREVIEW_KEY_COLUMNS, STORED_OUTCOMES
 from pv_assets.records_fetch import fetch_records
 from resources.interface import load_interface
 from resources.object_store import ObjectStore
@@ -42,25 +42,13 @@ from resources.settings import settings
 
 REFRESH_FINGERPRINT = "refresh_fingerprint"
 LOOK_FAILED = "looking before the run failed"
-STATION_ASSET_NAMES = frozenset(
-    {"station_token", "infrastructure_records", "media_manifest", "uploaded_media", "media_previews", "gallery_piece"}
-)
-# Checks about what the station sent: a re-run fetches the same records and fails them again.
+# The checks of the records and of the manifest are about what the station sent: a re-run fetches the same
+# records and fails them again.
 CHECKS_ABOUT_THE_DATA = frozenset(
-    {
-        "unique_record_ids",
-        "known_pickup_statuses",
-        "unique_object_keys",
-        "absolute_http_urls",
-        "valid_id_card_numbers",
-        "no_identity_collisions",
-    }
+    [*CHECK_DESCRIPTIONS["infrastructure_records"], *CHECK_DESCRIPTIONS["media_manifest"]]
 )
-PREVIEW_KEY_COLUMNS = ("thumb_key", "medium_key", "poster_key")
 # Checks about single items: failed only by items a re-run meets again as they are, they do not count.
 ITEM_CHECKS = frozenset({"no_failed_items", "every_object_has_previews"})
-PERMANENT_ITEM_FAILURES = ("invalid_input:",)  # refused for what the station sent (a bad URL...)
-PERMANENT_PREVIEW_PROBLEMS = ("undecodable", "no preview for files of type")
 _ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -141,6 +129,9 @@ def run_results(instance: Any, run_id: str) -> tuple[str | None, set[str]]:
     """(why the run is no base to stand on, or None; the checks it failed that are not about the station's data)."""
     from dagster import DagsterEventType, DagsterRunStatus
 
+    from pv_assets.assets import STATION_ASSETS  # here: the records asset imports this module
+
+    station_assets = {key.to_user_string() for spec in STATION_ASSETS for key in spec.keys}
     run = instance.get_run_by_id(run_id)
     if run is None or run.status != DagsterRunStatus.SUCCESS:
         return f"its last run {run_id} did not succeed", set()
@@ -156,8 +147,8 @@ def run_results(instance: Any, run_id: str) -> tuple[str | None, set[str]]:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed and evaluation.check_name not in CHECKS_ABOUT_THE_DATA:
                 failed.add(evaluation.check_name)
-    if not STATION_ASSET_NAMES <= materialized:
-        missing = ", ".join(sorted(STATION_ASSET_NAMES - materialized))
+    if not station_assets <= materialized:
+        missing = ", ".join(sorted(station_assets - materialized))
         return f"its last run {run_id} did not materialize {missing}", set()
     return None, failed
 
@@ -166,7 +157,7 @@ def retryable_items(outcomes: pd.DataFrame, previews: pd.DataFrame) -> int:
     """Failed media items and failed previews a re-run would try again: not those refused for what the station
     sent (a bad URL: invalid_input), nor previews of files that cannot have one (undecodable, an unknown type)."""
     failed = outcomes.loc[outcomes["outcome"] == "failed", "reason"].fillna("")
-    media = int((~failed.astype(str).str.startswith(PERMANENT_ITEM_FAILURES)).sum())
+    media = int((~failed.astype(str).str.startswith(f"{INVALID_INPUT}:")).sum())
     if "preview_outcome" not in previews:
         return media
     problems = previews.loc[previews["preview_outcome"] == "failed", "preview_problem"].fillna("")
@@ -180,7 +171,7 @@ def missing_objects(store: ObjectStore, station_id: str, outcomes: pd.DataFrame,
     preview_keys = {k for column in PREVIEW_KEY_COLUMNS if column in previews for k in previews[column].dropna()}
     # One listing for the station's media folder, one for its previews folder (not one per item's folder).
     preview_folders = {"/".join(key.split("/")[:4]) + "/" for key in preview_keys}
-    listed = {obj.key: obj.size for obj in _listing(store, media)}
+    listed = {obj.key: obj.size for obj in stored_listing(store, media)}
     listed |= {obj.key: obj.size for folder in sorted(preview_folders) for obj in store.list_prefix(folder)}
     gone = [key for key, size in media.items() if listed.get(key) != int(size)]
     gone += [key for key in preview_keys if key not in listed]
@@ -191,11 +182,6 @@ def missing_objects(store: ObjectStore, station_id: str, outcomes: pd.DataFrame,
 
 def _run_output(store: ObjectStore, asset: str, station_id: str, run_id: str) -> pd.DataFrame:
     return parquet_to_frame(store.get_bytes(audit_key(asset, station_id, f"/runs/{run_id}.parquet")))
-
-
-def _listing(store: ObjectStore, keys: Iterable[str]) -> list:
-    keys = list(keys)
-    return stored_listing(store, keys) if keys else []
 
 
 def why_run(

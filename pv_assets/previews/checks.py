@@ -9,7 +9,7 @@ from typing import Any
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
 from pv_assets.checks import result_from, specs_from
-from pv_assets.previews.plan import STORED_OUTCOMES
+from pv_assets.previews.plan import PREVIEW_KEY_COLUMNS, STORED_OUTCOMES
 from resources.keys import mask_key
 
 CHECK_DESCRIPTIONS = {
@@ -41,7 +41,7 @@ def missing_previews(rows: Iterable[dict[str, Any]], listed_keys: set[str]) -> l
     """The preview rows whose preview objects are not all in the store."""
     missing = []
     for row in rows:
-        keys = [row.get(c) for c in ("thumb_key", "medium_key", "poster_key") if row.get(c)]
+        keys = [row.get(c) for c in PREVIEW_KEY_COLUMNS if row.get(c)]
         if not keys or any(key not in listed_keys for key in keys):
             missing.append(row)
     return missing

@@ -51,6 +51,11 @@ PREVIEW_COLUMNS = [
     "original_bytes_read",
 ]
 BUILT, SKIPPED, FAILED = "built", "skipped", "failed"
+PREVIEW_KEY_COLUMNS = ("thumb_key", "medium_key", "poster_key")
+UNDECODABLE = "undecodable"  # render.Undecodable's messages start so
+NO_PREVIEW_FOR_TYPE = "no preview for files of type"
+# Problems a re-run meets again as they are: the original cannot have a preview.
+PERMANENT_PREVIEW_PROBLEMS = (UNDECODABLE, NO_PREVIEW_FOR_TYPE)
 
 
 def item_id(station_id: str, url_hash: str | None, record_id: str, raw_url: str | None = None) -> str:
@@ -161,7 +166,7 @@ def plan_previews(
             preview_bytes=0,
         )
         if kind is None:
-            row.update(preview_outcome=FAILED, preview_problem=f"no preview for files of type {extension_of(key)!r}")
+            row.update(preview_outcome=FAILED, preview_problem=f"{NO_PREVIEW_FOR_TYPE} {extension_of(key)!r}")
             tasks.append(PreviewTask(row, "", {}, ()))
             continue
         keys = preview_keys(key, item, kind)
@@ -181,4 +186,4 @@ def plan_previews(
 
 def _judged_undecodable(previous_row: dict[str, Any], size: Any) -> bool:
     problem = previous_row.get("preview_problem") or ""
-    return problem.startswith("undecodable") and previous_row.get("size") == size
+    return problem.startswith(UNDECODABLE) and previous_row.get("size") == size
