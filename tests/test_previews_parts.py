@@ -221,3 +221,10 @@ def test_a_local_objects_etag_is_the_same_from_a_listing_and_a_stat_and_changes_
 def test_every_type_the_sniffer_accepts_gets_its_preview_kind_and_content_type(stored):
     key = f"RC-1/ST-1/110105199001011234/photo/ab12cd34{stored.extension}"
     assert (media_kind_of(key), content_type_of(key)) == (stored.kind, stored.mime)
+
+
+def test_the_gallery_masks_personal_values_inside_shown_fields_but_not_placeholders():
+    from pv_assets.previews.gallery import record_fields
+
+    record = {"ownerName": "张三", "phone": "--", "projectName": "张三户用分布式光伏项目", "remark": "A--B"}
+    assert json.loads(record_fields(record)) == {"projectName": "张*户用分布式光伏项目", "remark": "A--B"}

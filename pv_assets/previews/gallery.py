@@ -35,9 +35,14 @@ def record_fields(record: dict[str, Any]) -> str:
 
 
 def personal_values(record: dict[str, Any]) -> set[str]:
-    """The values of the record's personal fields, of two characters or more (ID numbers have their own mask)."""
+    """The values of the record's personal fields, of two characters or more with a letter or digit (not a
+    placeholder like "--", which would mangle every field it occurs in; ID numbers have their own mask)."""
     values = {str(value).strip() for name, value in record.items() if value is not None and is_personal_field(name)}
-    return {value for value in values if len(value) >= 2 and mask_id_like(value) == value}
+    return {
+        value
+        for value in values
+        if len(value) >= 2 and any(c.isalnum() for c in value) and mask_id_like(value) == value
+    }
 
 
 def _masked_id(raw: Any) -> str | None:
