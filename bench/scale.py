@@ -543,7 +543,7 @@ def phase_daily(args, work: Path, s3: str) -> dict:
     same stations, CPU of every process of the deployment per station."""
     from dagster import DagsterInstance, RunsFilter, build_schedule_context
 
-    from pv_assets.batch import BATCH_JOB_NAME
+    from pv_assets.batch import BATCH_JOB_NAME, collect_stations_in_batch
     from pv_assets.partitions import STATION_PARTITIONS_NAME
     from pv_assets.run_queue import follow_runs, submit_runs, submit_station_runs
     from pv_assets.schedules import build_daily_full_refresh
@@ -581,7 +581,8 @@ def phase_daily(args, work: Path, s3: str) -> dict:
                 ) as context:
                     requests = schedule(context)
                 for request in requests:  # the schedule's requests, PV_DAILY_SKIP_UNCHANGED chosen per pass
-                    request.run_config["ops"]["collect_stations_in_batch"]["config"]["skip_unchanged"] = skip_unchanged
+                    batch_config = request.run_config["ops"][collect_stations_in_batch.name]["config"]
+                    batch_config["skip_unchanged"] = skip_unchanged
                 cpu_before, events_before = deployment_cpu(stack, postgres), table_stats(pg_env["DAGSTER_PG_DB"])
                 started = time.monotonic()
                 batch_ids = submit_runs(instance, BATCH_JOB_NAME, [(r.run_config, r.tags) for r in requests],
@@ -690,7 +691,9 @@ def phase_daily(args, work: Path, s3: str) -> dict:
         "station_runs_of_batches": len(station_runs),
         "station_runs_of_batches_failed": sum(r["status"] != "SUCCESS" for r in station_runs),
         "hours_for_10000_stations_batched": round(DAY_RUNS / batch_figures["stations_per_minute"] / 60, 1),
+        "hours_for_10000_stations_default": round(DAY_RUNS / skip_figures["stations_per_minute"] / 60, 1),
         "cpu_hours_for_10000_stations": {
+            "default": round(skip_figures["cpu_s_per_station"] * DAY_RUNS / 3600, 2),
             "batched": round(batch_figures["cpu_s_per_station"] * DAY_RUNS / 3600, 2),
             "one_run_per_station": round(single_figures["cpu_s_per_station"] * DAY_RUNS / 3600, 2),
         },
@@ -985,7 +988,9 @@ def print_table(results: dict) -> None:
             (
                 "daily",
                 "10,000 stations a day",
-                f"batched {dy['cpu_hours_for_10000_stations']['batched']} CPU-h "
+                f"default {dy['cpu_hours_for_10000_stations']['default']} CPU-h "
+                f"in ~{dy['hours_for_10000_stations_default']} h; "
+                f"a run for every station {dy['cpu_hours_for_10000_stations']['batched']} CPU-h "
                 f"in ~{dy['hours_for_10000_stations_batched']} h; "
                 f"one run per station {dy['cpu_hours_for_10000_stations']['one_run_per_station']} CPU-h; "
                 f"sha256 {'equal' if dy['stored_equals_simulator_sha256'] else 'DIFFER'}",
