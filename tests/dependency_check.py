@@ -145,7 +145,7 @@ def check(
             importers = used.get(name, set()) & areas
             if name in without_import:
                 if importers:
-                    problems.append(f"{table}: {name} is imported by {sorted(importers)}; drop its WITHOUT_IMPORT entry")
+                    problems.append(f"{table}: {name} is imported by {sorted(importers)}; drop its entry here")
             elif not importers:
                 problems.append(f"{table}: {name} is declared but nothing imports it (remove it, or say why it stays)")
     return problems
