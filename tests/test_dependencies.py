@@ -76,8 +76,7 @@ def test_a_new_package_an_undeclared_import_and_an_unused_dependency_are_found(t
     }
     assert shipped_packages(pyproject, tmp_path) == ["app", "app_model"]
     assert check(tmp_path, pyproject, package_extras={}) == [
-        "app_model/paths.py:5: imports numpy (distribution numpy), which pyproject.toml does not declare for "
-        "app_model",
+        "app_model/paths.py:5: imports numpy (distribution numpy), which pyproject.toml does not declare for app_model",
         "dependencies: pyyaml is declared but nothing imports it (remove it, or say why it stays)",
     ]
 
