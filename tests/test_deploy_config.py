@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 
 import yaml
-from dagster._core.instance.config import dagster_instance_config
+
+from resources.dagster_private import instance_file_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ def test_production_instance_file_validates_and_keeps_the_embedded_run_limits(tm
                         "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "d"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     shutil.copyfile(ROOT / "conf" / "dagster-postgres.yaml", tmp_path / "dagster.yaml")
-    config, _ = dagster_instance_config(str(tmp_path))
+    config = instance_file_config(tmp_path)
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["max_resume_run_attempts"] == 0
