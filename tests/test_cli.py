@@ -19,6 +19,8 @@ from pv_simulator import SimStationSpec
 from resources.interface import load_interface
 from tests.conftest import write_registry
 
+pytestmark = pytest.mark.integration  # the CLI against the simulator, and the demo as a subprocess (tests/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -458,7 +458,7 @@ def test_the_gallery_over_s3_serves_previews_and_ranges(s3_store):
 # --- the store's new methods, both implementations --------------------------------------------
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
 def any_store(request, tmp_path):
     if request.param == "local":
         return LocalDirObjectStore(tmp_path / "store")

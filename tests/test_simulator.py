@@ -18,6 +18,8 @@ from pv_simulator.__main__ import build_specs
 from pv_simulator.dialect import put, split_urls
 from resources.interface import InterfaceError, dig, load_interface
 
+pytestmark = pytest.mark.integration  # the simulator over HTTP (tests/tiers.py)
+
 RECORDS = "/api/v1/infrastructure/records"
 TIMEOUT = 10
 TIME = "%Y-%m-%d %H:%M:%S"
