@@ -391,6 +391,7 @@ def test_no_object_key_and_no_raw_id_number_in_any_page_url_or_header(client, da
     pages = crawl(client)
     assert len(pages) >= 15
     secrets = data.secrets()
+    assert data.raw_ids and set(data.raw_ids) <= set(secrets)
     for url, page in pages.items():
         for secret in secrets:
             assert secret not in url, url

@@ -374,6 +374,7 @@ def test_dialect_login_and_first_page_of_records(vendor):
     fields = iface.fields
     dialect_names = {fields.record_id, fields.id_card_no, fields.pickup_status, fields.updated_at}
     dialect_names |= set(fields.photo_urls) | set(fields.video_urls)
+    assert items
     for item, record in zip(items, world, strict=False):
         assert dialect_names <= set(item) and not {"recordId", "pickupStatus", "photoUrls", "videoUrls"} & set(item)
         assert item[fields.record_id] == record["recordId"] and item[fields.id_card_no] == record["idCardNo"]
