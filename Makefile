@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# The same version as pyproject's dev extra and deploy/Dockerfile (tests/test_dependencies.py checks).
+UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint ui bench scale clean
+.PHONY: install demo test test-fast lint ui bench scale clean
 
-# A virtualenv with the project (editable) and its dev tools, rebuilt when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# A virtualenv with exactly the locked versions (uv.lock: runtime, the simulator and the dev tools) and the
+# project itself as an editable install; synced again when pyproject.toml or uv.lock changes. --frozen: the
+# lock is installed as committed, never re-resolved (after changing dependencies: `.venv/bin/uv lock`).
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --extra dev --python $(PY)
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -20,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The fast tier alone: no server, no browser, no subprocess (docs/testing.md).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not integration"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

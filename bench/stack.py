@@ -134,7 +134,7 @@ class DagsterStack:
         return process
 
     def start_code_server(self, timeout_s: float = 120.0) -> None:
-        from dagster._grpc.client import DagsterGrpcClient
+        from resources.dagster_private import code_server_loaded
 
         bindir = Path(sys.executable).parent
         process = self._spawn(
@@ -148,15 +148,13 @@ class DagsterStack:
             ),
             "utf-8",
         )
-        client = DagsterGrpcClient(port=self.port, host="127.0.0.1")
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the code server exited with {process.returncode}: {self.log_tail('code-server')}")
             # `code-server start` answers before its definitions have loaded: wait until they have.
             with contextlib.suppress(Exception):  # not listening yet, or still loading
-                client.ping("up")
-                if client.list_repositories() is not None:
+                if code_server_loaded("127.0.0.1", self.port):
                     return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the code server did not answer within {timeout_s:.0f} s")

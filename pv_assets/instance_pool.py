@@ -23,6 +23,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from resources.dagster_private import replace_asset_key_column_lookup, store_event_without_notify
+
 POOL_RECYCLE_S = 3600
 POOL_MAX_OVERFLOW = 8  # the collector's threads log (and so write events) at the same time
 
@@ -42,7 +44,7 @@ def tune_instance_storage(instance: Any) -> None:
         if hasattr(storage, "postgres_url"):  # SQLite shards its event log by run: nothing to cache there
             storage.has_table = functools.cache(storage.has_table)  # tables are not dropped under a run
             # Asked (by reflecting the table's columns) at every materialization's index update.
-            storage._has_asset_key_col_on_connection = remember_column(storage._has_asset_key_col_on_connection)  # noqa: SLF001
+            replace_asset_key_column_lookup(storage, remember_column)
             storage.has_dynamic_partition = remember_found(storage.has_dynamic_partition)
             storage.store_event = functools.partial(store_event_without_notify, storage)
         runs = instance.run_storage
@@ -81,20 +83,3 @@ def remember_found(lookup: Callable[[str, str], bool]) -> Callable[[str, str], b
         return exists
 
     return cached
-
-
-def store_event_without_notify(storage: Any, event: Any) -> None:
-    """dagster-postgres's `PostgresEventLogStorage.store_event`, step for step, without its NOTIFY
-    (tests/test_postgres.py fails if an upgrade changes the original's steps)."""
-    from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
-    from dagster._core.storage.event_log import SqlEventLogStorageTable
-
-    insert = storage.prepare_insert_event(event)
-    with storage._connect() as conn:  # noqa: SLF001
-        event_id = int(conn.execute(insert.returning(SqlEventLogStorageTable.c.id)).scalar_one())
-    if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS and event.dagster_event.asset_key:
-        with storage.index_transaction() as conn:
-            storage._store_asset_event_tags(conn, [event], [event_id])  # noqa: SLF001
-            storage._store_asset_event(conn, event, event_id)  # noqa: SLF001
-    if event.is_dagster_event and event.dagster_event_type in ASSET_CHECK_EVENTS:
-        storage.store_asset_check_event(event, event_id)

@@ -17,6 +17,7 @@ from typing import Any
 from pv_assets.deployment import workspace_file
 from pv_assets.jobs import COLLECT_JOB_NAME
 from pv_assets.tags import station_tags
+from resources.dagster_private import CodeLocationNotLoaded, run_submitter
 
 PARENT_RUN_TAG = "dagster/parent_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -48,42 +49,14 @@ def submit_runs(
     The runs are created from the code location's own snapshot (as `dagster job launch` does), so the
     daemon launches them through that code location - in production the standalone code server.
     """
-    from dagster import __version__ as dagster_version
-    from dagster._cli.job import _create_run
-    from dagster._cli.workspace.cli_target import (
-        get_code_location_from_workspace,
-        get_remote_job_from_remote_repo,
-        get_remote_repository_from_code_location,
-        get_workspace_from_cli_opts,
-    )
-    from dagster_shared.cli import WorkspaceOpts
-
     path = workspace or workspace_file()
     if not path.is_file():
         raise SubmitError(f"{path}: no such workspace file (set PV_WORKSPACE)")
-    opts = WorkspaceOpts(workspace=[str(path)])
-    submitted: list[str] = []
-    with get_workspace_from_cli_opts(instance, dagster_version, opts) as workspace_context:
-        errors = workspace_context.code_location_errors()
-        if errors:
-            raise SubmitError(f"{path}: the code location did not load: {errors[0].message.strip().splitlines()[-1]}")
-        location = get_code_location_from_workspace(workspace_context, None)
-        repository = get_remote_repository_from_code_location(location, None)
-        remote_job = get_remote_job_from_remote_repo(repository, job_name)
-        for run_config, tags in runs:
-            run = _create_run(
-                instance=instance,
-                code_location=location,
-                remote_repo=repository,
-                remote_job=remote_job,
-                run_config=run_config,
-                tags=tags,
-                op_selection=None,
-                run_id=None,
-            )
-            instance.submit_run(run.run_id, workspace_context)
-            submitted.append(run.run_id)
-    return submitted
+    try:
+        with run_submitter(instance, path, job_name) as submit:
+            return [submit(run_config, tags) for run_config, tags in runs]
+    except CodeLocationNotLoaded as exc:
+        raise SubmitError(f"{path}: the code location did not load: {exc}") from None
 
 
 @dataclass

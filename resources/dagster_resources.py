@@ -15,6 +15,7 @@ from typing import Any
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
+from resources.dagster_private import keeps_runs_on_this_host
 from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, store_from_settings
 from resources.registry import Registry, Station, load_registry
@@ -25,9 +26,7 @@ from resources.station_api import ClientSettings, StationClient
 def instance_is_shared(instance: Any) -> bool:
     """True when the instance keeps its runs in a database server (PostgreSQL, MySQL), not SQLite or memory:
     its runs may be launched in other processes and on other hosts."""
-    from dagster._core.storage.runs import InMemoryRunStorage, SqliteRunStorage
-
-    return not isinstance(instance.run_storage, (SqliteRunStorage, InMemoryRunStorage))
+    return not keeps_runs_on_this_host(instance)
 
 
 def local_store_refusal(reason: str) -> str:

@@ -19,9 +19,14 @@ from pv_simulator import SimStationSpec, StationSimulator
 from pv_simulator import write_registry as write_registry_file
 from resources.dagster_resources import MinioResource, StationApiResource
 from resources.object_store import MinioObjectStore
+from tests.tiers import fast_tests_open_no_socket, mark_tiers  # noqa: F401 - the guard applies to every test
 
 S3_ACCESS_KEY = "pv-test-access-key"
 S3_SECRET_KEY = "pv-test-secret-key-0123456789"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_tiers(items)
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,6 @@ import socket
 from pathlib import Path
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterRunStatus, RunsFilter, execute_job
-from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
-from dagster._core.test_utils import create_run_for_test
 
 from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
 from pv_assets.definitions import make_definitions
@@ -17,20 +15,24 @@ from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_assets.station_run import HOST_TAG, PID_TAG, active_collection
 from pv_assets.tags import STATION_TAG
 from pv_simulator import SimStationSpec
+from resources.dagster_private import reconstructable_job
 from tests.conftest import expected_sha256s, media_objects, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIONS = ["BT-0001", "BT-0002", "BT-0003"]
 
 
-def batch_job_as_a_run_worker_loads_it() -> ReconstructableJob:
-    """The batch job loaded from the code location (`defs`), settings from this test's environment. Dagster
-    keeps the last definitions it loaded in a process: those of an earlier test would write to its bucket."""
-    ReconstructableJob.get_repository_definition.cache_clear()
-    ReconstructableJob.get_definition.cache_clear()
-    return ReconstructableRepository.for_module("pv_assets.definitions", "defs", str(ROOT)).get_reconstructable_job(
-        BATCH_JOB_NAME
-    )
+def batch_job_as_a_run_worker_loads_it():
+    """The batch job loaded from the code location (`defs`), settings from this test's environment (not an
+    earlier test's, whose bucket it would write to)."""
+    return reconstructable_job("pv_assets.definitions", "defs", BATCH_JOB_NAME, ROOT)
+
+
+def run_of(instance, job_name: str, status: DagsterRunStatus, tags: dict[str, str] | None = None):
+    """A run of the job in the given status, as another process would have left it."""
+    job = make_definitions().resolve_job_def(job_name)
+    run_config = batch_run_request([]).run_config if job_name == BATCH_JOB_NAME else None  # a batch names stations
+    return instance.create_run_for_job(job_def=job, run_config=run_config, status=status, tags=tags or {})
 
 
 def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_only_its_station(
@@ -40,9 +42,8 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
     write_registry(sim, tmp_path / "stations.yaml", monkeypatch, wrong_password_for=["BT-0002"])
     dagster_instance.add_dynamic_partitions(STATION_PARTITIONS_NAME, STATIONS)
     # BT-BUSY is being collected by a live run of this host; BT-GONE left the partitions (an error around its run).
-    busy = create_run_for_test(dagster_instance, job_name=COLLECT_JOB_NAME, status=DagsterRunStatus.STARTED,
-                               tags={"dagster/partition": "BT-BUSY", PID_TAG: str(os.getpid()),
-                                     HOST_TAG: socket.gethostname()})  # fmt: skip
+    busy_tags = {"dagster/partition": "BT-BUSY", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    busy = run_of(dagster_instance, COLLECT_JOB_NAME, DagsterRunStatus.STARTED, tags=busy_tags)
     request = batch_run_request(["BT-0001", "BT-BUSY", "BT-0002", "BT-GONE", "BT-0003"], priority=-1)
     assert request.tags["dagster/priority"] == "-1" and request.tags["pv-media/stations"] == "5"
 
@@ -89,15 +90,15 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
 
 def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_instance):
     job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
-    ended = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.FAILURE)
-    running = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.STARTED)
+    ended = run_of(dagster_instance, BATCH_JOB_NAME, DagsterRunStatus.FAILURE)
+    running = run_of(dagster_instance, BATCH_JOB_NAME, DagsterRunStatus.STARTED)
 
     def station_run(batch_id: str | None):
         tags = {STATION_TAG: "BT-0001", **({BATCH_TAG: batch_id} if batch_id else {})}
         return dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
 
     # A batch being canceled is still alive: it stops after the station it is collecting.
-    canceling = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.CANCELING)
+    canceling = run_of(dagster_instance, BATCH_JOB_NAME, DagsterRunStatus.CANCELING)
     orphan, in_live_batch, alone = station_run(ended.run_id), station_run(running.run_id), station_run(None)
     winding_down = station_run(canceling.run_id)
     assert end_orphaned_station_runs(dagster_instance) == [orphan.run_id]
@@ -110,7 +111,7 @@ def test_a_station_run_left_behind_by_an_ended_batch_is_marked_failed(dagster_in
 
 def test_a_station_whose_only_run_outlived_its_batch_is_free_to_collect_from_any_host(dagster_instance):
     job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
-    ended = create_run_for_test(dagster_instance, job_name=BATCH_JOB_NAME, status=DagsterRunStatus.CANCELED)
+    ended = run_of(dagster_instance, BATCH_JOB_NAME, DagsterRunStatus.CANCELED)
     # Left by a batch worker on another host: its pid says nothing here, its batch does.
     tags = {"dagster/partition": "BT-0009", BATCH_TAG: ended.run_id, PID_TAG: "1", HOST_TAG: "another-host"}
     orphan = dagster_instance.create_run_for_job(job_def=job, tags=tags, status=DagsterRunStatus.STARTED)
@@ -169,8 +170,7 @@ def test_the_daily_pass_leaves_out_the_run_of_a_station_whose_run_could_change_n
     report, third_runs = daily_batch()
     assert (report["collected"], report["unchanged"], third_runs) == (0, 4, {})
     # A run of UC-0003 failed since (a sensor's, timed out before its records): the pass runs it again.
-    create_run_for_test(dagster_instance, job_name=COLLECT_JOB_NAME, status=DagsterRunStatus.FAILURE,
-                        tags={"dagster/partition": "UC-0003"})  # fmt: skip
+    run_of(dagster_instance, COLLECT_JOB_NAME, DagsterRunStatus.FAILURE, tags={"dagster/partition": "UC-0003"})
     report, after_failure = daily_batch()
     assert (report["unchanged"], sorted(after_failure)) == (3, ["UC-0003"])
     # A rotated pseudonym key changes every object key: every station runs (the settings' secrets count too).

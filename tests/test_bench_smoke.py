@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # the bench as a subprocess against its servers (tests/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

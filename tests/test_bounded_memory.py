@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pv_simulator.media_gen import media_bytes
 from tests.hostile import HostileStation, gzip_bomb
+
+pytestmark = pytest.mark.integration  # hostile servers on sockets, memory measured in child processes (tests/tiers.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024

@@ -12,9 +12,26 @@ import tomllib
 from pathlib import Path
 
 import yaml
-from dagster._core.instance.config import dagster_instance_config
+
+from resources.dagster_private import instance_file_config
 
 ROOT = Path(__file__).resolve().parents[1]
+# The module `dg check defs` (tests/test_dg.py) and `dagster dev` (workspace.yaml) load.
+CODE_LOCATION_MODULE = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["dg"]["project"][
+    "code_location_target_module"
+]
+
+
+def assert_loads_the_pipeline(module_name: str) -> None:
+    """The module's `defs` resolve, as the code server loads them, to definitions with pv-media's jobs."""
+    from dagster import Definitions
+
+    loaded = importlib.import_module(module_name).defs
+    defs = loaded if isinstance(loaded, Definitions) else loaded()  # @definitions: loaded lazily
+    Definitions.validate_loadable(defs)
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    expected = {"collect_station", "collect_station_batch", "build_gallery_index"}
+    assert expected <= jobs, f"{module_name} defines the jobs {sorted(jobs)}"
 
 
 def test_production_instance_file_validates_and_keeps_the_embedded_run_limits(tmp_path, monkeypatch):
@@ -22,7 +39,7 @@ def test_production_instance_file_validates_and_keeps_the_embedded_run_limits(tm
                         "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "d"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     shutil.copyfile(ROOT / "conf" / "dagster-postgres.yaml", tmp_path / "dagster.yaml")
-    config, _ = dagster_instance_config(str(tmp_path))
+    config = instance_file_config(tmp_path)
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["max_resume_run_attempts"] == 0
@@ -43,7 +60,8 @@ def test_helm_values_carry_the_same_limits_and_the_k8s_run_launcher():
     assert helm_limits == instance["concurrency"]["runs"]["tag_concurrency_limits"]
     [deployment] = values["dagster-user-deployments"]["deployments"]
     module = deployment["dagsterApiGrpcArgs"][deployment["dagsterApiGrpcArgs"].index("-m") + 1]
-    assert hasattr(importlib.import_module(module), "defs")
+    assert module == CODE_LOCATION_MODULE
+    assert_loads_the_pipeline(module)
     env = {e["name"]: e.get("value") for e in deployment["env"]}
     assert env["PV_DEPLOYMENT"] == "production" and env["MINIO_ENDPOINT"]  # production refuses the local store
     assert not any(re.search(r"(PASSWORD|SECRET|ACCESS_KEY)", name) for name in env)  # secrets only from Secrets
@@ -68,7 +86,10 @@ def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_
     assert {pattern.rstrip("*") for pattern in packages["include"]} <= copied
     cmd = yaml.safe_load(re.search(r"^CMD\s+(\[.+\])$", dockerfile, flags=re.MULTILINE).group(1))
     assert cmd[:3] == ["dagster", "code-server", "start"]
-    assert hasattr(importlib.import_module(cmd[cmd.index("-m") + 1]), "defs")
+    assert cmd[cmd.index("-m") + 1] == CODE_LOCATION_MODULE
+    assert_loads_the_pipeline(cmd[cmd.index("-m") + 1])
+    local = yaml.safe_load((ROOT / "workspace.yaml").read_text("utf-8"))
+    assert local["load_from"][0]["python_module"]["module_name"] == CODE_LOCATION_MODULE
     workspace = yaml.safe_load((ROOT / "deploy" / "workspace-grpc.yaml").read_text("utf-8"))
     assert workspace["load_from"][0]["grpc_server"]["location_name"] == "pv_media"
 

@@ -12,7 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DG = Path(sys.executable).with_name("dg")
 
-pytestmark = pytest.mark.skipif(not DG.exists(), reason="dagster-dg-cli is not installed (pip install -e '.[dev]')")
+pytestmark = [
+    pytest.mark.integration,  # the dg command as a subprocess (tests/tiers.py)
+    pytest.mark.skipif(not DG.exists(), reason="dagster-dg-cli is not installed (make install)"),
+]
 
 
 def dg(*args: str) -> subprocess.CompletedProcess:

@@ -21,6 +21,8 @@ from resources.interface import (
 )
 from resources.schemas import schemas
 
+ROOT = Path(__file__).resolve().parents[1]
+
 MINIMAL = """\
 name: vendor
 api_key:
@@ -47,7 +49,10 @@ def test_the_published_schemas_are_generated_from_the_models(name):
 
 
 def test_every_shipped_dialect_validates():
-    for name in known_dialects():
+    shipped = sorted(p.stem for p in (ROOT / "conf" / "dialects").glob("*.yaml"))
+    assert "default" in shipped and len(shipped) >= 8
+    assert known_dialects() == shipped
+    for name in shipped:
         assert load_interface(name).name == name
 
 

@@ -391,6 +391,7 @@ def test_no_object_key_and_no_raw_id_number_in_any_page_url_or_header(client, da
     pages = crawl(client)
     assert len(pages) >= 15
     secrets = data.secrets()
+    assert data.raw_ids and set(data.raw_ids) <= set(secrets)
     for url, page in pages.items():
         for secret in secrets:
             assert secret not in url, url
@@ -458,7 +459,7 @@ def test_the_gallery_over_s3_serves_previews_and_ranges(s3_store):
 # --- the store's new methods, both implementations --------------------------------------------
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
 def any_store(request, tmp_path):
     if request.param == "local":
         return LocalDirObjectStore(tmp_path / "store")

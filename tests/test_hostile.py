@@ -31,6 +31,8 @@ from resources.station_api import ClientSettings, LoginFailed, MediaFailure, Sta
 from tests.conftest import fast_station_api, run_station, write_registry
 from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
 
+pytestmark = pytest.mark.integration  # hostile stations over real sockets (tests/tiers.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+
 from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
 from pv_simulator.multi import MultiStationSimulator
@@ -15,6 +17,8 @@ from tests.conftest import (
     sha256,
     write_registry,
 )
+
+pytestmark = pytest.mark.integration  # simulators over HTTP (tests/tiers.py)
 
 IDS = ["MP-0001", "MP-0002", "MP-0003"]
 

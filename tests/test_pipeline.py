@@ -110,6 +110,7 @@ def test_broken_items_are_failed_rows_with_reasons_and_the_station_succeeds(
     assert (html_rows.reason.str.contains("HTML page instead of media")).all()
     # No HTML body was stored as a photo.
     store = LocalDirObjectStore(tmp_path / "store")
+    assert media_objects(store)
     for obj in media_objects(store):
         assert not store.get_bytes(obj.key).lstrip().lower().startswith((b"<!doctype", b"<html"))
     meta = result.asset_materializations_for_node("uploaded_media")[0].metadata

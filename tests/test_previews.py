@@ -8,7 +8,6 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterRunStatus, RunRequest, SkipReason, build_sensor_context
-from dagster._core.test_utils import create_run_for_test
 from minio import Minio
 from PIL import Image, ImageStat
 
@@ -168,7 +167,8 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
         gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor)), SkipReason
     )
     # An index run that failed is asked for again, though no new piece came.
-    failed = create_run_for_test(dagster_instance, job_name=GALLERY_JOB_NAME, status=DagsterRunStatus.FAILURE)
+    gallery_job = make_definitions().resolve_job_def(GALLERY_JOB_NAME)
+    failed = dagster_instance.create_run_for_job(job_def=gallery_job, status=DagsterRunStatus.FAILURE)
     retry = gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor))
     assert isinstance(retry, RunRequest) and retry.run_key.endswith(f"-after-{failed.run_id}")
 

@@ -18,6 +18,8 @@ from pv_simulator.__main__ import build_specs
 from pv_simulator.dialect import put, split_urls
 from resources.interface import InterfaceError, dig, load_interface
 
+pytestmark = pytest.mark.integration  # the simulator over HTTP (tests/tiers.py)
+
 RECORDS = "/api/v1/infrastructure/records"
 TIMEOUT = 10
 TIME = "%Y-%m-%d %H:%M:%S"
@@ -372,6 +374,7 @@ def test_dialect_login_and_first_page_of_records(vendor):
     fields = iface.fields
     dialect_names = {fields.record_id, fields.id_card_no, fields.pickup_status, fields.updated_at}
     dialect_names |= set(fields.photo_urls) | set(fields.video_urls)
+    assert items
     for item, record in zip(items, world, strict=False):
         assert dialect_names <= set(item) and not {"recordId", "pickupStatus", "photoUrls", "videoUrls"} & set(item)
         assert item[fields.record_id] == record["recordId"] and item[fields.id_card_no] == record["idCardNo"]

@@ -1,2 +1,2 @@
 """Previews and the gallery index: plan.py and gallery.py decide (pure), render.py decodes and
-encodes (Pillow, pillow-heif, PyAV), builder.py and gallery_store.py read and write the store."""
+encodes (Pillow, pi-heif, PyAV), builder.py and gallery_store.py read and write the store."""

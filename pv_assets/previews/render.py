@@ -43,9 +43,9 @@ def register_heif() -> None:
     global _heif_registered
     with _heif_lock:
         if not _heif_registered:
-            import pillow_heif
+            import pi_heif  # decode-only libheif (libde265); no encoder in the runtime
 
-            pillow_heif.register_heif_opener()
+            pi_heif.register_heif_opener()
             _heif_registered = True
 
 
