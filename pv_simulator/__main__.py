@@ -11,7 +11,7 @@ from pathlib import Path
 from resources.interface import InterfaceError, known_dialects, load_interface
 
 from .server import StationSimulator, write_registry
-from .world import SimStationSpec
+from .station_world import SimStationSpec
 
 _REGION_CODES = ["RC-320100", "RC-320200", "RC-330100", "RC-340100"]
 
