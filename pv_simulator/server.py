@@ -183,9 +183,18 @@ class StationSimulator:
             env[f"{env_id}_PASSWORD"] = "wrong-" + spec.password if wrong else spec.password
         return entries, env
 
+    def region_names(self) -> dict[str, str]:
+        """The regional companies of the simulated stations by code, as their station info names them."""
+        return {
+            state.world.info["regionCompanyCode"]: state.world.info["regionCompanyName"]
+            for state in self._states.values()
+        }
 
-def write_registry(path: Path, entries: list[dict]) -> None:
-    """A conf/stations.yaml for the simulated stations (their secrets stay in the environment)."""
+
+def write_registry(path: Path, entries: list[dict], regions: dict[str, str] | None = None) -> None:
+    """A conf/stations.yaml for the simulated stations (their secrets stay in the environment), with the
+    regional companies' names when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({"stations": entries}, allow_unicode=True, sort_keys=False)
+    document = {"regions": dict(sorted(regions.items()))} if regions else {}
+    text = yaml.safe_dump({**document, "stations": entries}, allow_unicode=True, sort_keys=False)
     path.write_text("# written by the station simulator; secrets are in the environment\n" + text, encoding="utf-8")

@@ -68,6 +68,9 @@ class StationState:
         self.locked = False
         self.move_records_between_pages = False
         self.total_lies = False
+        # The station as it was at this station time ("YYYY-MM-DD HH:MM:SS"): records updated later do not exist yet
+        # (how the demo collects the stale station once, weeks back in the world's time).
+        self.as_of: str | None = None
         self.fail_media_status: dict[str, int] = {}
         # Media calls on the station host answer trouble as every other call does: HTTP 200 with the
         # JSON envelope (token expired 401, 429, 500) instead of an HTTP status (station-api.md d1-d2).
@@ -157,7 +160,12 @@ class StationState:
     def records_page(self, page_no: int, page_size: int, updated_since: str | None, start: int | None = None) -> dict:
         """Page `page_no` (1-based) of the v1 records (or the page at `start`), as the dialect renders them later."""
         with self._lock:
-            matching = [r for r in self.world.records if updated_since is None or r["updatedAt"] >= updated_since]
+            matching = [
+                r
+                for r in self.world.records
+                if (updated_since is None or r["updatedAt"] >= updated_since)
+                and (self.as_of is None or r["updatedAt"] <= self.as_of)
+            ]
             start = (page_no - 1) * page_size if start is None else start
             page = copy.deepcopy(matching[start : start + page_size])
             total = len(matching) // 2 if self.total_lies else len(matching)
