@@ -19,7 +19,7 @@ import PIL
 
 from .render import EXTENSIONS, PictureSpec, encode
 
-RENDER_VERSION = 1  # raise when the drawing or encoding changes what a spec looks like
+RENDER_VERSION = 2  # raise when the drawing or encoding changes what a spec looks like
 _CHUNK = 64 * 1024
 
 

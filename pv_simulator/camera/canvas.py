@@ -65,7 +65,7 @@ def panel_grid(c: Canvas, quad, rows: int, cols: int, rng: random.Random) -> Non
         bottom = (dx + (cx - dx) * u, dy + (cy - dy) * u)
         return top[0] + (bottom[0] - top[0]) * v, top[1] + (bottom[1] - top[1]) * v
 
-    base = jitter(rng, (28, 44, 92), 12)
+    base = jitter(rng, rng.choice([(28, 44, 92), (22, 24, 30), (35, 55, 110)]), 12)  # poly blue, mono black
     c.poly(quad, fill=(190, 195, 200))
     for r in range(rows):
         for k in range(cols):

@@ -96,20 +96,30 @@ def roof_panorama(c: Canvas, rng: random.Random) -> None:
 
 
 def modules(c: Canvas, rng: random.Random) -> None:
+    """Modules close up: one or two big ones, a row seen along the roof, or the array's edge against the sky."""
     c.rect((0, 0, 1, 1), fill=jitter(rng, rng.choice([(150, 70, 50), (170, 170, 165), (110, 150, 205)]), 30))
-    for _ in range(rng.randint(1, 2)):
-        x0, y0 = rng.uniform(-0.2, 0.4), rng.uniform(-0.2, 0.4)
-        x1, y1 = rng.uniform(0.6, 1.2), rng.uniform(0.6, 1.2)
-        skew = rng.uniform(-0.25, 0.25)
+    layout = rng.choice(["close", "row", "edge"])
+    if layout == "edge":
+        sky_and_ground(c, rng, rng.uniform(0.2, 0.6))
+    count = {"close": rng.randint(1, 2), "row": rng.randint(3, 5), "edge": rng.randint(2, 3)}[layout]
+    x, y = rng.uniform(-0.3, 0.3), rng.uniform(-0.2, 0.5)
+    width, height = rng.uniform(0.35, 0.9) / (1 if layout == "close" else 2), rng.uniform(0.3, 0.8)
+    slope, shrink = rng.uniform(-0.2, 0.2), rng.uniform(0.75, 1.0)  # perspective: each further one smaller
+    for _ in range(count):
+        skew = rng.uniform(-0.15, 0.15)
         quad = [
-            (x0 + skew, y0),
-            (x1 + skew * 0.3, y0 + rng.uniform(-0.1, 0.1)),
-            (x1, y1),
-            (x0, y1 + rng.uniform(-0.1, 0.1)),
+            (x + skew, y),
+            (x + width + skew, y + slope * width),
+            (x + width, y + height + slope * width),
+            (x, y + height),
         ]
         panel_grid(c, quad, rng.choice([6, 10, 12]), rng.choice([6, 10, 12]), rng)
-    x, y, s = rng.random(), rng.random(), rng.uniform(0.05, 0.2)  # sun glare on the glass
-    c.ellipse((x - s, y - s / 2, x + s, y + s / 2), fill=jitter(rng, (225, 230, 240), 10))
+        x, y = x + width + rng.uniform(0.01, 0.05), y + slope * width
+        width, height = width * shrink, height * shrink
+    if rng.random() < 0.5:  # the mounting rail under the modules
+        c.line([(0, rng.uniform(0.5, 1)), (1, rng.uniform(0.5, 1))], fill=(170, 172, 175), width=0.02)
+    gx, gy, gs = rng.random(), rng.random(), rng.uniform(0.05, 0.2)  # sun glare on the glass
+    c.ellipse((gx - gs, gy - gs / 2, gx + gs, gy + gs / 2), fill=jitter(rng, (225, 230, 240), 10))
 
 
 def _wall(c: Canvas, rng: random.Random) -> None:
@@ -120,8 +130,20 @@ def _wall(c: Canvas, rng: random.Random) -> None:
         darker = tuple(max(0, v - 35) for v in color)
         for r in range(rows):
             c.line([(0, r / rows), (1, r / rows)], fill=darker, width=0.004)
+    _clutter(c, rng)
     floor = rng.uniform(0.75, 1.0)
     c.rect((0, floor, 1, 1), fill=jitter(rng, (120, 115, 105), 20))
+
+
+def _clutter(c: Canvas, rng: random.Random) -> None:
+    """What else is on a wall or a module's back: a door, a window, a pipe, a sign, a bracket."""
+    for _ in range(rng.randint(2, 4)):
+        x, y = rng.uniform(-0.1, 0.9), rng.uniform(-0.1, 0.9)
+        w, h = rng.uniform(0.05, 0.45), rng.uniform(0.05, 0.6)
+        color = rng.choice(
+            [(60, 50, 45), (90, 110, 130), (200, 200, 200), (150, 40, 30), (40, 70, 50), (235, 235, 230)]
+        )
+        c.rect((x, y, x + w, y + h), fill=jitter(rng, color, 20))
 
 
 def inverter(c: Canvas, rng: random.Random) -> None:
@@ -192,6 +214,7 @@ def grid_connection(c: Canvas, rng: random.Random) -> None:
 
 def nameplate(c: Canvas, rng: random.Random) -> None:
     c.rect((0, 0, 1, 1), fill=jitter(rng, rng.choice([(240, 240, 236), (40, 40, 45), (180, 182, 185)]), 12))
+    _clutter(c, rng)
     edge = rng.choice(["left", "right", "top", "bottom", None])  # the module's aluminium frame in the picture
     if edge:
         depth = rng.uniform(0.05, 0.2)
