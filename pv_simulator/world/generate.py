@@ -138,8 +138,10 @@ def _installations(
     places = rng.sample(places, k=min(len(places), max(3, count // 8)))
     opened = WORLD_START + dt.timedelta(days=rng.randint(0, 540))
     codes = {county.name: (*county.id_codes, region.code.removeprefix("RC-")) for county in counties}
+    # The stale station went on working after its last collection: its newest records came since.
+    recent = max(1, count // 5) if plan.stale_days else 0
     return [
-        _installation(plan, f"R{n:05d}", rng.choice(places), codes, opened, seed, size, taken_ids)
+        _installation(plan, f"R{n:05d}", rng.choice(places), codes, opened, seed, size, taken_ids, n > count - recent)
         for n in range(1, count + 1)
     ]
 
@@ -153,10 +155,13 @@ def _installation(
     seed: int,
     size: WorldSize,
     taken_ids: set[str],
+    since_stale: bool = False,
 ) -> Installation:
     rng = random.Random(f"installation:{seed}:{plan.station_id}:{record_id}")
     owner = owner_name(rng)
     created = _created(rng, opened)
+    if since_stale:
+        created = WORLD_NOW.date() - dt.timedelta(days=rng.randint(1, plan.stale_days - 2))
     status = rng.choices(
         [PICKED_UP, NOT_PICKED_UP, PARTLY_PICKED_UP], [plan.pickup_rate, (1 - plan.pickup_rate) * 0.7, 0.3]
     )[0]
