@@ -15,30 +15,11 @@ from stdnum.cn import ric
 
 from .spec import SimStationSpec
 from .station_world import PICKED_UP, Fields, MediaBuilder, World, fmt_time, join_refs, region_company_name
+from .world.people import GIVEN, SURNAMES
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-_GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "秀英",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀兰",
-    "霞",
-]
+# The first names of the world's lists: a single station's records stay what they were before the world existed.
+_SURNAMES = SURNAMES[:20]
+_GIVEN = GIVEN[:20]
 # (area code in the ID number, address prefix); codes that stdnum knows for births 1950-2000
 _AREAS = [
     ("320121", "江苏省南京市江宁区"),
