@@ -26,6 +26,7 @@ from .world_station import world_of, world_ref, world_specs
 
 _REGION_CODES = ["RC-320100", "RC-320200", "RC-330100", "RC-340100"]
 MIXED = "mixed"  # every station of a world in another dialect
+PRERENDER_UP_TO = 20_000  # photos drawn ahead on every core; a larger world draws them as they are asked for
 
 
 def build_specs(
@@ -142,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         installations = sum(len(plan.installations) for plan in world.stations)
         print(f"world {world.size.label} (seed {world.seed}): {len(world.stations)} stations, "
               f"{installations} installations in {len(world.regions)} regions")  # fmt: skip
-        if not args.no_prerender:
-            print("drawing the photos (kept in the cache for the next time) …", flush=True)
-            done = prerender(world, args.photos, picked_up_only=False)
+        photos = sum(1 for _plan, installation, _photo in world.photos() if installation.picked_up)
+        if args.no_prerender or photos > PRERENDER_UP_TO:
+            print(f"{photos} photos of picked-up installations are drawn when first asked for (then cached)")
+        else:
+            print(f"drawing the {photos} photos of picked-up installations (kept in the cache) …", flush=True)
+            done = prerender(world, args.photos, picked_up_only=True)
             print(f"{done['pictures']} photos ready in {done['seconds']} s")
     simulator = StationSimulator(specs, host=args.host, latency_ms=args.latency_ms)
     stop = threading.Event()
