@@ -17,7 +17,7 @@ from pathlib import Path
 
 import PIL
 
-from .render import EXTENSIONS, PictureSpec, encode
+from .render import CROP_SHARE, EXTENSIONS, RECOMPRESSED_QUALITY, RESIZE_FACTOR, PictureSpec, encode
 
 RENDER_VERSION = 2  # raise when the drawing or encoding changes what a spec looks like
 _CHUNK = 64 * 1024
@@ -28,7 +28,8 @@ def cache_root() -> Path:
 
 
 def cache_key(spec: PictureSpec) -> str:
-    return hashlib.sha256(f"{RENDER_VERSION}|{PIL.__version__}|{spec!r}".encode()).hexdigest()
+    planted = f"|{CROP_SHARE}|{RESIZE_FACTOR}|{RECOMPRESSED_QUALITY}" if spec.transform not in ("none", "exact") else ""
+    return hashlib.sha256(f"{RENDER_VERSION}|{PIL.__version__}|{spec!r}{planted}".encode()).hexdigest()
 
 
 def picture_file(spec: PictureSpec) -> Path:

@@ -24,7 +24,7 @@ SCREENS = {"tiny": (180, 390), "small": (540, 1170), "phone": (1080, 2340)}
 QUALITY = {"tiny": 85, "small": 88, "phone": 92}
 RECOMPRESSED_QUALITY = 55
 RESIZE_FACTOR = 0.6
-CROP_SHARE = 0.025  # cut from each side: a small crop
+CROP_SHARE = 0.015  # cut from each side: a small crop
 CONTENT_TYPES = {"jpeg": "image/jpeg", "heic": "image/heic", "png": "image/png", "webp": "image/webp"}
 EXTENSIONS = {"jpeg": ".jpg", "heic": ".heic", "png": ".png", "webp": ".webp"}
 

@@ -32,6 +32,7 @@ class HashReport:
     closest_unrelated: int  # pHash distance of the closest pair that must not be a duplicate
     closest_unrelated_dhash: int
     unrelated_at_or_below_threshold: int
+    unrelated_both_hashes_at_or_below: int  # pairs that pHash and dHash both call duplicates
     farthest_copy: int  # pHash distance of the farthest planted copy from its source
     copies: int
 
@@ -71,7 +72,7 @@ def hash_check(world: GroupWorld, profile: str) -> HashReport:
     d = np.array(d_hashes, dtype=np.uint64)
     g = np.array(groups)
     closest = closest_d = 64
-    near = pairs = 0
+    near = both = pairs = 0
     for i in range(len(p) - 1):
         other = slice(i + 1, None)
         unrelated = g[other] != g[i]
@@ -80,6 +81,7 @@ def hash_check(world: GroupWorld, profile: str) -> HashReport:
         if len(dp):
             closest, closest_d = min(closest, int(dp.min())), min(closest_d, int(dd.min()))
             near += int((dp <= DUPLICATE_AT).sum())
+            both += int(((dp <= DUPLICATE_AT) & (dd <= DUPLICATE_AT)).sum())
             pairs += len(dp)
     first_of_group = {}
     for index, group in enumerate(groups):
@@ -88,7 +90,7 @@ def hash_check(world: GroupWorld, profile: str) -> HashReport:
     for index, root in copies:
         source = first_of_group[group_of[root]]
         farthest = max(farthest, int(_popcount(np.array([p[index] ^ p[source]], dtype=np.uint64))[0]))
-    return HashReport(len(p), pairs, closest, closest_d, near, farthest, len(copies))
+    return HashReport(len(p), pairs, closest, closest_d, near, both, farthest, len(copies))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,9 @@ from .model import (
 from .photos import photo_name
 
 REUSED_KINDS = ("roof_panorama", "modules", "inverter", "meter_box")
+# A crop moves a regular grid (modules, a roof of arrays) against a hash's 32x32 sampling: such a cropped picture is no
+# longer the same picture to pHash, so crops are planted on pictures whose structure survives them.
+CROPPED_KINDS = ("inverter", "meter_box")
 
 
 def plant_problems(world: GroupWorld, rng: random.Random) -> None:
@@ -62,7 +65,9 @@ def _plant_reuse(candidates: list[tuple[StationPlan, Installation]], clusters: i
     turn = 0
     for _ in range(clusters):
         plan, source_installation = rng.choice(candidates)
-        sources = [p for p in source_installation.photos if _clean(p) and p.type in REUSED_KINDS]
+        transform = REUSE_TRANSFORMS[turn % len(REUSE_TRANSFORMS)]
+        kinds = CROPPED_KINDS if transform == "cropped" else REUSED_KINDS
+        sources = [p for p in source_installation.photos if _clean(p) and p.type in kinds]
         if not sources:
             continue
         source = rng.choice(sources)
@@ -80,6 +85,8 @@ def _plant_reuse(candidates: list[tuple[StationPlan, Installation]], clusters: i
             if target is source_installation or not own:
                 continue
             transform = REUSE_TRANSFORMS[turn % len(REUSE_TRANSFORMS)]
+            if transform == "cropped" and source.type not in CROPPED_KINDS:
+                transform = "resized"
             turn += 1
             _replace(target, own[0], _copy_of(source, source_id, transform, own[0], target, rng))
             copies += 1
