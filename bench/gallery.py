@@ -1,7 +1,9 @@
 """The gallery scenario of `make bench`: page response times over a generated gallery index.
 
 10,000 stations x 100 items (1,000,000 rows) plus one station with 5,000 installations, in the
-local directory store; `pv-media gallery` runs as its own process and is asked over HTTP.
+local directory store, shaped like the simulated world (its regional companies with their names, its
+typed photo fields and their shares, its installations' descriptive fields; no pictures drawn);
+`pv-media gallery` runs as its own process and is asked over HTTP.
 Baseline, in the same run: what a station page would cost if every request read the station's
 rows from the Parquet file with a pyarrow filter (no in-memory index), i.e. the naive design.
 """
@@ -31,33 +33,65 @@ BIG_STATION = "ST-BIG"
 PASSWORD = secrets.token_urlsafe(16)  # a fresh one per run
 
 
+def _world_shapes(seed: int) -> tuple[list[tuple[str, str]], list[str], np.ndarray, list[str]]:
+    """What the index's rows look like in the simulated world (pv_simulator.world, no pictures drawn): its
+    regional companies, its typed photo fields with their shares, and its installations' descriptive fields."""
+    from pv_simulator.typed_photos import OTHER_PHOTOS, WORLD_PHOTO_FIELDS
+    from pv_simulator.world import REGIONS, group_world
+
+    world = group_world("small", seed)
+    counts: dict[str, int] = {}
+    fields_json = []
+    for _plan, installation, photo in world.photos():
+        if installation.picked_up:
+            field = WORLD_PHOTO_FIELDS.get(photo.type, OTHER_PHOTOS)
+            counts[field] = counts.get(field, 0) + 1
+    for plan in world.stations:
+        for i in plan.installations:
+            if i.picked_up:
+                described = {
+                    "projectName": f"{i.village}户用分布式光伏项目",
+                    "address": i.address,
+                    "capacityKw": i.capacity_kw,
+                    "installDate": i.install_date.isoformat(),
+                    **{part: getattr(i, part) for part in ("province", "city", "county", "town", "village")},
+                }
+                fields_json.append(json.dumps(described, ensure_ascii=False))
+    names = sorted(counts)
+    shares = np.array([counts[n] for n in names], dtype=float)
+    return [(r.code, r.name) for r in REGIONS], names, shares / shares.sum(), fields_json
+
+
 def generated_index(stations: int, items_per_station: int, big_records: int, seed: int = 7) -> pa.Table:
-    """A contract-shaped index: ~3 items per record, 80% photos, 10% videos, 5% failed, 5% no media."""
+    """A contract-shaped index: ~3 items per record, 80% photos (typed as the world types them), 10% videos, 5%
+    failed, 5% no media; regional companies, photo fields and descriptive fields from the simulated world."""
     rng = np.random.default_rng(seed)
+    regions, photo_fields, shares, fields_pool = _world_shapes(seed)
     station_of = np.repeat(np.arange(stations), items_per_station)
     record_of = np.tile(np.arange(items_per_station) // 3, stations)
     station_ids = [f"ST-{s:05d}" for s in station_of] + [BIG_STATION] * (big_records * 2)
     records = [f"R{r:05d}" for r in record_of] + [f"R{r:05d}" for r in np.repeat(np.arange(big_records), 2)]
     n = len(station_ids)
-    regions = [f"RC-{int(s[3:]) % 100:04d}" if s != BIG_STATION else "RC-0000" for s in station_ids]
+    region_of_station = rng.choice(len(regions), size=stations + 1, p=_region_weights(len(regions)))
+    region_index = np.concatenate([region_of_station[station_of], np.full(big_records * 2, region_of_station[-1])])
+    codes = [regions[r][0] for r in region_index]
     kinds = rng.choice(["photo", "video", "failed", "none"], size=n, p=[0.8, 0.1, 0.05, 0.05])
     item_ids = [f"{i:016x}" for i in rng.permutation(n) * 7919 + 12345]
-    fields = [
-        json.dumps({"projectName": f"屋顶光伏 {s} {r}", "address": f"南京市玄武区某路{r[1:]}号", "capacityKw": 8.5})
-        for s, r in zip(station_ids, records, strict=True)
-    ]
+    pool_index = rng.integers(0, len(fields_pool), size=n)
+    fields = [fields_pool[k] for k in pool_index]
+    field_of = np.array(photo_fields, dtype=object)[rng.choice(len(photo_fields), size=n, p=shares)]
     photo, video = kinds == "photo", kinds == "video"
     stored = photo | video
 
     def where(mask, values) -> list:
         return [v if m else None for m, v in zip(mask, values, strict=True)]
 
-    keys = [f"{r}/{s}/320102198501011234_{i[:8]}.jpg" for r, s, i in zip(regions, station_ids, item_ids, strict=True)]
-    previews = [f"_pv-media/previews/{r}/{s}/{i}" for r, s, i in zip(regions, station_ids, item_ids, strict=True)]
+    keys = [f"{r}/{s}/320102198501011234_{i[:8]}.jpg" for r, s, i in zip(codes, station_ids, item_ids, strict=True)]
+    previews = [f"_pv-media/previews/{r}/{s}/{i}" for r, s, i in zip(codes, station_ids, item_ids, strict=True)]
     return pa.table(
         {
             "item_id": item_ids,
-            "region_company_code": regions,
+            "region_company_code": codes,
             "station_id": station_ids,
             "station_name": [f"分布式光伏场站 {s}" for s in station_ids],
             "record_id": records,
@@ -66,7 +100,7 @@ def generated_index(stations: int, items_per_station: int, big_records: int, see
             "id_card_masked": [f"320102********{int(r[1:]) % 10000:04d}" for r in records],
             "record_fields": fields,
             "media_kind": where(kinds != "none", np.where(video, "video", "photo").tolist()),
-            "media_field": where(kinds != "none", np.where(video, "video", "photo").tolist()),
+            "media_field": where(kinds != "none", np.where(video, "videoUrls", field_of).tolist()),
             "status": np.where(stored, "stored", np.where(kinds == "failed", "failed", "none")).tolist(),
             "failure_reason": where(kinds == "failed", ["HTTP 404"] * n),
             "object_key": where(stored, keys),
@@ -80,8 +114,14 @@ def generated_index(stations: int, items_per_station: int, big_records: int, see
             "height": pa.array(np.where(stored, 3000, 0), pa.int64()),
             "duration_s": pa.array(np.where(video, 12.5, np.nan)),
             "collected_at": where(stored, ["2026-11-25T08:00:00Z"] * n),
+            "region_company_name": [regions[r][1] for r in region_index],
         }
     )
+
+
+def _region_weights(count: int) -> np.ndarray:
+    weights = 1 / (np.arange(count) + 1) ** 0.6  # as the world spreads its stations: the first regions lean heavier
+    return weights / weights.sum()
 
 
 @contextlib.contextmanager

@@ -259,6 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the demo keeps its store, registry and Dagster instance (default var/demo)",
     )
     demo_cmd.add_argument("--dialect", default="default", help="the dialect the simulated stations speak")
+    demo_cmd.add_argument(
+        "--world",
+        default="small",
+        help="the simulated group's size: tiny, small (default: about a minute), medium (tens of stations, "
+        "thousands of installations); see docs/world.md",
+    )
+    demo_cmd.add_argument(
+        "--photos", default="small", help="photo size: tiny, small (default, ~1024 px), phone (4000x3000, several MB)"
+    )
     demo_cmd.add_argument("--gallery", action="store_true", help="then open the gallery on the demo's data")
 
     gallery_cmd = commands.add_parser("gallery", help="the gallery web page over the collected photos and videos")
@@ -318,14 +327,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "demo":
         from pv_assets.demo import run_demo
+        from pv_simulator.camera.render import UnknownProfile, check_profile
+        from pv_simulator.world import WorldSizeError, world_size
         from resources.interface import InterfaceError, load_interface
 
-        try:
-            load_interface(args.dialect)  # a typo is a usage error, before anything is started or created
-        except InterfaceError as exc:
+        try:  # a typo is a usage error, before anything is started or created
+            load_interface(args.dialect)
+            world_size(args.world)
+            check_profile(args.photos)
+        except (InterfaceError, WorldSizeError, UnknownProfile) as exc:
             err.print(f"[red]error:[/red] {exc}")
             return 2
-        return run_demo(Path(args.dir), args.dialect, gallery=args.gallery)
+        return run_demo(Path(args.dir), args.dialect, gallery=args.gallery, world_size=args.world, photos=args.photos)
     return 2
 
 

@@ -144,7 +144,7 @@ def page_number(request: Request) -> int:
 
 def sort_key(name: str) -> Callable:
     if name == "station":
-        return lambda s: s.station_name if isinstance(s, StationSummary) else s.region
+        return lambda s: s.station_name if isinstance(s, StationSummary) else s.label
     return lambda s: getattr(s, name)
 
 
@@ -179,6 +179,7 @@ def overview(request: Request) -> Response:
         stations=stations[(page - 1) * OVERVIEW_PAGE_SIZE : page * OVERVIEW_PAGE_SIZE],
         station_count=len(stations),
         region_filter=region_filter,
+        region_filter_label=snap.regions[region_filter].label if region_filter in snap.regions else region_filter,
         sort=sort,
         descending=descending,
         sort_links=sort_links,

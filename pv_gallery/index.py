@@ -44,11 +44,17 @@ class StationSummary:
     media_items: int
     failed: int
     last_collected: str
+    region_name: str = ""  # from the registry's regions; empty when it names none
 
     @property
     def gap(self) -> int:
         """Picked-up installations with no photo at all: the number a supervisor looks for first."""
         return self.picked_up - self.with_photo
+
+    @property
+    def region_label(self) -> str:
+        """What a person reads: the region's name, its code where no name is known."""
+        return self.region_name or self.region
 
 
 @dataclass
@@ -58,6 +64,10 @@ class RegionSummary:
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.stations)
+
+    @property
+    def label(self) -> str:
+        return next((s.region_name for s in self.stations if s.region_name), "") or self.region
 
     @property
     def picked_up(self) -> int:
@@ -216,6 +226,10 @@ class IndexSnapshot:
             {
                 "station_id": t["station_id"],
                 "region": t["region_company_code"],
+                # Indexes written before region names existed have no such column: codes are shown.
+                "region_name": t["region_company_name"]
+                if "region_company_name" in t.column_names
+                else pa.nulls(t.num_rows, pa.string()),
                 "name": t["station_name"],
                 "collected_at": t["collected_at"],
                 "row": pa.nulls(t.num_rows, pa.int8()).fill_null(1),
@@ -231,6 +245,7 @@ class IndexSnapshot:
         grouped = figures.group_by("station_id").aggregate(
             [
                 ("region", "min"),
+                ("region_name", "min"),
                 ("name", "min"),
                 ("collected_at", "max"),
                 ("row", "count"),
@@ -256,6 +271,7 @@ class IndexSnapshot:
                 media_items=row["item_count"],
                 failed=row["failed_sum"] or 0,
                 last_collected=row["collected_at_max"] or "",
+                region_name=row["region_name_min"] or "",
             )
         return summaries
 

@@ -16,13 +16,16 @@ from urllib.parse import quote, unquote
 from resources.interface import load_interface
 
 from .dialect import Dialect
-from .server import StationSimulator, StationState, _Handler, _Server
-from .world import build_world
+from .handler import Handler
+from .http_base import Server
+from .server import StationSimulator
+from .state import StationState
+from .station_world import build_world
 
 PREFIX = "/s/"
 
 
-class _PrefixHandler(_Handler):
+class _PrefixHandler(Handler):
     def _admit_and_dispatch(self, state, raw_path: str, raw_query: str, body: bytes) -> None:
         # Dispatch as the station's own server would: on the path without /s/<station id>.
         self._station_state = state
@@ -39,7 +42,7 @@ class _PrefixHandler(_Handler):
         return "media" if raw_path.startswith(("/files/", "/redirect/", "/moved/")) else None
 
 
-class _PrefixServer(_Server):
+class _PrefixServer(Server):
     def __init__(self, host: str, simulator: StationSimulator):
         super().__init__(host, simulator, "stations")
         self.RequestHandlerClass = _PrefixHandler

@@ -35,6 +35,8 @@ INDEX_COLUMNS: list[tuple[str, str]] = [
     ("height", "int64"),
     ("duration_s", "float64"),
     ("collected_at", "string"),
+    # The regional company's name from the registry's `regions:` (null when it names none: show the code).
+    ("region_company_name", "string"),
 ]
 INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
 

@@ -247,9 +247,14 @@ class Station:
 class Registry:
     path: Path
     stations: tuple[Station, ...]
+    # Regional companies' names by code (`regions:` in the file): what people read instead of RC-320100.
+    region_names: dict[str, str] = field(default_factory=dict, compare=False)
 
     def ids(self) -> list[str]:
         return [s.id for s in self.stations]
+
+    def region_name(self, code: str | None) -> str | None:
+        return self.region_names.get(code) if code else None
 
     def get(self, station_id: str) -> Station:
         station = self._by_id.get(station_id)
@@ -435,6 +440,7 @@ def _first_problem(exc: ValidationError) -> tuple[str, str]:
     return field_name, reason
 
 
+TOP_LEVEL_KEYS = {"stations", "defaults", "regions"}
 STATION_KEYS = set(StationEntry.model_fields)
 DEFAULT_KEYS = set(StationSettings.model_fields)
 
@@ -443,9 +449,9 @@ def _stations(document: Any, lines: EntryLines) -> tuple[Station, ...]:
     source = lines.source
     if isinstance(document, dict):
         for key in document:
-            if key not in ("stations", "defaults"):
+            if key not in TOP_LEVEL_KEYS:
                 raise RegistryError(
-                    f"{source}: unknown top-level key '{key}'" + _did_you_mean(str(key), {"stations", "defaults"})
+                    f"{source}: unknown top-level key '{key}'" + _did_you_mean(str(key), TOP_LEVEL_KEYS)
                 )
     if not isinstance(document, dict) or not isinstance(document.get("stations"), list):
         raise RegistryError(f"{source}: expected a mapping with a 'stations' list")
@@ -533,4 +539,22 @@ def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
         data = file.read_bytes()
     except OSError as exc:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
-    return Registry(file, _stations(_cached_document(data, str(file)), EntryLines(data, str(file))))
+    document = _cached_document(data, str(file))
+    stations = _stations(document, EntryLines(data, str(file)))
+    return Registry(file, stations, _region_names(document, str(file)))
+
+
+def _region_names(document: dict[str, Any], source: str) -> dict[str, str]:
+    """`regions: {RC-320100: 南京区域公司}`: names by code, both non-empty text."""
+    regions = document.get("regions") or {}
+    if not isinstance(regions, dict):
+        raise RegistryError(f"{source}: 'regions' must map region company codes to names (RC-320100: 南京区域公司)")
+    names = {}
+    for code, name in regions.items():
+        if not isinstance(code, str) or not code.strip() or not isinstance(name, str) or not name.strip():
+            raise RegistryError(
+                f"{source}: regions: entry {code!r}: a region company code and its name, both text "
+                "(quote a code YAML reads as a number)"
+            )
+        names[code.strip()] = name.strip()
+    return names

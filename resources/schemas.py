@@ -24,6 +24,7 @@ class RegistryFile(BaseModel):
     model_config = ConfigDict(extra="forbid", title="pv-media station registry")
 
     defaults: StationSettings | None = None
+    regions: dict[str, str] | None = Field(None, description="regional company names by code: RC-320100: 南京区域公司")
     stations: list[StationEntry] = Field(min_length=0)
 
 

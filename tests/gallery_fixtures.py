@@ -51,9 +51,11 @@ INDEX_SCHEMA = pa.schema(
         ("height", pa.int64()),
         ("duration_s", pa.float64()),
         ("collected_at", pa.string()),
+        ("region_company_name", pa.string()),
     ]
 )
 PREVIEW_ROOT = "_pv-media/previews"
+REGION_NAMES = {"RC-320100": "南京区域公司"}
 COLORS = [(214, 91, 60), (60, 140, 214), (90, 170, 90), (200, 170, 40), (150, 90, 190), (40, 160, 160)]
 
 
@@ -212,6 +214,7 @@ def build_gallery_data(store: ObjectStore, *, video: bytes | None = None) -> Gal
             data.raw_ids.append(raw_id)
             base = {
                 "region_company_code": region,
+                "region_company_name": REGION_NAMES.get(region),  # one region named, one shown by its code
                 "station_id": station_id,
                 "station_name": station_name,
                 "record_id": record_id,

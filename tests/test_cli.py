@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,10 +14,15 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pv_assets.cli import main
 from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
+from pv_assets.demo import DEMO_SEED
+from pv_assets.previews.gallery_store import read_index
 from pv_assets.staging import leftover_files
 from pv_assets.station_run import HOST_TAG, PID_TAG
-from pv_simulator import SimStationSpec
+from pv_simulator import SimStationSpec, world_ref
+from pv_simulator.world_station import world_of
 from resources.interface import load_interface
+from resources.object_store import LocalDirObjectStore
+from resources.registry import load_registry
 from tests.conftest import write_registry
 
 pytestmark = pytest.mark.integration  # the CLI against the simulator, and the demo as a subprocess (tests/tiers.py)
@@ -91,7 +97,8 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path, dialect):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "PV_", "DAGSTER_"))}
     env["PV_STAGING_DIR"] = str(tmp_path / "staging")
     done = subprocess.run(
-        [sys.executable, "-m", "pv_assets.cli", "demo", "--dir", str(tmp_path / "demo"), "--dialect", dialect],
+        [sys.executable, "-m", "pv_assets.cli", "demo", "--dir", str(tmp_path / "demo"), "--dialect", dialect]
+        + ["--world", "tiny", "--photos", "tiny"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -102,7 +109,17 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path, dialect):
     assert "Demo behaved as designed" in done.stdout
     iface = load_interface(dialect)
     refusal = "invalid_client" if iface.auth_scheme == "oauth2" else sorted(iface.envelope.bad_credentials)[0]
-    assert f"DEMO-03 failed: station DEMO-03: login failed: code {refusal}" in done.stdout
+    world = world_of(world_ref("tiny", DEMO_SEED))
+    failing = next(plan.station_id for plan in world.stations if plan.health == "login_fails")
+    assert f"{failing} failed: station {failing}: login failed: code {refusal}" in done.stdout
+    truth = json.loads((tmp_path / "demo" / "world-truth.json").read_text("utf-8"))
+    assert truth["figures"]["failing_stations"] == [failing]
+    registry = load_registry(tmp_path / "demo" / "stations.yaml")
+    assert registry.region_names == {region.code: region.name for region in world.regions}
+    index = read_index(LocalDirObjectStore(tmp_path / "demo" / "object-store"))
+    codes, named = index.column("region_company_code").to_pylist(), index.column("region_company_name").to_pylist()
+    names = dict(zip(codes, named, strict=True))
+    assert names == {code: registry.region_names[code] for code in names} and len(names) >= 2
     objects = [
         p
         for p in (tmp_path / "demo" / "object-store").rglob("*")

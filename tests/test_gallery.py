@@ -186,13 +186,13 @@ def test_overview_shows_the_figures_per_region_and_station_sorted_by_the_coverag
     assert "缺照片" in html and "已提货安装" in html
     stations = station_rows(html, "stations")
     # station, region, picked up, with photo, with video, media items, failed, gap, last collected
-    assert stations[0][:8] == ["阳光一号分布式光伏 GAL-01", "RC-320100", "5", "3", "2", "9", "1", "2"]
+    assert stations[0][:8] == ["阳光一号分布式光伏 GAL-01", "南京区域公司", "5", "3", "2", "9", "1", "2"]
     assert stations[1][:8] == ["屋顶二号分布式光伏 GAL-02", "RC-510100", "3", "2", "0", "4", "1", "1"]
     assert stations[0][8] == "2026-11-25 08:05"
     ascending = station_rows(client.get("/?sort=gap&order=asc").text, "stations")
-    assert [row[1] for row in ascending] == ["RC-510100", "RC-320100"]
+    assert [row[1] for row in ascending] == ["RC-510100", "南京区域公司"]  # no name in the index: the code
     regions = station_rows(html, "regions")
-    assert regions[0][:9] == ["RC-320100", "1", "5", "3", "2", "9", "1", "2", "2026-11-25 08:05"]
+    assert regions[0][:9] == ["南京区域公司", "1", "5", "3", "2", "9", "1", "2", "2026-11-25 08:05"]
     only = station_rows(client.get("/?region=RC-510100").text, "stations")
     assert [row[1] for row in only] == ["RC-510100"]
 

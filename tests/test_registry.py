@@ -278,3 +278,14 @@ def test_a_duplicate_key_beside_a_merge_key_is_named_with_its_line(tmp_path):
     )
     with pytest.raises(RegistryError, match=r"stations.yaml:20: not valid YAML: duplicate key 'base_url'"):
         load_registry(write(tmp_path, text))
+
+
+def test_region_names_are_read_by_code_and_a_bad_entry_is_named(tmp_path):
+    named = "regions:\n  RC-320100: 南京区域公司\n  RC-330100: 杭州区域公司\n" + GOOD
+    registry = load_registry(write(tmp_path, named))
+    assert registry.region_name("RC-320100") == "南京区域公司" and registry.region_name("RC-999999") is None
+    assert registry.region_name(None) is None and load_registry(write(tmp_path, GOOD)).region_names == {}
+    with pytest.raises(RegistryError, match=r"regions: entry 'RC-320100': a region company code and its name"):
+        load_registry(write(tmp_path, "regions:\n  RC-320100: [a, list]\n" + GOOD))
+    with pytest.raises(RegistryError, match="unknown top-level key 'region'.*did you mean 'regions'"):
+        load_registry(write(tmp_path, "region:\n  RC-320100: 南京区域公司\n" + GOOD))

@@ -16,7 +16,7 @@ from stdnum.cn import ric
 from pv_simulator import SimStationSpec, StationSimulator, iter_media, media_sha256
 from pv_simulator.__main__ import build_specs
 from pv_simulator.dialect import put, split_urls
-from resources.interface import InterfaceError, dig, load_interface
+from resources.interface import InterfaceError, dig, load_interface, top_field
 
 pytestmark = pytest.mark.integration  # the simulator over HTTP (tests/tiers.py)
 
@@ -373,7 +373,8 @@ def test_dialect_login_and_first_page_of_records(vendor):
     assert dig(document, iface.records.total) == len(world) and len(items) == min(page_size, len(world))
     fields = iface.fields
     dialect_names = {fields.record_id, fields.id_card_no, fields.pickup_status, fields.updated_at}
-    dialect_names |= set(fields.photo_urls) | set(fields.video_urls)
+    dialect_names |= {top_field(path) for path in (*fields.photo_urls, *fields.video_urls)}
+    untyped = [name for name in fields.photo_urls if name not in fields.photo_types]
     assert items
     for item, record in zip(items, world, strict=False):
         assert dialect_names <= set(item) and not {"recordId", "pickupStatus", "photoUrls", "videoUrls"} & set(item)
@@ -388,8 +389,9 @@ def test_dialect_login_and_first_page_of_records(vendor):
             assert isinstance(updated, int)
         else:
             assert dt.datetime.strptime(updated, iface.records.time_format).strftime(TIME) == record["updatedAt"]
-        spread = [url for name in fields.photo_urls if item[name] != "--" for url in url_items(item[name])]
-        assert spread == url_items(record["photoUrls"])  # spread over the photo fields, in order
+        spread = [url for name in untyped if item[name] != "--" for url in url_items(item[name])]
+        assert spread == url_items(record["photoUrls"])  # spread over the untyped photo fields, in order
+        assert all(dig(item, name) in (None, "--") for name in fields.photo_types)  # nothing typed in this world
     raw_statuses = {item[fields.pickup_status] for item in items}
     assert raw_statuses - {None} <= set(iface.pickup_status) and not raw_statuses & set(WORLD_PICKUP) - set(
         iface.pickup_status

@@ -158,6 +158,7 @@ def gallery_piece(
         station_name=station.name,
         accepted_statuses=station.accepted_pickup_status,
         previous_collected_at=previous_collected_at(store, station_id),
+        region_names=station_api.registry().region_names,
     )
     key, size = write_piece(store, station_id, rows)
     statuses = pd.Series([r["status"] for r in rows], dtype=object).value_counts().to_dict()

@@ -53,9 +53,10 @@ def _masked_id(raw: Any) -> str | None:
         return mask_id(str(raw or "").strip()) or None
 
 
-def _record_part(record: dict[str, Any], station_name: str | None) -> dict[str, Any]:
+def _record_part(record: dict[str, Any], station_name: str | None, region_names: dict[str, str]) -> dict[str, Any]:
     return {
         "region_company_code": record.get("region_company_code"),
+        "region_company_name": region_names.get(record.get("region_company_code") or ""),
         "station_id": record["station_id"],
         "station_name": station_name,
         "record_id": record["record_id"],
@@ -74,6 +75,7 @@ def gallery_rows(
     station_name: str | None,
     accepted_statuses: Sequence[str],
     previous_collected_at: dict[str, str] | None = None,
+    region_names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The station's piece of the gallery index.
 
@@ -89,7 +91,7 @@ def gallery_rows(
     for record in records:
         if not is_accepted(record.get("pickup_status_raw"), record.get("pickup_status"), accepted_statuses):
             continue
-        base = _record_part(record, station_name)
+        base = _record_part(record, station_name, region_names or {})
         items = items_of.get(str(record["record_id"]), [])
         if not items:
             rows.append(
