@@ -40,7 +40,11 @@ async def _form(request: Request, held: Reservation, throttle: LoginThrottle) ->
     except (HTTPException, ClientDisconnect):  # over the body limit (413), or the client went away
         throttle.release(held)
         raise
-    return parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    try:
+        return parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    except ValueError:  # more fields than a login form has: no password was tried
+        throttle.release(held)
+        return PlainTextResponse("not a login form", status_code=400)
 
 
 async def login(request: Request) -> Response:

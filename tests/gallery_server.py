@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PV_MEDIA = Path(sys.executable).parent / "pv-media"
 GALLERY_ENV = (
@@ -29,12 +31,6 @@ GALLERY_ENV = (
     "MINIO_ENDPOINT",
     "FORWARDED_ALLOW_IPS",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

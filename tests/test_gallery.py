@@ -138,6 +138,15 @@ def test_failed_logins_are_rate_limited(data):
     assert anonymous.get("/").status_code == 303
 
 
+def test_a_body_that_is_no_login_form_is_400_and_costs_no_attempt(data):
+    anonymous = make_client(data.store, max_failed_logins=1)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    many_fields = "&".join(f"f{n}=1" for n in range(20))
+    for _ in range(3):
+        assert anonymous.post("/login", content=many_fields, headers=form).status_code == 400
+    assert anonymous.post("/login", data={"password": PASSWORD}).status_code == 303  # no attempt was used up
+
+
 def test_logout_ends_the_session(client):
     assert client.get("/").status_code == 200
     assert client.post("/logout").status_code == 303

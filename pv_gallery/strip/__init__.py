@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-BLOCK = 64 * 1024
+BLOCK = 256 * 1024  # one range request while walking a structure
+SCAN_BLOCK = 1024 * 1024  # one range request while scanning a JPEG's image data for its end
 CACHED_BLOCKS = 8
 MAX_STRUCTURES = 50_000  # segments, chunks or boxes one file may have before we give up on it
 
@@ -86,20 +87,18 @@ class SourceReader:
 
     def search(self, pattern: re.Pattern[bytes], start: int, reach: int = 16) -> int:
         """The offset of the first match of `pattern` (at most `reach` bytes long) at or after `start`, or -1;
-        reads forward one block at a time."""
+        reads forward in large pieces, none of them kept."""
         position, carry = start, b""
         while position < self.size:
-            index, within = divmod(position, BLOCK)
-            block = self._block(index)[within:]
-            if not block:
+            piece = self.read_range(position, SCAN_BLOCK)
+            if not piece:
                 break
-            window = carry + block
+            window = carry + piece
             found = pattern.search(window)
             if found:
                 return position - len(carry) + found.start()
             carry = window[-reach:]
-            position += len(block)
-            self._blocks.pop(index, None)  # a scan never comes back
+            position += len(piece)
         return -1
 
 
