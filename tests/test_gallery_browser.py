@@ -17,6 +17,7 @@ import pytest
 from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
+from pv_gallery.server import uvicorn_config
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import GalleryData, build_gallery_data
 
@@ -51,7 +52,7 @@ def served(tmp_path_factory):
     data = browser_data(tmp_path_factory.mktemp("gallery-browser"))
     app = create_app(data.store, GalleryConfig(password=PASSWORD))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))  # as `pv-media gallery` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
