@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     media_deadline_s: float = Field(
         3600.0, gt=0, validation_alias="PV_MEDIA_DEADLINE_S", description="total time one media download may take"
     )
+    preview_max_pixels: int = Field(
+        64_000_000,
+        ge=1_000_000,
+        validation_alias="PV_PREVIEW_MAX_PIXELS",
+        description="pixels one picture may decode to when previews are made (checked on the header, before "
+        "decoding); also the budget of pixels all preview workers decode at once",
+    )
 
     # -- operating in Dagster -----------------------------------------------------------------------
     change_sensor_max_per_tick: int = Field(1000, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
@@ -144,7 +151,7 @@ class Settings(BaseSettings):
     gallery_session_secret: SecretStr | None = Field(
         None,
         validation_alias="PV_GALLERY_SESSION_SECRET",
-        description="signs session cookies; unset: one per process (sessions end with a restart)",
+        description="signs the known-browser cookie and keys the opaque installation links; unset: one per process",
     )
     gallery_secure_cookie: bool = Field(
         False, validation_alias="PV_GALLERY_SECURE_COOKIE", description="session cookie only over https"
@@ -152,7 +159,14 @@ class Settings(BaseSettings):
     gallery_public_url: str | None = Field(
         None,
         validation_alias="PV_GALLERY_PUBLIC_URL",
-        description="the gallery's address as people reach it: Dagster materializations link to it",
+        description="the gallery's address as people reach it: Dagster materializations link to it, and its host "
+        "is the Host name the gallery answers to (besides loopback names)",
+    )
+    gallery_trusted_proxies: str | None = Field(
+        None,
+        validation_alias="PV_GALLERY_TRUSTED_PROXIES",
+        description="addresses or networks of the reverse proxies whose X-Forwarded-For the gallery believes; "
+        "unset: none (the connecting address is the client)",
     )
 
 

@@ -95,6 +95,15 @@ def scaled(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(w * factor)), max(1, round(h * factor))
 
 
+def without_movie_metadata(mp4: bytes) -> bytes:
+    """The MP4 as the gallery sends it: its one `udta` box (the muxer's tags, where a camera writes GPS and
+    its serial number) a `free` box of the same size with its payload zeroed, every other byte as stored."""
+    assert mp4.count(b"udta") == 1, "the fixture's MP4 has one user-data box"
+    at = mp4.index(b"udta") - 4
+    size = int.from_bytes(mp4[at : at + 4], "big")
+    return mp4[: at + 4] + b"free" + bytes(size - 8) + mp4[at + size :]
+
+
 def mp4_bytes(seconds: int = 4, fps: int = 10, size: tuple[int, int] = (320, 240)) -> bytes:
     """A real H.264 MP4 (moov first, so a browser can seek with Range requests right away)."""
     import tempfile
@@ -132,6 +141,7 @@ class GalleryData:
     rows: list[dict] = field(default_factory=list)
     raw_ids: list[str] = field(default_factory=list)
     originals: dict[str, bytes] = field(default_factory=dict)  # item_id -> bytes of the original
+    served: dict[str, bytes] = field(default_factory=dict)  # item_id -> the original as the gallery sends it
 
     def row(self, item_id: str) -> dict:
         return next(r for r in self.rows if r["item_id"] == item_id)
@@ -264,7 +274,7 @@ def build_gallery_data(store: ObjectStore, *, video: bytes | None = None) -> Gal
                     original = photo_bytes(size, color, label, "JPEG")
                     key = f"{region}/{station_id}/{raw_id}_{url_hash}.jpg"
                     store.put_bytes(key, original, "image/jpeg")
-                    data.originals[item_id] = original
+                    data.originals[item_id] = data.served[item_id] = original  # no metadata to blank
                     row.update(
                         media_kind="photo",
                         media_field="photo",
@@ -286,6 +296,7 @@ def build_gallery_data(store: ObjectStore, *, video: bytes | None = None) -> Gal
                     key = f"{region}/{station_id}/{raw_id}_{url_hash}.mp4"
                     store.put_bytes(key, video, "video/mp4")
                     data.originals[item_id] = video
+                    data.served[item_id] = without_movie_metadata(video)
                     poster = photo_bytes((320, 240), COLORS[0], f"{record_id} video", "WEBP")
                     store.put_bytes(f"{previews}/poster.webp", poster, "image/webp")
                     row.update(

@@ -18,15 +18,20 @@ from playwright.sync_api import sync_playwright
 
 from bench.stack import free_port
 from pv_gallery.app import create_app
-from pv_gallery.security import GalleryConfig
+from pv_gallery.config import GalleryConfig
+from pv_gallery.installations import installation_key
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data
 from tests.test_gallery_browser import CHROMIUM, CHROMIUM_ARGS
 
+SECRET = "screenshot-session-secret-0123456789"  # noqa: S105 - keys the installation links of a throwaway server
 PAGES = {
     "gallery-overview": "/",
     "gallery-station": "/station/GAL-01",
-    "gallery-installation": "/station/GAL-01/installation/R001",
+    "gallery-installation": "/station/GAL-01/installation/"
+    + installation_key(
+        GalleryConfig(password="x" * 12, session_secret=SECRET).key("installation-ids"), "GAL-01", "R001"
+    ),
 }
 
 
@@ -38,7 +43,11 @@ def main(out_dir: str) -> int:
         data = build_gallery_data(LocalDirObjectStore(Path(tmp)))
         port = free_port()
         server = uvicorn.Server(
-            uvicorn.Config(create_app(data.store, GalleryConfig(password=password)), port=port, log_level="warning")
+            uvicorn.Config(
+                create_app(data.store, GalleryConfig(password=password, session_secret=SECRET)),
+                port=port,
+                log_level="warning",
+            )
         )
         threading.Thread(target=server.run, daemon=True).start()
         while not server.started:

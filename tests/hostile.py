@@ -7,8 +7,10 @@ broken or malicious station sends (bombs, drips, cut-off streams, echoed secrets
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import socketserver
+import struct
 import threading
 import time
 import zlib
@@ -145,3 +147,64 @@ def cut_gzip(data: bytes, keep: float = 0.5) -> bytes:
     """The first part of a gzip stream: the HTTP framing is complete, the compressed stream is not."""
     whole = gzip.compress(data)
     return whole[: int(len(whole) * keep)]
+
+
+# -- pictures that claim more than they hold (issue 21): small files, huge canvases -----------------------
+
+
+def tiny_webp(width: int, height: int) -> bytes:
+    """A lossless WebP of `width` x `height` black pixels in 28 bytes: five one-symbol prefix codes, so every
+    pixel costs zero bits. A decoder fills the whole canvas."""
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> n) & 1 for n in range(count))
+
+    put(0x2F, 8)  # VP8L signature
+    put(width - 1, 14)
+    put(height - 1, 14)
+    put(0, 1)  # alpha unused
+    put(0, 3)  # version
+    put(0, 3)  # no transform, no colour cache, no meta prefix codes
+    for _ in range(5):  # green, red, blue, alpha, distance: a simple code with the single symbol 0
+        put(0b0001, 4)
+    bits.extend([0] * (-len(bits) % 16))
+    payload = bytes(sum(bit << n for n, bit in enumerate(bits[i : i + 8])) for i in range(0, len(bits), 8))
+    chunk = b"VP8L" + struct.pack("<I", len(payload)) + payload
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """An RGB PNG of zeros: a few hundred KB that decode to width x height x 3 bytes (made row by row)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + bytes(width * 3)  # filter type 0, then the pixels
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def progressive_jpeg_claiming(width: int, height: int) -> bytes:
+    """A 64 x 64 progressive JPEG whose frame header says `width` x `height`: libjpeg keeps the coefficients of
+    the whole claimed frame while it decodes, at any output scale."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 120, 30)).save(out, "JPEG", progressive=True)
+    data = bytearray(out.getvalue())
+    frame = data.index(b"\xff\xc2")  # SOF2: marker, length (2), precision (1), height, width
+    struct.pack_into(">HH", data, frame + 5, height, width)
+    return bytes(data)
+
+
+def heic_claiming(width: int, height: int) -> bytes:
+    """A small HEIC (the simulator's) whose image spatial extents (`ispe`) say `width` x `height`."""
+    from pv_simulator.media_gen import media_bytes
+
+    data = bytearray(media_bytes("heic", 11, 6_000))
+    extents = data.index(b"ispe")  # type, version and flags (4), width, height
+    struct.pack_into(">II", data, extents + 8, width, height)
+    return bytes(data)

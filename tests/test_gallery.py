@@ -20,8 +20,9 @@ from starlette.testclient import TestClient
 from pv_assets.cli import main as cli_main
 from pv_gallery import gallery_station_url
 from pv_gallery.app import create_app
+from pv_gallery.config import GalleryConfig, GalleryConfigError
 from pv_gallery.index import INDEX_KEY
-from pv_gallery.security import GalleryConfig, GalleryConfigError
+from pv_gallery.installations import installation_key
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import STATIONS, build_gallery_data, write_index
 
@@ -39,7 +40,14 @@ def data(tmp_path_factory):
 
 def make_client(store, **config) -> TestClient:
     settings = {"password": PASSWORD, "session_secret": "test-session-secret-0123456789"} | config
-    return TestClient(create_app(store, GalleryConfig(**settings)), follow_redirects=False)
+    # localhost: a Host name the gallery answers to without PV_GALLERY_PUBLIC_URL
+    return TestClient(create_app(store, GalleryConfig(**settings)), base_url="http://localhost", follow_redirects=False)
+
+
+def installation_url(client: TestClient, station_id: str, record_id: str) -> str:
+    """The installation page's URL: by the opaque key the app derives from its secret, never the record id."""
+    key = installation_key(client.app.state.config.key("installation-ids"), station_id, record_id)
+    return f"/station/{station_id}/installation/{key}"
 
 
 def login(client: TestClient) -> TestClient:
@@ -95,7 +103,7 @@ def test_every_page_and_media_needs_a_login(data):
     assert answer.headers["location"] == "/login?next=%2Fstation%2FGAL-01%3Fkind%3Dphoto"
     thumb = next(r for r in data.rows if r["thumb_key"])
     assert anonymous.get(f"/media/{thumb['item_id']}/thumb").status_code == 401
-    assert anonymous.get("/station/GAL-01/installation/R001").status_code == 303
+    assert anonymous.get(installation_url(anonymous, "GAL-01", "R001")).status_code == 303
     assert anonymous.get("/static/gallery.js").status_code == 200  # no data in static files
 
 
@@ -128,6 +136,15 @@ def test_failed_logins_are_rate_limited(data):
     assert blocked.status_code == 429, "the right password is refused too while the client is locked out"
     assert 1 <= int(blocked.headers["retry-after"]) <= 301
     assert anonymous.get("/").status_code == 303
+
+
+def test_a_body_that_is_no_login_form_is_400_and_costs_no_attempt(data):
+    anonymous = make_client(data.store, max_failed_logins=1)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    many_fields = "&".join(f"f{n}=1" for n in range(20))
+    for _ in range(3):
+        assert anonymous.post("/login", content=many_fields, headers=form).status_code == 400
+    assert anonymous.post("/login", data={"password": PASSWORD}).status_code == 303  # no attempt was used up
 
 
 def test_logout_ends_the_session(client):
@@ -172,7 +189,7 @@ def test_security_headers_on_pages_media_static_and_errors(client, data):
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
-    page = client.get("/station/GAL-01/installation/R001")
+    page = client.get(installation_url(client, "GAL-01", "R001"))
     assert page.headers["cache-control"] == "no-store"
     assert "<script>" not in page.text and '<script src="/static/gallery.js"' in page.text
     assert " style=" not in page.text and "onclick" not in page.text
@@ -241,7 +258,7 @@ def test_station_page_is_paged(client, data, tmp_path):
 
 
 def test_installation_page_photos_videos_and_fields(client, data):
-    html = client.get("/station/GAL-01/installation/R001").text
+    html = client.get(installation_url(client, "GAL-01", "R001")).text
     photos = data.items("GAL-01", "R001", "photo")
     found = links(html)
     assert [f"/media/{p['item_id']}/medium" for p in photos] == [u for u in found.urls if u.endswith("/medium")][1:]
@@ -249,12 +266,13 @@ def test_installation_page_photos_videos_and_fields(client, data):
     video = data.items("GAL-01", "R001", "video")[0]
     assert f'<video controls preload="metadata" src="/media/{video["item_id"]}/original"' in html
     assert "江苏省南京市玄武区1号" in html and "装机容量 (kW)" in html and "320102********0011" in html
-    failed = client.get("/station/GAL-01/installation/R002").text
+    failed = client.get(installation_url(client, "GAL-01", "R002")).text
     assert "HTTP 404 from the CDN" in failed
     # A photo without a preview is shown from its original.
     no_preview = data.items("GAL-01", "R005", "photo")[-1]
     assert (
-        f'data-medium="/media/{no_preview["item_id"]}/original"' in client.get("/station/GAL-01/installation/R005").text
+        f'data-medium="/media/{no_preview["item_id"]}/original"'
+        in client.get(installation_url(client, "GAL-01", "R005")).text
     )
 
 
@@ -281,7 +299,8 @@ def test_unknown_ids_are_404(client, data):
     ):
         assert client.get(url).status_code == 404, url
     assert client.get("/station/NOPE").status_code == 404
-    assert client.get("/station/GAL-01/installation/R999").status_code == 404
+    assert client.get(installation_url(client, "GAL-01", "R999")).status_code == 404
+    assert client.get("/station/GAL-01/installation/R001").status_code == 404  # a record id is not a key
 
 
 def test_missing_index_says_to_run_the_collection(tmp_path):
@@ -325,7 +344,7 @@ def test_previews_stream_with_etag_and_immutable_caching(client, data):
     assert again.status_code == 304 and again.content == b""
     original = client.get(f"/media/{row['item_id']}/original")
     assert original.headers["content-type"] == "image/jpeg"
-    assert sha256(original.content) == sha256(data.originals[row["item_id"]])
+    assert sha256(original.content) == sha256(data.served[row["item_id"]])
     assert "content-disposition" not in original.headers  # a file name would carry the key
 
 
@@ -339,7 +358,7 @@ def video_of(data) -> dict:
 )
 def test_video_range_requests_answer_206_with_the_right_bytes(client, data, header, start, end):
     video = video_of(data)
-    whole = data.originals[video["item_id"]]
+    whole = data.served[video["item_id"]]
     answer = client.get(f"/media/{video['item_id']}/original", headers={"Range": header})
     expected = whole[start : None if end is None else end + 1]
     first = start if start >= 0 else len(whole) + start
@@ -351,7 +370,7 @@ def test_video_range_requests_answer_206_with_the_right_bytes(client, data, head
 
 def test_video_without_range_and_outside_the_file(client, data):
     video = video_of(data)
-    whole = data.originals[video["item_id"]]
+    whole = data.served[video["item_id"]]
     answer = client.get(f"/media/{video['item_id']}/original")
     assert answer.status_code == 200 and answer.headers["accept-ranges"] == "bytes"
     assert answer.headers["content-type"] == "video/mp4" and sha256(answer.content) == sha256(whole)
@@ -374,7 +393,7 @@ def crawl(client: TestClient) -> dict[str, str]:
     todo = ["/", "/?lang=en", "/?sort=station&order=asc", "/login"]
     for station_id, _region, _name, records in STATIONS:
         todo += [f"/station/{station_id}?kind={k}" for k in ("photo", "video", "none")]
-        todo += [f"/station/{station_id}/installation/{r[0]}?lang=en" for r in records]
+        todo += [installation_url(client, station_id, r[0]) + "?lang=en" for r in records]
     while todo:
         url = todo.pop()
         if url in pages:
@@ -413,19 +432,22 @@ def test_id_numbers_inside_record_fields_are_masked(tmp_path, data):
         "ownerName": "张三",
         "户主姓名": "李四",  # personal by the shared rule, not by an exact name
         "certificate": "C-7781",
-        "note": f"业主 {raw}",
+        "address": f"业主 {raw}",  # a descriptive field, an ID number in its value
+        "note": "not on the allow-list",
         "meterNumber": 110105194912310021,  # ID-shaped, a number, in a field not named as personal
         "photoUrl": "http://x/a.jpg",
         "latitude": 32.059999999999995,
     }
     leaky = dict(data.rows[0], record_fields=json.dumps(fields, ensure_ascii=False))
     write_index(store, [leaky])
-    html = login(make_client(store)).get(f"/station/GAL-01/installation/{leaky['record_id']}").text
+    reader = login(make_client(store))
+    html = reader.get(installation_url(reader, "GAL-01", leaky["record_id"])).text
     assert raw not in html and "110105********002X" in html
     assert "110105194912310021" not in html and "110105********0021" in html
     assert "32.059999999999995" in html  # coordinates are not mistaken for ID numbers
     assert "张三" not in html and "http://x/a.jpg" not in html
     assert "李四" not in html and "C-7781" not in html
+    assert "not on the allow-list" not in html  # shown is what is allowed, not what is not known to be personal
 
 
 # --- links from Dagster -----------------------------------------------------------------------
@@ -452,7 +474,7 @@ def test_the_gallery_over_s3_serves_previews_and_ranges(s3_store):
     assert sha256(answer.content) == sha256(s3_store.get_bytes(thumb["thumb_key"]))
     video = video_of(data)
     ranged = client.get(f"/media/{video['item_id']}/original", headers={"Range": "bytes=17-4096"})
-    assert ranged.status_code == 206 and sha256(ranged.content) == sha256(data.originals[video["item_id"]][17:4097])
+    assert ranged.status_code == 206 and sha256(ranged.content) == sha256(data.served[video["item_id"]][17:4097])
     assert s3_store.stat(INDEX_KEY).etag
 
 

@@ -226,5 +226,5 @@ def test_every_type_the_sniffer_accepts_gets_its_preview_kind_and_content_type(s
 def test_the_gallery_masks_personal_values_inside_shown_fields_but_not_placeholders():
     from pv_assets.previews.gallery import record_fields
 
-    record = {"ownerName": "张三", "phone": "--", "projectName": "张三户用分布式光伏项目", "remark": "A--B"}
-    assert json.loads(record_fields(record)) == {"projectName": "张*户用分布式光伏项目", "remark": "A--B"}
+    record = {"ownerName": "张三", "phone": "--", "projectName": "张三户用分布式光伏项目", "address": "A--B"}
+    assert json.loads(record_fields(record)) == {"projectName": "张*户用分布式光伏项目", "address": "A--B"}

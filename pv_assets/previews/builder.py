@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from pv_assets.previews.bounds import RESOURCE, ResourceFailure, TooManyPixels
 from pv_assets.previews.plan import (
     BUILT,
     FAILED,
@@ -25,6 +26,7 @@ from pv_assets.previews.plan import (
 )
 from pv_assets.previews.render import StoreReader, Undecodable, photo_previews, video_poster
 from resources.object_store import ObjectStore, ObjectStoreError
+from resources.settings import settings
 
 PREVIEW_WORKERS_ENV = "PV_PREVIEW_WORKERS"
 
@@ -56,20 +58,23 @@ def listed_preview_keys(store: ObjectStore, object_keys: list[str]) -> set[str]:
     return {obj.key for prefix in prefixes for obj in store.list_prefix(prefix)}
 
 
-def build_one(store: ObjectStore, task: PreviewTask) -> dict[str, Any]:
-    """Read the original once, write its missing previews; a row with the outcome either way."""
+def build_one(store: ObjectStore, task: PreviewTask, max_pixels: int | None = None) -> dict[str, Any]:
+    """Read the original once, write its missing previews; a row with the outcome either way.
+
+    The problem says whose fault a failure is: `undecodable ...` and `too_many_pixels: ...` are the
+    file's (kept as they are), `resource: ...` is this run's (retried on the next one)."""
     row = dict(task.row)
     reader = StoreReader(store, row["object_key"], int(row["size"] or 0) or _size_of(store, row["object_key"]))
     try:
         if task.kind == "photo":
-            made = photo_previews(reader)
+            made = photo_previews(reader, max_pixels)
             files = {"thumb_key": made.thumb, "medium_key": made.medium}
             row.update(width=made.width, height=made.height)
         else:
-            poster = video_poster(reader)
+            poster = video_poster(reader, max_pixels)
             files = {"poster_key": poster.poster}
             row.update(width=poster.width, height=poster.height, duration_s=poster.duration_s)
-    except Undecodable as exc:
+    except (Undecodable, TooManyPixels, ResourceFailure) as exc:
         row.update(preview_outcome=FAILED, preview_problem=str(exc), original_bytes_read=reader.bytes_fetched)
         return row
     except KeyError:
@@ -93,11 +98,15 @@ def _size_of(store: ObjectStore, key: str) -> int:
     return stored.size
 
 
-def _guarded(store: ObjectStore, task: PreviewTask) -> dict[str, Any]:
+def _guarded(store: ObjectStore, task: PreviewTask, max_pixels: int) -> dict[str, Any]:
     try:
-        return build_one(store, task)
+        return build_one(store, task, max_pixels)
     except ObjectStoreError:
         raise
+    except MemoryError:  # encoding or resizing ran out: the next run tries again
+        row = dict(task.row)
+        row.update(preview_outcome=FAILED, preview_problem=f"{RESOURCE}: out of memory; retried on the next run")
+        return row
     except Exception as exc:  # one broken file must never fail the station
         row = dict(task.row)
         row.update(preview_outcome=FAILED, preview_problem=f"internal_error: {exc.__class__.__name__}")
@@ -121,8 +130,9 @@ def build_previews(
     if log:
         log(f"previews: {len(todo)} to build, {len(done)} already there (one listing)")
     tally = PreviewTally(listed_keys=frozenset(existing))
+    max_pixels = settings().preview_max_pixels
     with ThreadPoolExecutor(max_workers=workers or preview_workers(), thread_name_prefix="preview") as pool:
-        built = list(pool.map(lambda task: _guarded(store, task), todo))
+        built = list(pool.map(lambda task: _guarded(store, task, max_pixels), todo))
     rows = done + built
     for row in rows:
         tally.add(row)

@@ -1,8 +1,8 @@
 """The gallery index: one row per media item of a picked-up record (plus one per picked-up record
 without media), for the viewer. Rows are made here, pure; gallery_store.py reads and writes them.
 
-Privacy: a row carries the opaque item id and the masked ID number, never the raw number; the
-record's descriptive fields are kept, its personal ones (owner, phone, ID) are not. `object_key`
+Privacy: a row carries the opaque item id and the masked ID number, never the raw number; of the
+record's other fields only those the gallery contract allows are kept (descriptive ones, values masked). `object_key`
 is there for the audit only - the viewer never shows it.
 """
 
@@ -15,34 +15,20 @@ from typing import Any
 from pv_assets.media.manifest import is_accepted
 from pv_assets.media.records import RECORD_COLUMNS
 from pv_assets.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
-from resources.gallery_contract import INDEX_COLUMN_NAMES, is_personal_field
-from resources.identity import InvalidIdCardNumber, mask_id, mask_id_like, mask_values_in, normalize_id_card
+from resources.gallery_contract import INDEX_COLUMN_NAMES, personal_values, shown_fields
+from resources.identity import InvalidIdCardNumber, mask_id, normalize_id_card
+from resources.personal_data import mask_personal_text
 
 _NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
 
 
 def record_fields(record: dict[str, Any]) -> str:
-    """The record's other descriptive columns as a JSON object: ID-like values masked, and the record's
-    personal values (its owner's name, phone) masked wherever they appear - stations write the owner's
-    name into a project name ("张三户用分布式光伏项目")."""
-    personal = personal_values(record)
-    fields = {
-        name: mask_values_in(mask_id_like(str(value)), personal)
-        for name, value in record.items()
-        if name not in _NOT_DESCRIPTIVE and value is not None and not is_personal_field(name)
-    }
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True)
-
-
-def personal_values(record: dict[str, Any]) -> set[str]:
-    """The values of the record's personal fields, of two characters or more with a letter or digit (not a
-    placeholder like "--", which would mangle every field it occurs in; ID numbers have their own mask)."""
-    values = {str(value).strip() for name, value in record.items() if value is not None and is_personal_field(name)}
-    return {
-        value
-        for value in values
-        if len(value) >= 2 and any(c.isalnum() for c in value) and mask_id_like(value) == value
-    }
+    """The record's descriptive fields a page may show, as a JSON object (the gallery contract's allow-list:
+    resources.gallery_contract.shown_fields): values masked by what they look like (ID, phone, e-mail, bank
+    numbers), and the record's personal values (its owner's name) masked wherever they appear - stations
+    write the owner's name into a project name ("张三户用分布式光伏项目")."""
+    descriptive = {name: value for name, value in record.items() if name not in _NOT_DESCRIPTIVE}
+    return json.dumps(shown_fields(descriptive, personal_values(record)), ensure_ascii=False, sort_keys=True)
 
 
 def _masked_id(raw: Any) -> str | None:
@@ -121,7 +107,7 @@ def _item_part(outcome: dict[str, Any], by_item: dict[str, dict], previous_colle
         "media_kind": (media_kind_of(key) if key else None) or outcome.get("media_field"),
         "media_field": outcome.get("media_field"),
         "status": "stored" if stored else "failed",
-        "failure_reason": None if stored else mask_id_like(str(outcome.get("reason") or "unknown")),
+        "failure_reason": None if stored else mask_personal_text(str(outcome.get("reason") or "unknown")),
         "object_key": key if stored else None,
         "content_type": (outcome.get("media_type") or content_type_of(key)) if stored else None,
         "thumb_key": preview.get("thumb_key"),

@@ -54,8 +54,10 @@ BUILT, SKIPPED, FAILED = "built", "skipped", "failed"
 PREVIEW_KEY_COLUMNS = ("thumb_key", "medium_key", "poster_key")
 UNDECODABLE = "undecodable"  # render.Undecodable's messages start so
 NO_PREVIEW_FOR_TYPE = "no preview for files of type"
-# Problems a re-run meets again as they are: the original cannot have a preview.
-PERMANENT_PREVIEW_PROBLEMS = (UNDECODABLE, NO_PREVIEW_FOR_TYPE)
+TOO_MANY_PIXELS = "too_many_pixels"  # bounds.TooManyPixels: over PV_PREVIEW_MAX_PIXELS
+# Problems a re-run meets again as they are: the original cannot have a preview (under the configured pixel
+# limit). A resource failure (`resource: ...`, out of memory) is not one of them: the next run retries it.
+PERMANENT_PREVIEW_PROBLEMS = (UNDECODABLE, NO_PREVIEW_FOR_TYPE, TOO_MANY_PIXELS)
 
 
 def item_id(station_id: str, url_hash: str | None, record_id: str, raw_url: str | None = None) -> str:

@@ -14,6 +14,17 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from pv_assets.previews.bounds import (
+    RESOURCE,
+    TOO_MANY_PIXELS,
+    ResourceFailure,
+    TooManyPixels,
+    budget_for,
+    check_pixels,
+    is_resource_failure,
+    riff_complete,
+    webp_size,
+)
 from pv_assets.previews.plan import (
     MEDIUM_LONG_SIDE,
     POSTER_LONG_SIDE,
@@ -28,6 +39,7 @@ CACHED_BLOCKS = 8  # memory per open original: 2 MiB at most
 WEBP_QUALITY = 80
 # libwebp effort: 2 encodes a 1280 px rendition about 3x faster than the default 4, for ~15% more bytes.
 WEBP_METHOD = 2
+MAX_POSTER_FRAMES = 300  # frames decoded looking for the poster: a video whose times never arrive stops here
 # Orientations that swap width and height (EXIF 5-8).
 _TRANSPOSED = {5, 6, 7, 8}
 
@@ -132,27 +144,78 @@ def _viewable(image):
     return image.convert("RGB")
 
 
-def photo_previews(source) -> PhotoPreviews:
-    """Thumbnail and medium rendition of a photo file, upright (EXIF orientation applied)."""
+def _max_pixels(max_pixels: int | None) -> int:
+    if max_pixels is not None:
+        return max_pixels
+    from resources.settings import settings
+
+    return settings().preview_max_pixels
+
+
+def _check_webp_header(source, limit: int) -> bytes:
+    """A WebP's declared canvas, checked before Pillow opens it (Pillow allocates the canvas while opening)."""
+    head = source.read(32)
+    source.seek(0)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        size = webp_size(head)
+        if size is None:
+            raise Undecodable("undecodable photo: a WebP header that declares no size")
+        check_pixels(*size, limit)
+    return head
+
+
+def _decode_failure(exc: BaseException, head: bytes, size: int | None) -> Exception:
+    """ResourceFailure when the decoder ran out of memory, else Undecodable (the file's own fault)."""
+    if is_resource_failure(exc):
+        return ResourceFailure(
+            f"{RESOURCE}: not enough memory to decode this photo now ({exc.__class__.__name__}); "
+            "retried on the next run"
+        )
+    # libwebp's only word for a failed allocation; a cut-off file says the same, so the container decides.
+    if str(exc) == "could not create decoder object" and size is not None and riff_complete(head, size):
+        return ResourceFailure(f"{RESOURCE}: the WebP decoder could not start (out of memory); retried on the next run")
+    return Undecodable(f"undecodable photo: {exc.__class__.__name__}: {_short(exc)}")
+
+
+def photo_previews(source, max_pixels: int | None = None) -> PhotoPreviews:
+    """Thumbnail and medium rendition of a photo file, upright (EXIF orientation applied).
+
+    Bounded before anything is decoded (pv_assets.previews.bounds): what the picture would decode to must be
+    under `max_pixels` (PV_PREVIEW_MAX_PIXELS), and the decode waits for that many pixels of the process's
+    budget. JPEG decodes at 1/2, 1/4 or 1/8 scale when the medium rendition is that much smaller."""
     from PIL import Image, ImageOps
 
     register_heif()
+    limit = _max_pixels(max_pixels)
+    size = getattr(source, "size", None)
+    head = _check_webp_header(source, limit)
     try:
         with Image.open(source) as image:
-            orientation = image.getexif().get(0x0112, 1)
-            width, height = image.size
+            width, height = image.size  # as the header says; the decoder may scale below
+            if image.format == "JPEG" and image.info.get("progressive"):
+                # A progressive JPEG keeps every coefficient of the full image while it decodes, whatever the scale.
+                check_pixels(width, height, limit, " (progressive JPEG)")
+            image.draft("RGB", fit_long_side(width, height, MEDIUM_LONG_SIDE))
+            # What will be decoded (JPEG: the draft size) - checked before anything else reads the file:
+            # Pillow's getexif() of a PNG decodes it all, looking for an eXIf chunk after the pixels.
+            check_pixels(*image.size, limit)
+            with budget_for(limit).hold(image.size[0] * image.size[1]):
+                image.load()
+                orientation = image.getexif().get(0x0112, 1)
+                icc = image.info.get("icc_profile")
+                # Scale down first: every later copy (mode, orientation) is of the small picture.
+                medium = _resized(_viewable(image), fit_long_side(*image.size, MEDIUM_LONG_SIDE))
+            medium = ImageOps.exif_transpose(medium.copy() if medium is image else medium)
             if orientation in _TRANSPOSED:
                 width, height = height, width
-            icc = image.info.get("icc_profile")
-            # JPEG: let the decoder scale by 1/2, 1/4 or 1/8 while decoding (DCT scaling) when the
-            # medium rendition is that much smaller: far less work than decoding every pixel.
-            target = fit_long_side(*image.size, MEDIUM_LONG_SIDE)
-            image.draft("RGB", target)
-            upright = _viewable(ImageOps.exif_transpose(image))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise Undecodable(f"undecodable photo: {exc.__class__.__name__}: {_short(exc)}") from None
+    except TooManyPixels:
+        raise
+    except Image.DecompressionBombError as exc:  # over Pillow's own limit: certainly over ours
+        raise TooManyPixels(f"{TOO_MANY_PIXELS}: {_short(exc)}") from None
+    except (OSError, ValueError, SyntaxError, RuntimeError, MemoryError) as exc:
+        raise _decode_failure(exc, head, size) from None
     # Sizes from the original's (the decoder may have scaled it already), so they are exact.
-    medium = _resized(upright, fit_long_side(width, height, MEDIUM_LONG_SIDE))
+    medium = _resized(medium, fit_long_side(width, height, MEDIUM_LONG_SIDE))
     thumb = _resized(medium, fit_long_side(width, height, THUMB_LONG_SIDE))
     return PhotoPreviews(_webp(thumb, icc), _webp(medium, icc), width, height)
 
@@ -163,32 +226,45 @@ def _resized(image, size: tuple[int, int]):
     return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def video_poster(source) -> VideoPoster:
-    """The poster frame (about 1 s in, or the first frame), with the video's size and duration."""
+def video_poster(source, max_pixels: int | None = None) -> VideoPoster:
+    """The poster frame (about 1 s in, or the first frame), with the video's size and duration.
+
+    The frame size is checked against `max_pixels` before a frame is decoded, at most MAX_POSTER_FRAMES
+    frames are decoded looking for it, and the decode holds its pixels of the process's budget."""
     import av
 
+    limit = _max_pixels(max_pixels)
     try:
         with av.open(source, mode="r") as container:
             if not container.streams.video:
                 raise Undecodable("undecodable video: no video stream")
             stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            check_pixels(width, height, limit, " (video frame)")
             stream.thread_type = "AUTO"
             duration = _duration(container, stream)
             at = poster_time(duration)
-            if at > 0 and stream.time_base:
-                # Seek to the keyframe before `at` and decode forward: only that GOP is read.
-                container.seek(int(at / stream.time_base), stream=stream, backward=True)
-            frame = None
-            for frame in container.decode(stream):
-                if frame.time is None or frame.time >= at - 1e-3:
-                    break
-            if frame is None:
-                raise Undecodable("undecodable video: no frame could be decoded")
-            image = frame.to_image()
-            width, height = stream.codec_context.width, stream.codec_context.height
+            with budget_for(limit).hold(width * height):
+                if at > 0 and stream.time_base:
+                    # Seek to the keyframe before `at` and decode forward: only that GOP is read.
+                    container.seek(int(at / stream.time_base), stream=stream, backward=True)
+                frame = None
+                for decoded, frame in enumerate(container.decode(stream)):
+                    if frame.time is None or frame.time >= at - 1e-3 or decoded >= MAX_POSTER_FRAMES:
+                        break
+                if frame is None:
+                    raise Undecodable("undecodable video: no frame could be decoded")
+                image = _resized(frame.to_image(), fit_long_side(frame.width, frame.height, POSTER_LONG_SIDE))
+    except MemoryError:
+        raise ResourceFailure(
+            f"{RESOURCE}: not enough memory to decode this video now; retried on the next run"
+        ) from None
     except av.FFmpegError as exc:
+        if is_resource_failure(exc):
+            raise ResourceFailure(
+                f"{RESOURCE}: {exc.__class__.__name__} decoding this video; retried on the next run"
+            ) from None
         raise Undecodable(f"undecodable video: {exc.__class__.__name__}: {_short(exc)}") from None
-    image = _resized(image, fit_long_side(*image.size, POSTER_LONG_SIDE))
     return VideoPoster(_webp(image, None), width, height, duration)
 
 

@@ -1,0 +1,139 @@
+"""The pages: overview (regions and stations), a station's installations, one installation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pv_gallery.installations import Installation
+from pv_gallery.summaries import RegionSummary, StationSummary
+from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
+
+STATION_PAGE_SIZE = 48
+OVERVIEW_PAGE_SIZE = 100
+SORT_COLUMNS = ("station", "picked_up", "with_photo", "with_video", "media_items", "failed", "gap", "last_collected")
+KINDS = ("photo", "video", "none")
+
+
+def sort_key(name: str) -> Callable:
+    if name == "station":
+        return lambda s: s.station_name if isinstance(s, StationSummary) else s.label
+    return lambda s: getattr(s, name)
+
+
+@protected()
+def overview(request: Request) -> Response:
+    snap = snapshot(request)
+    sort = request.query_params.get("sort", "gap")
+    sort = sort if sort in SORT_COLUMNS else "gap"
+    descending = request.query_params.get("order", "desc" if sort != "station" else "asc") != "asc"
+    region_filter = request.query_params.get("region") or ""
+    regions: list[RegionSummary] = sorted(snap.regions.values(), key=sort_key(sort), reverse=descending)
+    stations = (
+        list(snap.regions[region_filter].stations) if region_filter in snap.regions else list(snap.stations.values())
+    )
+    stations.sort(key=sort_key(sort), reverse=descending)
+    pages = max(1, math.ceil(len(stations) / OVERVIEW_PAGE_SIZE))
+    page = min(page_number(request), pages)
+
+    def link(**changes) -> str:
+        params = {"sort": sort, "order": "desc" if descending else "asc", "region": region_filter, "page": page}
+        params.update(changes)
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+    sort_links = {
+        column: link(sort=column, order="asc" if (column == sort and descending) else "desc", page=1)
+        for column in SORT_COLUMNS
+    }
+    return render(
+        request,
+        "overview.html",
+        regions=regions,
+        stations=stations[(page - 1) * OVERVIEW_PAGE_SIZE : page * OVERVIEW_PAGE_SIZE],
+        station_count=len(stations),
+        region_filter=region_filter,
+        region_filter_label=snap.regions[region_filter].label if region_filter in snap.regions else region_filter,
+        sort=sort,
+        descending=descending,
+        sort_links=sort_links,
+        region_link=lambda region: link(region=region, page=1),
+        page=page,
+        pages=pages,
+        prev_link=link(page=page - 1) if page > 1 else None,
+        next_link=link(page=page + 1) if page < pages else None,
+    )
+
+
+def matches(installation: Installation, status: str, kind: str, query: str) -> bool:
+    if status and installation.pickup_status != status:
+        return False
+    if kind == "photo" and not installation.photo_count:
+        return False
+    if kind == "video" and not installation.video_count:
+        return False
+    if kind == "none" and installation.photo_count:
+        return False
+    if query:
+        q = query.strip().upper()
+        by_id = len(q) == 4 and installation.id_last4 == q
+        # The record id as shown (masked): a search never confirms a number the page does not show.
+        if not by_id and q not in installation.label.upper():
+            return False
+    return True
+
+
+@protected()
+def station(request: Request) -> Response:
+    snap = snapshot(request)
+    station_id = request.path_params["station_id"]
+    summary = snap.stations.get(station_id)
+    installations = snap.installations(station_id)
+    if summary is None or installations is None:
+        return error_page(request, 404, "not_found")
+    status = request.query_params.get("status", "")
+    kind = request.query_params.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    query = request.query_params.get("q", "")[:64]
+    shown = [i for i in installations if matches(i, status, kind, query)]
+    pages = max(1, math.ceil(len(shown) / STATION_PAGE_SIZE))
+    page = min(page_number(request), pages)
+    statuses: dict[str, str] = {}
+    for installation in installations:
+        statuses.setdefault(installation.pickup_status, installation.status_label)
+
+    def link(**changes) -> str:
+        params = {"status": status, "kind": kind, "q": query, "page": page, **changes}
+        return f"/station/{url_part(station_id)}?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+    return render(
+        request,
+        "station.html",
+        summary=summary,
+        installations=shown[(page - 1) * STATION_PAGE_SIZE : page * STATION_PAGE_SIZE],
+        total=len(installations),
+        matching=len(shown),
+        statuses=statuses,
+        status=status,
+        kind=kind,
+        kinds=KINDS,
+        query=query,
+        page=page,
+        pages=pages,
+        prev_link=link(page=page - 1) if page > 1 else None,
+        next_link=link(page=page + 1) if page < pages else None,
+    )
+
+
+@protected()
+def installation(request: Request) -> Response:
+    snap = snapshot(request)
+    station_id, key = request.path_params["station_id"], request.path_params["key"]
+    summary = snap.stations.get(station_id)
+    found = snap.installation(station_id, key)
+    if summary is None or found is None:
+        return error_page(request, 404, "not_found")
+    return render(request, "installation.html", summary=summary, installation=found)
