@@ -32,9 +32,9 @@ def main() -> int:
     from minio import Minio
 
     from bench.baseline import bare_streaming_copy, v1_bearer
-    from pv_assets.collector import StationCollector
-    from pv_assets.media.manifest import manifest_rows
-    from pv_assets.media.records import record_rows
+    from pv_assets.collection.collector import StationCollector
+    from pv_assets.collection.manifest_rows import manifest_rows
+    from pv_assets.collection.record_table import record_rows
     from resources.interface import load_interface
     from resources.object_store import MinioObjectStore
     from resources.registry import load_registry

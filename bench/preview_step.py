@@ -23,7 +23,7 @@ def main() -> int:
     import av  # noqa: F401 - loaded before the first measurement, like the store client
     import PIL.Image  # noqa: F401
 
-    from pv_assets.previews.render import StoreReader, video_poster
+    from pv_assets.gallery.previews.render import StoreReader, video_poster
     from resources.object_store import MinioObjectStore
 
     store = MinioObjectStore(endpoint, os.environ["MINIO_ACCESS_KEY"], os.environ["MINIO_SECRET_KEY"], bucket)

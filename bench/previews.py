@@ -55,7 +55,7 @@ def naive_previews(store, key: str) -> int:
     and encoded with the same filter and WebP settings as pv-media, so the ratio is the reading."""
     from PIL import Image, ImageOps
 
-    from pv_assets.previews.render import WEBP_METHOD, WEBP_QUALITY
+    from pv_assets.gallery.previews.render import WEBP_METHOD, WEBP_QUALITY
 
     with Image.open(io.BytesIO(store.get_bytes(key))) as image:
         upright = ImageOps.exif_transpose(image.convert("RGB"))
@@ -70,7 +70,7 @@ def naive_previews(store, key: str) -> int:
 
 
 def photos_scenario(s3: str, count: int) -> dict:
-    from pv_assets.previews.builder import build_previews, preview_workers
+    from pv_assets.gallery.previews.builder import build_previews, preview_workers
 
     store = _store(s3, "bench-previews")
     files = bench_photos(count)
@@ -172,7 +172,7 @@ def _poster_step(mode: str, s3: str, bucket: str, key: str, size: int) -> dict:
 
 
 def _piece_rows(station: str, items: int, tag: str = "") -> list[dict]:
-    from pv_assets.previews.gallery import INDEX_COLUMN_NAMES
+    from pv_assets.gallery.previews.gallery import INDEX_COLUMN_NAMES
 
     rows = []
     for i in range(items):
@@ -200,7 +200,7 @@ def index_scenario(stations: int, items: int, work: Path) -> dict:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from pv_assets.previews.gallery_store import INDEX_KEY, update_index, write_piece
+    from pv_assets.gallery.previews.gallery_store import INDEX_KEY, update_index, write_piece
     from resources.object_store import LocalDirObjectStore
 
     store = LocalDirObjectStore(work / "store")

@@ -128,8 +128,8 @@ def cold_registry_load(path: Path) -> dict:
 def registry_ticks(instance, registry: Path) -> dict:
     from dagster import build_sensor_context
 
+    from pv_assets.operations.sensors import station_registry_sensor
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.sensors import station_registry_sensor
     from resources.dagster_resources import StationApiResource
 
     api = StationApiResource(stations_file=str(registry))
@@ -187,8 +187,8 @@ def phase_registry(args, work: Path) -> dict:
 def phase_change(args, work: Path) -> dict:
     from dagster import DagsterInstance, build_sensor_context
 
-    from pv_assets import sensors
-    from pv_assets.change_cursor import ChangeCursor
+    from pv_assets.operations import sensors
+    from pv_assets.operations.change_cursor import ChangeCursor
     from pv_assets.partitions import STATION_PARTITIONS_NAME
     from resources.dagster_resources import StationApiResource
     from resources.settings import settings
@@ -312,9 +312,9 @@ def stack_env(s3: str, bucket: str, registry: Path, staging: Path, pg_env: dict,
 def phase_runs(args, work: Path, s3: str, k: int) -> dict:
     from dagster import DagsterInstance, RunsFilter
 
-    from pv_assets.batch import BATCH_JOB_NAME
+    from pv_assets.operations.batch import BATCH_JOB_NAME
+    from pv_assets.operations.run_queue import submit_station_runs
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.run_queue import submit_station_runs
 
     ids = [f"RN{k}-{i:04d}" for i in range(args.runs)]
     manual_ids = ids[: max(1, len(ids) // 10)]
@@ -466,8 +466,8 @@ def cli_collect(station_id: str, env: dict) -> tuple[float, float]:
 def phase_overhead(args, work: Path, s3: str) -> dict:
     from dagster import DagsterInstance
 
+    from pv_assets.operations.run_queue import follow_runs, submit_station_runs
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.run_queue import follow_runs, submit_station_runs
 
     station = "NOOP-0001"
     bucket = "scale-overhead"
@@ -543,10 +543,10 @@ def phase_daily(args, work: Path, s3: str) -> dict:
     same stations, CPU of every process of the deployment per station."""
     from dagster import DagsterInstance, RunsFilter, build_schedule_context
 
-    from pv_assets.batch import BATCH_JOB_NAME, collect_stations_in_batch
+    from pv_assets.operations.batch import BATCH_JOB_NAME, collect_stations_in_batch
+    from pv_assets.operations.run_queue import follow_runs, submit_runs, submit_station_runs
+    from pv_assets.operations.schedules import build_daily_full_refresh
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.run_queue import follow_runs, submit_runs, submit_station_runs
-    from pv_assets.schedules import build_daily_full_refresh
     from resources.dagster_resources import StationApiResource
 
     ids = [f"DY-{i:05d}" for i in range(args.daily_stations)]
@@ -706,7 +706,7 @@ def quiet(instance) -> bool:
     piece was written (an index run already going when the last piece landed leaves the sensor one more)."""
     from dagster import AssetKey, RunsFilter
 
-    from pv_assets.jobs import IN_PROGRESS_STATUSES
+    from pv_assets.operations.jobs import IN_PROGRESS_STATUSES
 
     if instance.get_runs_count(RunsFilter(statuses=IN_PROGRESS_STATUSES)):
         return False
@@ -739,8 +739,8 @@ def _minus(after: dict, before: dict) -> dict:
 def phase_sigkill(args, work: Path, s3: str) -> dict:
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-    from pv_assets.run_queue import follow_runs
-    from pv_assets.staging import leftover_files
+    from pv_assets.collection.staging import leftover_files
+    from pv_assets.operations.run_queue import follow_runs
 
     station = "KILL-0001"
     spec = {**small_station(station, 7, records=8), "photos_per_record": [2, 2], "max_connections": 1}
@@ -787,10 +787,10 @@ def phase_sigkill_batch(args, work: Path, s3: str) -> dict:
     """A batch worker killed with SIGKILL while it collects a station: the station run it leaves, the retry."""
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-    from pv_assets.batch import BATCH_JOB_NAME, batch_run_request
+    from pv_assets.collection.staging import leftover_files
+    from pv_assets.operations.batch import BATCH_JOB_NAME, batch_run_request
+    from pv_assets.operations.run_queue import submit_runs
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.run_queue import submit_runs
-    from pv_assets.staging import leftover_files
 
     ids = [f"KILLB-{i:04d}" for i in range(3)]
     specs = [{**small_station(s, 20 + i, records=8), "photos_per_record": [2, 2], "max_connections": 1}

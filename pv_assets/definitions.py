@@ -10,17 +10,17 @@ import warnings
 
 from dagster import BetaWarning, Definitions, definitions, in_process_executor, with_source_code_references
 
-from pv_assets.assets import ALL_ASSETS
-from pv_assets.batch import collect_station_batch_job
-from pv_assets.batch_sensor import orphaned_batch_runs_sensor
-from pv_assets.deployment import DeploymentError, deployment_mode, local_store_refusal
-from pv_assets.gallery_sensor import gallery_index_sensor
+from pv_assets.gallery.sensor import gallery_index_sensor
 from pv_assets.io_manager import ObjectStoreIOManager
-from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, collect_station_job, gallery_index_job
-from pv_assets.progress import ProgressResource
-from pv_assets.schedules import build_daily_full_refresh
-from pv_assets.sensors import station_change_sensor, station_registry_sensor
-from pv_assets.tags import STATION_TAG
+from pv_assets.lineage import ALL_ASSETS
+from pv_assets.operations.batch import collect_station_batch_job
+from pv_assets.operations.batch_sensor import orphaned_batch_runs_sensor
+from pv_assets.operations.deployment import DeploymentError, deployment_mode, local_store_refusal
+from pv_assets.operations.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, collect_station_job, gallery_index_job
+from pv_assets.operations.progress import ProgressResource
+from pv_assets.operations.schedules import build_daily_full_refresh
+from pv_assets.operations.sensors import station_change_sensor, station_registry_sensor
+from pv_assets.operations.tags import STATION_TAG
 from resources import log_masking
 from resources.dagster_resources import ObjectStoreResource, StationApiResource, object_store_from_env
 from resources.settings import Settings, settings

@@ -43,7 +43,7 @@ _CLI_TARGET = "dagster._cli.workspace.cli_target"
 _PG_EVENTS = "dagster_postgres:PostgresEventLogStorage"
 _PG_RUNS = "dagster_postgres:PostgresRunStorage"
 _QUEUE = "queueing runs through a code location"
-_POOL = "the run's pooled PostgreSQL connections (pv_assets/instance_pool.py)"
+_POOL = "the run's pooled PostgreSQL connections (pv_assets/operations/instance_pool.py)"
 _RECONSTRUCT = "dagster._core.definitions.reconstruct"
 _WORKER = "a job reconstructed as a run worker does (tests)"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterRunStatus, RunsFilter, execute_job
 
-from pv_assets.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
 from pv_assets.definitions import make_definitions
-from pv_assets.jobs import COLLECT_JOB_NAME
+from pv_assets.operations.batch import BATCH_JOB_NAME, BATCH_TAG, batch_run_request, end_orphaned_station_runs
+from pv_assets.operations.jobs import COLLECT_JOB_NAME
+from pv_assets.operations.station_run import HOST_TAG, PID_TAG, active_collection
+from pv_assets.operations.tags import STATION_TAG
 from pv_assets.partitions import STATION_PARTITIONS_NAME
-from pv_assets.station_run import HOST_TAG, PID_TAG, active_collection
-from pv_assets.tags import STATION_TAG
 from pv_simulator import SimStationSpec
 from resources.dagster_private import reconstructable_job
 from tests.conftest import expected_sha256s, media_objects, sha256, write_registry

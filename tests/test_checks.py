@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from dagster import AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
 
-from pv_assets.checks import (
+from pv_assets.cli.main import main
+from pv_assets.collection.checks import (
     check_absolute_http_urls,
     check_known_pickup_statuses,
     check_no_failed_items,
@@ -14,7 +15,6 @@ from pv_assets.checks import (
     check_unique_record_ids,
     check_valid_id_card_numbers,
 )
-from pv_assets.cli import main
 from pv_simulator import SimStationSpec
 from resources.object_store import StoredObject
 from tests.conftest import write_registry

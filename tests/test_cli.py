@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from pv_assets.cli import main
+from pv_assets.cli.main import main
+from pv_assets.collection.staging import leftover_files
 from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
-from pv_assets.demo import DEMO_SEED
-from pv_assets.previews.gallery_store import read_index
-from pv_assets.staging import leftover_files
-from pv_assets.station_run import HOST_TAG, PID_TAG
+from pv_assets.gallery.previews.gallery_store import read_index
+from pv_assets.operations.station_run import HOST_TAG, PID_TAG
+from pv_demo.demo import DEMO_SEED
 from pv_simulator import SimStationSpec, world_ref
 from pv_simulator.world_station import world_of
 from resources.interface import load_interface

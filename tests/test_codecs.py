@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from pv_assets.previews.render import register_heif
+from pv_assets.gallery.previews.render import register_heif
 from pv_simulator.media_gen import media_bytes
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pv_assets.collector import StationCollector
-from pv_assets.media.manifest import build_manifest
-from pv_assets.media.records import record_rows
+from pv_assets.collection.collector import StationCollector
+from pv_assets.collection.manifest_rows import build_manifest
+from pv_assets.collection.record_table import record_rows
 from pv_assets.metadata import masked_preview
 from pv_simulator import SimStationSpec
 from resources.interface import load_interface

@@ -97,7 +97,7 @@ def test_the_user_code_image_copies_files_that_exist_and_starts_the_definitions_
 def test_an_unknown_deployment_mode_is_refused_with_the_variable_and_the_choices(monkeypatch):
     import pytest
 
-    from pv_assets.deployment import DeploymentError, deployment_mode
+    from pv_assets.operations.deployment import DeploymentError, deployment_mode
 
     monkeypatch.setenv("PV_DEPLOYMENT", "prod")
     with pytest.raises(DeploymentError, match=r"PV_DEPLOYMENT='prod': expected one of embedded, production"):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pv_assets.cli import main
+from pv_assets.cli.main import main
 from pv_simulator import SimStationSpec
 from resources.identity import mask_id
 from resources.interface import load_interface

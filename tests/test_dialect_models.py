@@ -175,7 +175,7 @@ def test_every_envelope_style_recognises_every_meaning(envelope, body, status, e
 def test_every_url_shape_is_read_and_keeps_its_field():
     import yaml
 
-    from pv_assets.media.records import media_refs, record_rows
+    from pv_assets.collection.record_table import media_refs, record_rows
 
     document = yaml.safe_load(MINIMAL)
     document["fields"].update(

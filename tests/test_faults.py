@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bench.stack import free_port as closed_port  # a port nobody listens on
-from pv_assets.cli import main
-from pv_assets.staging import leftover_files
+from pv_assets.cli.main import main
+from pv_assets.collection.staging import leftover_files
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
 from resources.identity import normalize_id_card

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from pv_assets.cli import main as cli_main
+from pv_assets.cli.main import main as cli_main
 from pv_gallery import gallery_station_url
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig, GalleryConfigError

@@ -19,7 +19,7 @@ import av
 import pytest
 from PIL import Image, PngImagePlugin
 
-from pv_assets.previews.gallery import record_fields
+from pv_assets.gallery.previews.gallery import record_fields
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data, write_index
 from tests.test_gallery import installation_url, links, login, make_client

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from dagster import build_sensor_context
 
-from pv_assets.change_cursor import ChangeCursor
-from pv_assets.collector import StationCollector
-from pv_assets.sensors import station_change_sensor
+from pv_assets.collection.collector import StationCollector
+from pv_assets.operations.change_cursor import ChangeCursor
+from pv_assets.operations.sensors import station_change_sensor
 from pv_simulator import SimStationSpec
 from pv_simulator import write_registry as write_registry_file
 from pv_simulator.media_gen import media_bytes

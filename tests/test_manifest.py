@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pv_assets.checks import check_no_identity_collisions
-from pv_assets.media.manifest import MANIFEST_COLUMNS, build_manifest, manifest_rows, plain_rows
-from pv_assets.media.records import records_frame
+from pv_assets.collection.checks import check_no_identity_collisions
+from pv_assets.collection.manifest_rows import MANIFEST_COLUMNS, build_manifest, manifest_rows, plain_rows
+from pv_assets.collection.record_table import records_frame
 from resources.interface import load_interface
 
 BASE = "http://st.example.com"

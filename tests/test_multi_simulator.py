@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pv_assets.staging import leftover_files
+from pv_assets.collection.staging import leftover_files
 from pv_simulator import SimStationSpec
 from pv_simulator.multi import MultiStationSimulator
 from tests.conftest import (

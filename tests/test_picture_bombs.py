@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pv_assets.previews.plan import PERMANENT_PREVIEW_PROBLEMS, plan_previews
+from pv_assets.gallery.previews.plan import PERMANENT_PREVIEW_PROBLEMS, plan_previews
 
 pytestmark = pytest.mark.integration  # bombs decoded in child processes, memory measured (tests/tiers.py)
 
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, re, sys
 from pathlib import Path
-from pv_assets.collector import StationCollector
-from pv_assets.previews.builder import build_previews
+from pv_assets.collection.collector import StationCollector
+from pv_assets.gallery.previews.builder import build_previews
 import io
 from PIL import Image
 from resources.object_store import LocalDirObjectStore
@@ -97,7 +97,7 @@ def test_pictures_claiming_13000_x_13000_are_refused_on_their_header_with_flat_m
 CHILD_STARVED = r"""
 import json, resource, sys
 from pathlib import Path
-from pv_assets.previews.builder import build_previews
+from pv_assets.gallery.previews.builder import build_previews
 from resources.object_store import LocalDirObjectStore
 from tests.hostile import tiny_webp
 
@@ -136,7 +136,7 @@ def test_a_decoder_out_of_memory_is_transient_and_the_item_is_retried(tmp_path):
     ],
 )
 def test_a_webp_canvas_is_read_from_its_header(head, size):
-    from pv_assets.previews.bounds import webp_size
+    from pv_assets.gallery.previews.bounds import webp_size
 
     expected = size or (13000, 13000)
     assert webp_size(head) == expected
@@ -147,7 +147,7 @@ def test_a_webp_canvas_is_read_from_its_header(head, size):
 CHILD_BUDGET = r"""
 import json, re, sys
 from pathlib import Path
-from pv_assets.previews.builder import build_previews
+from pv_assets.gallery.previews.builder import build_previews
 from resources.object_store import LocalDirObjectStore
 from tests.hostile import png_bomb
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from pv_assets.staging import leftover_files
+from pv_assets.collection.staging import leftover_files
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
 from resources.identity import normalize_id_card

@@ -26,11 +26,11 @@ from bench.stack import (
     temporary_database,
     write_production_home,
 )
-from pv_assets.cli import collect
-from pv_assets.deployment import DeploymentError
+from pv_assets.cli.collect import collect
+from pv_assets.collection.staging import leftover_files
+from pv_assets.operations.deployment import DeploymentError
+from pv_assets.operations.run_queue import follow_runs
 from pv_assets.partitions import STATION_PARTITIONS_NAME
-from pv_assets.run_queue import follow_runs
-from pv_assets.staging import leftover_files
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
 from resources.object_store import MinioObjectStore

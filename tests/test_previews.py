@@ -11,11 +11,11 @@ from dagster import DagsterRunStatus, RunRequest, SkipReason, build_sensor_conte
 from minio import Minio
 from PIL import Image, ImageStat
 
+from pv_assets.collection.manifest_rows import plain_rows
 from pv_assets.definitions import GALLERY_JOB_NAME, make_definitions
-from pv_assets.gallery_sensor import gallery_index_sensor
-from pv_assets.media.manifest import plain_rows
-from pv_assets.previews.gallery_store import INDEX_KEY, piece_key
-from pv_assets.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
+from pv_assets.gallery.previews.gallery_store import INDEX_KEY, piece_key
+from pv_assets.gallery.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
+from pv_assets.gallery.sensor import gallery_index_sensor
 from pv_simulator import SimStationSpec
 from pv_simulator.pictures import CAMERA_MAKE, EXIF_GPS_IFD, GROUND, SKY
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry

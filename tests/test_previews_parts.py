@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from pv_assets.previews.builder import build_previews
-from pv_assets.previews.gallery import INDEX_COLUMN_NAMES, gallery_rows
-from pv_assets.previews.gallery_store import INDEX_KEY, piece_key, update_index, write_piece
-from pv_assets.previews.plan import (
+from pv_assets.gallery.previews.builder import build_previews
+from pv_assets.gallery.previews.gallery import INDEX_COLUMN_NAMES, gallery_rows
+from pv_assets.gallery.previews.gallery_store import INDEX_KEY, piece_key, update_index, write_piece
+from pv_assets.gallery.previews.plan import (
     content_type_of,
     fit_long_side,
     item_id,
@@ -22,7 +22,7 @@ from pv_assets.previews.plan import (
     preview_keys,
     record_item_id,
 )
-from pv_assets.previews.render import StoreReader, video_poster
+from pv_assets.gallery.previews.render import StoreReader, video_poster
 from pv_simulator.media_gen import iter_media, media_bytes
 from pv_simulator.pictures import CAMERA_MAKE, UNLABELLED_VARIANTS, video_plan
 from resources.object_store import LocalDirObjectStore
@@ -224,7 +224,7 @@ def test_every_type_the_sniffer_accepts_gets_its_preview_kind_and_content_type(s
 
 
 def test_the_gallery_masks_personal_values_inside_shown_fields_but_not_placeholders():
-    from pv_assets.previews.gallery import record_fields
+    from pv_assets.gallery.previews.gallery import record_fields
 
     record = {"ownerName": "张三", "phone": "--", "projectName": "张三户用分布式光伏项目", "address": "A--B"}
     assert json.loads(record_fields(record)) == {"projectName": "张*户用分布式光伏项目", "address": "A--B"}

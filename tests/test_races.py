@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pv_assets.staging import OWNER_FILE, clean_stale, run_staging_dir
-from pv_assets.station_lock import StationBusy, station_lock
+from pv_assets.collection.staging import OWNER_FILE, clean_stale, run_staging_dir
+from pv_assets.operations.station_lock import StationBusy, station_lock
 from pv_simulator import SimStationSpec
 from resources.object_store import LocalDirObjectStore
 from tests.conftest import write_registry
@@ -61,7 +61,7 @@ def test_the_station_lock_is_exclusive_between_processes_and_reentrant_within_on
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from pv_assets.station_lock import station_lock\n"
+            "import sys, time; from pathlib import Path; from pv_assets.operations.station_lock import station_lock\n"
             "with station_lock('ST-0001', Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
             str(tmp_path),
         ],

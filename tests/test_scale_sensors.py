@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from dagster import build_schedule_context
 
-from pv_assets.change_cursor import ChangeCursor, StationWatch
-from pv_assets.schedules import build_daily_full_refresh, describe_pass
-from pv_assets.sensors import station_change_sensor, station_registry_sensor, stations_behind
+from pv_assets.operations.change_cursor import ChangeCursor, StationWatch
+from pv_assets.operations.schedules import build_daily_full_refresh, describe_pass
+from pv_assets.operations.sensors import station_change_sensor, station_registry_sensor, stations_behind
 from pv_simulator import SimStationSpec
 from tests.conftest import evaluate_sensor, fast_station_api, write_registry
 

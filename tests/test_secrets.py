@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pv_assets.cli import main
+from pv_assets.cli.main import main
 from pv_simulator import SimStationSpec
 from resources.object_store import MinioObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, write_registry

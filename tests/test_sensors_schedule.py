@@ -9,10 +9,10 @@ import pytest
 import yaml
 from dagster import build_schedule_context
 
-from pv_assets import sensors
-from pv_assets.change_cursor import ChangeCursor, StationWatch, due_stations, has_changed
-from pv_assets.schedules import build_daily_full_refresh
-from pv_assets.sensors import station_change_sensor, station_registry_sensor
+from pv_assets.operations import sensors
+from pv_assets.operations.change_cursor import ChangeCursor, StationWatch, due_stations, has_changed
+from pv_assets.operations.schedules import build_daily_full_refresh
+from pv_assets.operations.sensors import station_change_sensor, station_registry_sensor
 from pv_simulator import SimStationSpec
 from resources.registry import RegistryError
 from tests.conftest import evaluate_sensor, fast_station_api, write_registry

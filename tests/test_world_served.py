@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image, ImageOps
 
-from pv_assets.media.records import media_refs
+from pv_assets.collection.record_table import media_refs
 from pv_simulator import StationSimulator, world_ref, world_specs
 from pv_simulator.camera.exif import DATETIME_ORIGINAL, EXIF_IFD, MAKE, MODEL, ORIENTATION, read_gps
 from pv_simulator.world.geography import distance_m

@@ -1,0 +1,176 @@
+"""Station records -> pv-media's record table (step b), pure: the dialect's field map applied.
+
+Every field of the map is a field path into the record (see resources.interface). URL fields
+come in every shape stations use: a comma string (both commas), a JSON array of strings, an
+array of objects with a URL key (and maybe a type key saying photo or video), a string that
+holds a JSON array, or null / empty / a placeholder. Each URL keeps the field it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pv_assets.collection.manifest_rows import none_for_missing
+from resources.interface import FieldMap, StationInterface, dig, top_field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RECORD_COLUMNS = [
+    "station_id",
+    "region_company_code",
+    "record_id",
+    "id_card_no",
+    "pickup_status_raw",
+    "pickup_status",
+    "updated_at",
+    "photo_urls",
+    "video_urls",
+    "media_items",
+]
+MediaKind = Literal["photo", "video"]
+MAX_URL_DEPTH = 4  # a list of lists of objects is as deep as a station's URL field gets
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    kind: MediaKind
+    field: str  # the dialect's field path it came from
+    url: str
+
+
+def as_text(value: Any) -> str | None:
+    """A scalar as the text a station means: 2, 2.0 and "2" are all "2"; true is "true"."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def clean_value(value: Any, placeholders: frozenset[str]) -> str | None:
+    """Every field as text or None: stations mix numbers and strings ("12.6" and 12.6) and use "--"."""
+    text = as_text(value)
+    return None if text is None or text.strip() in placeholders else text
+
+
+def media_refs(record: dict[str, Any], interface: StationInterface) -> list[MediaRef]:
+    """Every media URL of a record, in field order, each with its kind and source field."""
+    fields = interface.fields
+    refs: list[MediaRef] = []
+    for kind, paths in (("photo", fields.photo_urls), ("video", fields.video_urls)):
+        for path in paths:
+            parent, star, key = path.rpartition("[*].")
+            if star and "." not in key and "[" not in key:
+                # `attachments[*].url`: read the objects themselves, so their type key still counts.
+                found = _urls(dig(record, parent + "[*]"), kind, fields, interface, 0, url_key=key)
+            else:
+                found = _urls(dig(record, path), kind, fields, interface, 0, split=True)
+            refs.extend(MediaRef(item_kind, path, url) for item_kind, url in found)
+    return refs
+
+
+def _urls(
+    value: Any,
+    kind: MediaKind,
+    fields: FieldMap,
+    interface: StationInterface,
+    depth: int,
+    *,
+    split: bool = False,
+    url_key: str | None = None,
+) -> list[tuple[MediaKind, str]]:
+    """URLs of one field value; a string is a list of URLs only where it is the field itself (an item
+    of a JSON array is one URL, commas and all)."""
+    if value is None or depth > MAX_URL_DEPTH:
+        return []
+    if isinstance(value, list):
+        return [found for item in value for found in _urls(item, kind, fields, interface, depth + 1, url_key=url_key)]
+    if isinstance(value, dict):
+        item_kind = kind
+        if fields.type_key and value.get(fields.type_key) is not None:
+            declared = as_text(value.get(fields.type_key)).strip().lower()
+            item_kind = "video" if declared in fields.video_types else "photo"
+        return _urls(value.get(url_key or fields.url_key), item_kind, fields, interface, depth + 1)
+    text = as_text(value).strip()
+    if not text or text in interface.placeholders:
+        return []
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return _urls(json.loads(text), kind, fields, interface, depth + 1)
+        except ValueError:
+            pass  # not JSON after all: split it like any other text
+    if not split:
+        return [(kind, text)]
+    return [(kind, part) for part in _split(text, interface.url_separators, interface.placeholders)]
+
+
+def _split(text: str, separators: Sequence[str], placeholders: frozenset[str]) -> list[str]:
+    for separator in separators[1:]:
+        text = text.replace(separator, separators[0])
+    parts = text.split(separators[0]) if separators else [text]
+    return [part.strip() for part in parts if part.strip() and part.strip() not in placeholders]
+
+
+def records_frame(
+    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+) -> pd.DataFrame:
+    """The records as a table (the infrastructure_records asset)."""
+    import pandas as pd  # only the table needs pandas; the rows below do not
+
+    rows = record_rows(records, interface, station_id, region_company_code)
+    frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
+    return none_for_missing(frame) if rows else frame
+
+
+def record_rows(
+    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+) -> list[dict[str, Any]]:
+    """One row per record: canonical columns first, then the station's other fields as text."""
+    fields = interface.fields
+    ph = interface.placeholders
+    mapped_paths = [
+        fields.record_id,
+        fields.id_card_no,
+        fields.pickup_status,
+        fields.updated_at,
+        fields.region_company_code,
+        *fields.photo_urls,
+        *fields.video_urls,
+    ]
+    mapped = {top_field(path) for path in mapped_paths if path}
+    rows = []
+    for record in records:
+        raw_status = clean_value(dig(record, fields.pickup_status), ph)
+        status_key = raw_status.strip() if raw_status is not None else None
+        region = region_company_code
+        if fields.region_company_code:
+            region = clean_value(dig(record, fields.region_company_code), ph) or region_company_code
+        refs = media_refs(record, interface)
+        row = {
+            "station_id": station_id,
+            "region_company_code": region,
+            "record_id": str(as_text(dig(record, fields.record_id))).strip(),
+            "id_card_no": clean_value(dig(record, fields.id_card_no), ph),
+            "pickup_status_raw": raw_status,
+            "pickup_status": interface.pickup_status.get(status_key, "unknown") if status_key else "missing",
+            "updated_at": clean_value(dig(record, fields.updated_at), ph) if fields.updated_at else None,
+            "photo_urls": ",".join(r.url for r in refs if r.kind == "photo") or None,
+            "video_urls": ",".join(r.url for r in refs if r.kind == "video") or None,
+            # The exact items with their source field: URLs may hold commas, and the audit names the field.
+            "media_items": json.dumps([[r.kind, r.field, r.url] for r in refs], ensure_ascii=False) if refs else None,
+        }
+        for name, path in fields.keep.items():
+            row.setdefault(name, clean_value(dig(record, path), ph))
+        for name, value in record.items():
+            if name not in mapped and name not in row:
+                row[name] = clean_value(value, ph)
+        rows.append(row)
+    return rows

@@ -1,0 +1,57 @@
+"""infrastructure_records: S2/b - every record of the station, paged and de-duplicated."""
+
+import time
+
+from dagster import AssetExecutionContext, Failure, Output, asset
+
+from pv_assets.collection.asset_options import collection_asset
+from pv_assets.collection.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
+from pv_assets.collection.records_fetch import CannotCollect, fetch_records
+from pv_assets.collection.unchanged import REFRESH_FINGERPRINT, refresh_fingerprint
+from pv_assets.metadata import frame_metadata
+from resources.dagster_resources import StationApiResource
+from resources.station_api import StationApiError
+
+PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_status", "updated_at"]
+
+
+@asset(
+    **collection_asset(
+        kinds={"pandas", "parquet"},
+        check_specs=check_specs("infrastructure_records"),
+        description=(
+            "S2/b: fetch every infrastructure record (基建数据) of the station, page by page in the dialect's "
+            "paging style (bounded by page, record and time limits), "
+            "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
+            "else from the station info call, else from each record where the dialect names the field). "
+            "Persisted as Parquet in the object store (the audit trail)."
+        ),
+    )
+)
+def infrastructure_records(context: AssetExecutionContext, station_token: dict, station_api: StationApiResource):
+    station_id = context.partition_key
+    station = station_api.station(station_id)
+    client = station_api.client(station_id)  # logs in again by itself if this process has no token
+    started = time.monotonic()
+    try:
+        fetched = fetch_records(station, client)
+    except (StationApiError, CannotCollect) as exc:
+        raise Failure(description=str(exc)) from None
+    for warning in fetched.warnings:
+        context.log.warning(warning)
+    frame = fetched.frame
+    yield Output(
+        frame,
+        metadata={
+            "records": len(frame),
+            "region_company_code": fetched.region or "unknown",
+            "region_source": fetched.region_source,
+            "station_code": str(fetched.info.get("station_code") or ""),
+            "duration_s": round(time.monotonic() - started, 3),
+            # What the daily pass compares before it runs this station again (pv_assets/collection/unchanged.py).
+            REFRESH_FINGERPRINT: refresh_fingerprint(frame, station),
+            **frame_metadata(frame, PREVIEW_COLUMNS),
+        },
+    )
+    yield check_unique_record_ids(frame)
+    yield check_known_pickup_statuses(frame)

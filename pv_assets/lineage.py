@@ -1,0 +1,25 @@
+"""The stages of a station's collection, one module each, in lineage order; then what a viewer needs."""
+
+from pv_assets.collection.manifest import media_manifest
+from pv_assets.collection.records import infrastructure_records
+from pv_assets.collection.token import station_token
+from pv_assets.collection.uploaded_media import uploaded_media
+from pv_assets.gallery.assets import gallery_index, gallery_piece, media_previews
+
+COLLECTION_ASSETS = [station_token, infrastructure_records, media_manifest, uploaded_media]
+# What one station's run materializes: the collection, its previews and its piece of the gallery index.
+STATION_ASSETS = [*COLLECTION_ASSETS, media_previews, gallery_piece]
+ALL_ASSETS = [*STATION_ASSETS, gallery_index]
+
+__all__ = [
+    "ALL_ASSETS",
+    "COLLECTION_ASSETS",
+    "STATION_ASSETS",
+    "gallery_index",
+    "gallery_piece",
+    "infrastructure_records",
+    "media_manifest",
+    "media_previews",
+    "station_token",
+    "uploaded_media",
+]

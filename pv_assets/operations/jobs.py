@@ -1,0 +1,38 @@
+"""The job that collects one station partition, and the tag its runs carry."""
+
+from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
+
+from pv_assets.lineage import STATION_ASSETS, gallery_index
+from pv_assets.operations.tags import station_tags
+
+COLLECT_JOB_NAME = "collect_station"
+# A run in one of these states still holds its station: nobody starts another for it.
+IN_PROGRESS_STATUSES = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+collect_station_job = define_asset_job(
+    COLLECT_JOB_NAME,
+    selection=AssetSelection.assets(*STATION_ASSETS),
+    description="Collect one station: login, records, manifest, media, previews, its gallery piece, and their checks.",
+)
+GALLERY_JOB_NAME = "build_gallery_index"
+gallery_index_job = define_asset_job(
+    GALLERY_JOB_NAME,
+    selection=AssetSelection.assets(gallery_index),
+    description="Merge the stations' gallery pieces into the one index file the viewer reads.",
+)
+
+
+def station_run_request(
+    station_id: str, trigger: str, run_key: str | None = None, priority: int | None = None
+) -> RunRequest:
+    """A run of one station, tagged so the instance's run limits allow one per station at a time
+    (and, with `priority`, dagster/priority: the queue launches higher priorities first)."""
+    tags = station_tags(station_id, trigger)
+    if priority is not None:
+        tags["dagster/priority"] = str(priority)
+    return RunRequest(partition_key=station_id, run_key=run_key, tags=tags)
