@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from resources.gallery_contract import station_page_url
 from resources.settings import settings
 
 
 def gallery_station_url(station_id: str) -> str | None:
     """The station's gallery page, when the gallery's public address is configured; else None.
 
-    Read at call time (no module reads the environment at import), e.g. for
-    `MetadataValue.url(...)` on a station's gallery_index / media_previews materialization.
+    Read at call time (no module reads the environment at import). The rule itself is the producer/viewer
+    contract's (resources.gallery_contract.station_page_url): pv_assets uses it without importing pv_gallery.
     """
-    base = (settings().gallery_public_url or "").strip().rstrip("/")
-    if not base:
-        return None
-    return f"{base}/station/{quote(station_id, safe='')}"
+    return station_page_url(settings().gallery_public_url, station_id)

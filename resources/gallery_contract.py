@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from resources.personal_data import mask_personal_text
 
@@ -305,3 +306,12 @@ def shown_fields(values: Mapping[str, Any], personal: Iterable[str] = ()) -> dic
             text = text.replace(secret, secret[:1] + "*" * (len(secret) - 1))
         shown[".".join(path)] = text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
     return shown
+
+
+def station_page_url(public_url: str | None, station_id: str) -> str | None:
+    """The viewer's page of a station under the gallery's public address (PV_GALLERY_PUBLIC_URL), or None when
+    no address is configured: the producer links to it from the Dagster UI, the viewer serves it."""
+    base = (public_url or "").strip().rstrip("/")
+    if not base:
+        return None
+    return f"{base}/station/{quote(station_id, safe='')}"

@@ -5,6 +5,9 @@ path no other test happens to import."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,7 @@ def imported_names(path: Path) -> set[str]:
 
 def _first_party(name: str) -> str | None:
     top = name.split(".")[0]
-    return top if top in {"pv_assets", "resources", "pv_simulator", "pv_gallery", "bench", "tests"} else None
+    return top if top in {"pv_assets", "resources", "pv_simulator", "pv_gallery", "pv_demo", "bench", "tests"} else None
 
 
 @pytest.mark.parametrize("path", modules("resources"), ids=lambda p: str(p.relative_to(ROOT)))
@@ -107,3 +110,158 @@ def test_the_checks_above_can_fail():
     main_guard = ast.parse("import os\nif __name__ == '__main__':\n    print(os.environ['A'])\n")
     assert [n for n in _import_time_statements(main_guard) if _reads_environment(n)] == []
     assert _first_party("pv_assets.registry") == "pv_assets" and _first_party("requests") is None
+
+
+# pv-media's own packages (the test double and the demo included: a cycle through them is a cycle too).
+PACKAGES = ("pv_assets", "resources", "pv_gallery", "pv_simulator", "pv_demo")
+MAX_MODULE_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run (module level or inside functions), not those under TYPE_CHECKING."""
+    found, pending = [], list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        pending.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+    return found
+
+
+def import_graph(paths: list[Path]) -> dict[str, set[str]]:
+    """module -> the first-party modules it imports; `from pkg import name` points at pkg.name when that is a
+    module, else at pkg."""
+    known = {module_name(p) for p in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        edges = graph.setdefault(module_name(path), set())
+        for node in _runtime_imports(ast.parse(path.read_text("utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names if alias.name in known)
+            elif node.module and node.level == 0 and node.module in known:
+                for alias in node.names:
+                    edges.add(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module, or a module importing itself (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph.get(node, ()):
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_among_pv_medias_modules():
+    """Also through imports inside functions: a cycle broken only by a deferred import is still a cycle."""
+    graph = import_graph([p for package in PACKAGES for p in modules(package)])
+    assert len(graph) > 100
+    assert cycles(graph) == []
+
+
+def test_the_cycle_detector_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """What a module imports when it is imported (not inside functions, not under TYPE_CHECKING)."""
+    names: set[str] = set()
+    for node in _import_time_statements(ast.parse(path.read_text("utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", [*modules("pv_assets"), *modules("resources")], ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_runtime_imports_neither_the_test_double_nor_the_viewer_at_import(path):
+    offending = {n for n in _module_level_imports(path) if _first_party(n) in ("pv_simulator", "pv_gallery", "pv_demo")}
+    assert not offending, f"{path.relative_to(ROOT)} imports {sorted(offending)} when it is imported"
+
+
+@pytest.mark.parametrize("path", modules("pv_gallery"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_viewer_never_imports_the_pipeline(path):
+    offending = {name for name in imported_names(path) if _first_party(name) == "pv_assets"}
+    assert not offending, f"{path.relative_to(ROOT)} imports {sorted(offending)}"
+
+
+@pytest.mark.integration
+def test_building_the_definitions_loads_neither_the_simulator_nor_the_gallery(tmp_path):
+    """In a fresh interpreter: the code location Dagster loads ships without the test double and the viewer."""
+    probe = (
+        "import sys\n"
+        "import pv_assets.definitions as d\n"
+        "d.defs()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pv_simulator', 'pv_gallery', 'pv_demo'}))\n"
+    )
+    env = {**os.environ, "PV_LOCAL_STORE": str(tmp_path / "store"), "DAGSTER_HOME": str(tmp_path)}
+    env.pop("PV_DEPLOYMENT", None)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _over_limit() -> list[str]:
+    too_long = []
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in ("tests", "bench") or relative.parts[0].startswith(".") or "egg-info" in str(relative):
+            continue
+        count = len(path.read_text("utf-8").splitlines())
+        if count > MAX_MODULE_LINES:
+            too_long.append(f"{relative}: {count} lines")
+    return too_long
+
+
+# Being split on the branch that moves the pure models to pv_model/ (issue 20): remove each name when it lands.
+SPLIT_ELSEWHERE = {
+    "resources/interface.py",
+    "resources/object_store.py",
+    "resources/registry.py",
+    "resources/station_api/session.py",
+}
+
+
+def test_no_module_is_over_400_lines():
+    """Outside tests/ and bench/: a module that long holds more than one responsibility; split it by them."""
+    too_long = _over_limit()
+    assert [entry for entry in too_long if entry.split(":")[0] not in SPLIT_ELSEWHERE] == []
+    # The exemptions go stale loudly: one no longer too long must leave the list.
+    assert {entry.split(":")[0] for entry in too_long} == SPLIT_ELSEWHERE

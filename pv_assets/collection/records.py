@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, Failure, Output, asset
 
 from pv_assets.collection.asset_options import collection_asset
 from pv_assets.collection.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
+from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT, refresh_fingerprint
 from pv_assets.collection.records_fetch import CannotCollect, fetch_records
-from pv_assets.collection.unchanged import REFRESH_FINGERPRINT, refresh_fingerprint
 from pv_assets.metadata import frame_metadata
 from resources.dagster_resources import StationApiResource
 from resources.station_api import StationApiError
@@ -48,7 +48,7 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
             "region_source": fetched.region_source,
             "station_code": str(fetched.info.get("station_code") or ""),
             "duration_s": round(time.monotonic() - started, 3),
-            # What the daily pass compares before it runs this station again (pv_assets/collection/unchanged.py).
+            # What the daily pass compares before it runs this station again (pv_assets/collection/fingerprint.py).
             REFRESH_FINGERPRINT: refresh_fingerprint(frame, station),
             **frame_metadata(frame, PREVIEW_COLUMNS),
         },

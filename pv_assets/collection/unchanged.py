@@ -18,29 +18,22 @@ Anything else, or any error while looking, and the station's run goes ahead as a
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import hmac
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import SecretStr
 
 from pv_assets.collection.checks import CHECK_DESCRIPTIONS
 from pv_assets.collection.collector import INVALID_INPUT, stored_listing
+from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT, refresh_fingerprint
 from pv_assets.collection.records_fetch import fetch_records
 from pv_assets.gallery.previews.gallery_store import piece_key
 from pv_assets.gallery.previews.plan import PERMANENT_PREVIEW_PROBLEMS, PREVIEW_KEY_COLUMNS, STORED_OUTCOMES
-from pv_assets.io_manager import audit_key, frame_to_parquet, parquet_to_frame
-from resources.interface import load_interface
+from pv_assets.io_manager import audit_key, parquet_to_frame
+from pv_assets.lineage import STATION_ASSETS
+from pv_assets.operations.jobs import COLLECT_JOB_NAME
 from resources.object_store import ObjectStore
-from resources.registry import Station
 from resources.scrub import scrub
-from resources.settings import settings
 
-REFRESH_FINGERPRINT = "refresh_fingerprint"
 LOOK_FAILED = "looking before the run failed"
 # The checks of the records and of the manifest are about what the station sent: a re-run fetches the same
 # records and fails them again.
@@ -49,43 +42,6 @@ CHECKS_ABOUT_THE_DATA = frozenset(
 )
 # Checks about single items: failed only by items a re-run meets again as they are, they do not count.
 ITEM_CHECKS = frozenset({"no_failed_items", "every_object_has_previews"})
-_ROOT = Path(__file__).resolve().parents[1]
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """sha256 of pv-media's Python files: a new release looks changed, so every station runs once. Taken when
-    this module is imported (below), so files replaced under a running process do not pass for its code."""
-    digest = hashlib.sha256()
-    for path in sorted([*_ROOT.glob("pv_assets/**/*.py"), *_ROOT.glob("resources/**/*.py")]):
-        digest.update(str(path.relative_to(_ROOT)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def settings_fingerprint() -> str:
-    """The settings, secrets included as keyed hashes: a rotated PV_ID_PSEUDONYM_KEY changes object keys,
-    and model_dump_json() prints every secret as '**********'."""
-    knobs = settings()
-    values = {}
-    for name in type(knobs).model_fields:
-        value = getattr(knobs, name)
-        if isinstance(value, SecretStr):
-            value = hmac.new(b"pv-media refresh fingerprint", value.get_secret_value().encode(), "sha256").hexdigest()
-        values[name] = str(value)
-    return json.dumps(values, sort_keys=True)
-
-
-def refresh_fingerprint(records: pd.DataFrame, station: Station) -> str:
-    """sha256 of everything a station run's outputs depend on, besides the store (looked at separately).
-    The settings are in it whole (the pseudonym key changes object keys): one-way, so no secret shows."""
-    digest = hashlib.sha256(code_fingerprint().encode())
-    entry = {f.name: getattr(station, f.name) for f in dataclasses.fields(station) if f.compare}
-    digest.update(repr(sorted(entry.items())).encode())
-    digest.update(Path(load_interface(station.dialect).source).read_bytes())
-    digest.update(settings_fingerprint().encode())
-    digest.update(frame_to_parquet(records))
-    return digest.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,8 +69,6 @@ def latest_run_failed(instance: Any, station_id: str, collected_by: str) -> str 
     that failure stands as the partition's state until a run succeeds."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    from pv_assets.operations.jobs import COLLECT_JOB_NAME
-
     [latest] = instance.get_run_records(
         RunsFilter(job_name=COLLECT_JOB_NAME, tags={"dagster/partition": station_id}), limit=1
     ) or [None]
@@ -128,8 +82,6 @@ def latest_run_failed(instance: Any, station_id: str, collected_by: str) -> str 
 def run_results(instance: Any, run_id: str) -> tuple[str | None, set[str]]:
     """(why the run is no base to stand on, or None; the checks it failed that are not about the station's data)."""
     from dagster import DagsterEventType, DagsterRunStatus
-
-    from pv_assets.lineage import STATION_ASSETS  # here: the records asset imports this module
 
     station_assets = {key.to_user_string() for spec in STATION_ASSETS for key in spec.keys}
     run = instance.get_run_by_id(run_id)
@@ -234,6 +186,3 @@ def look_before_run(instance: Any, station_api: Any, store: ObjectStore, station
     if why or last is None:
         return why or "no earlier collection"
     return Unchanged(last.run_id, fingerprint, len(fetched.frame))
-
-
-code_fingerprint()

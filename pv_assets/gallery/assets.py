@@ -34,9 +34,10 @@ from pv_assets.gallery.previews.plan import PREVIEW_COLUMNS, PREVIEW_CONTENT_TYP
 from pv_assets.gallery.previews.render import contact_sheet
 from pv_assets.io_manager import audit_key, parquet_to_frame
 from pv_assets.metadata import frame_metadata
-from pv_gallery.links import gallery_station_url
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
+from resources.gallery_contract import station_page_url
 from resources.object_store import ObjectStore
+from resources.settings import settings
 
 SHOWN_COLUMNS = ["record_id", "item_id", "media_kind", "preview_outcome", "width", "height", "preview_problem"]
 CONTACT_SHEET_THUMBS = 12  # 4 x 3
@@ -54,7 +55,7 @@ def _previous_previews(store: ObjectStore, station_id: str) -> dict[str, dict]:
 
 def gallery_link(station_id: str) -> dict:
     """The station's gallery page, when the gallery's public address is configured (PV_GALLERY_PUBLIC_URL)."""
-    url = gallery_station_url(station_id)
+    url = station_page_url(settings().gallery_public_url, station_id)
     return {"gallery": MetadataValue.url(url)} if url else {}
 
 

@@ -31,9 +31,10 @@ from dagster import (
     op,
 )
 
-from pv_assets.collection.unchanged import LOOK_FAILED, REFRESH_FINGERPRINT, Unchanged, look_before_run
+from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT
+from pv_assets.collection.unchanged import LOOK_FAILED, Unchanged, look_before_run
 from pv_assets.operations.instance_pool import tune_instance_storage
-from pv_assets.operations.jobs import COLLECT_JOB_NAME
+from pv_assets.operations.jobs import COLLECT_JOB_NAME, IN_PROGRESS_STATUSES
 from pv_assets.operations.station_run import StationSummary, batch_ended, collect_station
 from pv_assets.operations.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
@@ -207,8 +208,6 @@ def orphaned_station_runs(instance: Any) -> list[tuple[Any, str]]:
     """Station runs of batches that ended before them (their worker was killed, or the batch canceled):
     (run, why) for each. Nothing else would ever end them, and a run left STARTED holds its station."""
     from dagster import RunsFilter
-
-    from pv_assets.operations.jobs import IN_PROGRESS_STATUSES
 
     # A batch's station runs are created started, never queued: the (possibly long) queue is not read.
     running = [s for s in IN_PROGRESS_STATUSES if s != DagsterRunStatus.QUEUED]

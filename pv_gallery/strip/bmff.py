@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from pv_gallery.strip import CannotStrip, Patch, SourceReader
+from pv_gallery.strip.reader import CannotStrip, Patch, SourceReader
 
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
 MOVIE_METADATA = {b"udta", b"meta"}  # user data (©xyz GPS, make, model, serial) and QuickTime/iTunes metadata

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import struct
 
-from pv_gallery.strip import CannotStrip, Patch, SourceReader
+from pv_gallery.strip.reader import CannotStrip, Patch, SourceReader
 from pv_gallery.strip.tiff import EXIF_HEADER, kept_exif
 
 SOS, EOI = 0xDA, 0xD9

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from pv_gallery.strip import CannotStrip, Patch, SourceReader
+from pv_gallery.strip.reader import CannotStrip, Patch, SourceReader
 from pv_gallery.strip.tiff import kept_exif
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from pv_gallery.strip import CannotStrip, Patch, SourceReader
+from pv_gallery.strip.reader import CannotStrip, Patch, SourceReader
 from pv_gallery.strip.tiff import kept_exif
 
 JUNK = b"JUNK"
