@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pv_gallery.installations import Installation
-from pv_gallery.summaries import RegionSummary, StationSummary
+from pv_gallery.summaries import RegionSummary, StationOverview
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
 
 STATION_PAGE_SIZE = 48
@@ -21,7 +21,7 @@ KINDS = ("photo", "video", "none")
 
 def sort_key(name: str) -> Callable:
     if name == "station":
-        return lambda s: s.station_name if isinstance(s, StationSummary) else s.label
+        return lambda s: s.station_name if isinstance(s, StationOverview) else s.label
     return lambda s: getattr(s, name)
 
 

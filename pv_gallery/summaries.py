@@ -9,7 +9,9 @@ import pyarrow.compute as pc
 
 
 @dataclass(frozen=True)
-class StationSummary:
+class StationOverview:
+    """One station's line on the gallery's overview page: what was picked up, what has media, what failed."""
+
     region: str
     station_id: str
     station_name: str
@@ -35,7 +37,7 @@ class StationSummary:
 @dataclass
 class RegionSummary:
     region: str
-    stations: list[StationSummary] = field(default_factory=list)
+    stations: list[StationOverview] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.stations)
@@ -73,7 +75,7 @@ class RegionSummary:
         return max((s.last_collected for s in self.stations), default="")
 
 
-def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str, int]]:
+def station_summaries(t: pa.Table) -> tuple[dict[str, StationOverview], dict[str, int]]:
     """Every station's figures and its number of rows, in one grouping pass: per condition, a record id
     column that is null where it fails."""
     no_record = pa.nulls(t.num_rows, pa.string())
@@ -121,7 +123,7 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str,
     for row in grouped.to_pylist():
         sid = row["station_id"]
         rows[sid] = row["row_count"]
-        summaries[sid] = StationSummary(
+        summaries[sid] = StationOverview(
             region=row["region_min"] or "",
             station_id=sid,
             station_name=row["name_min"] or sid,
@@ -136,7 +138,7 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str,
     return summaries, rows
 
 
-def region_summaries(stations: dict[str, StationSummary]) -> dict[str, RegionSummary]:
+def region_summaries(stations: dict[str, StationOverview]) -> dict[str, RegionSummary]:
     regions: dict[str, RegionSummary] = {}
     for summary in stations.values():
         regions.setdefault(summary.region, RegionSummary(summary.region)).stations.append(summary)

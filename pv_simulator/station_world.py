@@ -72,7 +72,7 @@ Route = FileRoute | RedirectRoute | StatusRoute
 
 
 @dataclass(frozen=True)
-class MediaRef:
+class MediaUrlTruth:
     """One media URL as written in a record field, and what is really behind it."""
 
     text: str
@@ -89,7 +89,7 @@ class World:
     records: list[dict]
     station_routes: dict[str, Route]  # decoded path -> route, on the station host
     cdn_routes: dict[str, Route]  # decoded path -> route, on the CDN
-    media: list[tuple[str, str, MediaRef]] = field(default_factory=list)  # (record_id, "photo"/"video", ref)
+    media: list[tuple[str, str, MediaUrlTruth]] = field(default_factory=list)  # (record_id, "photo"/"video", ref)
 
     def expected_media(self) -> list[ExpectedMedia]:
         by_id = {record["recordId"]: record for record in self.records}
@@ -104,7 +104,7 @@ class World:
         return expected
 
 
-def _expected(station_id: str, record: dict, kind: str, ref: MediaRef) -> ExpectedMedia:
+def _expected(station_id: str, record: dict, kind: str, ref: MediaUrlTruth) -> ExpectedMedia:
     ok = ref.outcome == "ok"
     return ExpectedMedia(
         station_id=station_id,
@@ -152,8 +152,8 @@ class Fields:
 
     photo_text: str | None
     video_text: str | None
-    photos: list[MediaRef]
-    videos: list[MediaRef]
+    photos: list[MediaUrlTruth]
+    videos: list[MediaUrlTruth]
 
 
 class MediaBuilder:
@@ -166,7 +166,7 @@ class MediaBuilder:
         self.rng = random.Random(f"{spec.seed}:{spec.station_id}")
         self.station_routes: dict[str, Route] = {}
         self.cdn_routes: dict[str, Route] = {}
-        self.shared: MediaRef | None = None  # the URL that two picked-up records share
+        self.shared: MediaUrlTruth | None = None  # the URL that two picked-up records share
         self.id_cards: set[str] = set()
 
     def _media_file(self, location: str, kind: str, content_type: str | None, chunked: bool) -> MediaFile:
@@ -192,14 +192,14 @@ class MediaBuilder:
         chunked: bool = False,
         form: str = "absolute",
         media=None,
-    ) -> MediaRef:
+    ) -> MediaUrlTruth:
         """A file on the station host; `form` is how the record writes it: absolute, relative or encoded.
         `media`: a file made elsewhere (a world's photo) instead of one made here for `kind`."""
         path = f"/files/{record_id}/{name}"
         media = media or self._media_file("station:" + path, kind, content_type, chunked)
         self.station_routes[path] = FileRoute(media)
         outcome = "html" if kind == "html" else "ok"
-        return MediaRef(self._written(path, form), self.base_url + quote(path), outcome, media)
+        return MediaUrlTruth(self._written(path, form), self.base_url + quote(path), outcome, media)
 
     def _written(self, path: str, form: str) -> str:
         return {"absolute": self.base_url + path, "relative": path, "encoded": self.base_url + quote(path)}[form]
@@ -223,12 +223,12 @@ class MediaBuilder:
         content_type: str | None = AUTO,
         chunked: bool = False,
         media=None,
-    ) -> MediaRef:
+    ) -> MediaUrlTruth:
         """A signed URL on the CDN (another host: no station token may go there)."""
         url, media = self._cdn_url(record_id, name, kind, content_type, chunked, media)
-        return MediaRef(url, url, "ok", media)
+        return MediaUrlTruth(url, url, "ok", media)
 
-    def redirect(self, record_id: str, name: str, kind: str = "jpeg", *, hops: int = 1, media=None) -> MediaRef:
+    def redirect(self, record_id: str, name: str, kind: str = "jpeg", *, hops: int = 1, media=None) -> MediaUrlTruth:
         """A station URL that redirects (302, or 302 then 301) to a signed CDN URL."""
         target, media = self._cdn_url(record_id, name, kind, AUTO, False, media)
         path = f"/redirect/{record_id}/{name}"
@@ -239,21 +239,21 @@ class MediaBuilder:
             self.station_routes[path] = RedirectRoute(302, moved)  # relative Location, as nginx often sends
             self.station_routes[moved] = RedirectRoute(301, target)
         url = self.base_url + quote(path)
-        return MediaRef(url, url, "ok", media)
+        return MediaUrlTruth(url, url, "ok", media)
 
-    def dead(self, record_id: str, name: str, status: int) -> MediaRef:
+    def dead(self, record_id: str, name: str, status: int) -> MediaUrlTruth:
         path = f"/files/{record_id}/{name}"
         if status != 404:  # unknown paths are 404 anyway
             self.station_routes[path] = StatusRoute(status)
         url = self.base_url + quote(path)
-        return MediaRef(url, url, {404: "not_found", 410: "gone"}[status])
+        return MediaUrlTruth(url, url, {404: "not_found", 410: "gone"}[status])
 
     @staticmethod
-    def rejected(url: str) -> MediaRef:
-        return MediaRef(url, url, "rejected")
+    def rejected(url: str) -> MediaUrlTruth:
+        return MediaUrlTruth(url, url, "rejected")
 
 
-def join_refs(refs: list[MediaRef], sep: str = ",") -> str:
+def join_refs(refs: list[MediaUrlTruth], sep: str = ",") -> str:
     return sep.join(ref.text for ref in refs)
 
 

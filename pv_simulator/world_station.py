@@ -15,7 +15,7 @@ from .camera.cache import cache_root, iter_picture, picture_facts
 from .camera.render import CONTENT_TYPES, EXTENSIONS, PictureSpec, picture_spec
 from .media_gen import CONTENT_TYPES as VIDEO_TYPES
 from .spec import SimStationSpec
-from .station_world import MediaBuilder, MediaFile, MediaRef, World, fmt_time, region_company_name
+from .station_world import MediaBuilder, MediaFile, MediaUrlTruth, World, fmt_time, region_company_name
 from .typed_photos import OTHER_PHOTOS, VIDEOS, WORLD_PHOTO_FIELDS
 from .world import GroupWorld, group_world, world_size
 from .world.model import GONE, HTML_PAGE, NOT_FOUND, Installation, Photo, StationPlan, Video
@@ -112,7 +112,7 @@ class WorldStationBuilder(MediaBuilder):
     def build(self) -> World:
         records, media = [], []
         for installation in self.plan.installations:
-            fields: dict[str, list[MediaRef]] = {name: [] for name in (OTHER_PHOTOS, *WORLD_PHOTO_FIELDS.values())}
+            fields: dict[str, list[MediaUrlTruth]] = {name: [] for name in (OTHER_PHOTOS, *WORLD_PHOTO_FIELDS.values())}
             for photo in installation.photos:
                 ref = self._photo(installation.record_id, photo)
                 fields[WORLD_PHOTO_FIELDS.get(photo.type, OTHER_PHOTOS)].append(ref)
@@ -128,7 +128,7 @@ class WorldStationBuilder(MediaBuilder):
         }
         return World(self.spec, self.base_url, info, records, self.station_routes, self.cdn_routes, media)
 
-    def _place(self, record_id: str, name: str, media, outcome: str) -> MediaRef:
+    def _place(self, record_id: str, name: str, media, outcome: str) -> MediaUrlTruth:
         """The file where the station keeps its files, or the dead link it gives instead."""
         if outcome == NOT_FOUND:
             return self.dead(record_id, name, 404)
@@ -143,21 +143,23 @@ class WorldStationBuilder(MediaBuilder):
             return self.redirect(record_id, name, media=media)
         return self.file(record_id, name, media=media)
 
-    def _photo(self, record_id: str, photo: Photo) -> MediaRef:
+    def _photo(self, record_id: str, photo: Photo) -> MediaUrlTruth:
         return self._place(
             record_id, photo.name, WorldPhotoFile(picture_spec(photo, self.spec.photo_profile)), photo.outcome
         )
 
-    def _video(self, record_id: str, video: Video) -> MediaRef:
+    def _video(self, record_id: str, video: Video) -> MediaUrlTruth:
         media = MediaFile("mp4", video.seed, video.size, VIDEO_TYPES["mp4"])
         return self._place(record_id, video.name, media, video.outcome)
 
 
-def _text(refs: list[MediaRef]) -> str | None:
+def _text(refs: list[MediaUrlTruth]) -> str | None:
     return ",".join(ref.text for ref in refs) or None
 
 
-def world_record(installation: Installation, fields: dict[str, list[MediaRef]], videos: list[MediaRef]) -> dict:
+def world_record(
+    installation: Installation, fields: dict[str, list[MediaUrlTruth]], videos: list[MediaUrlTruth]
+) -> dict:
     """The installation as a v1 record with the planner's fields and a URL field per kind of photo."""
     i = installation
     record = {

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from pv_assets.cli.console import err, out, prepare_dagster_home
 from pv_assets.operations.station_lock import setup_lock
-from pv_assets.operations.station_run import SUMMARY_COLUMNS, StationSummary, collect_station
+from pv_assets.operations.station_run import SUMMARY_COLUMNS, StationRunOutcome, collect_station
 from pv_assets.operations.tags import TRIGGER_TAG
 from resources.registry import RegistryError, load_registry
 
@@ -64,7 +64,7 @@ def collect(
     parallel: int = 1,
     summary_json: str | None = None,
     gallery_index: bool = True,
-) -> tuple[int, list[StationSummary]]:
+) -> tuple[int, list[StationRunOutcome]]:
     """Materialize each selected station's assets as Dagster runs, then merge the gallery index (unless
     `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries."""
     try:
@@ -137,7 +137,7 @@ def collect(
     return (0 if all(s.ok for s in summaries) else 1), summaries
 
 
-def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:
+def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationRunOutcome]:
     """A production instance: submit the runs to the queue (the daemon launches them) and follow them."""
     from pv_assets.operations.run_queue import SubmitError, daemon_heartbeat_age_s, follow_runs, submit_station_runs
 
@@ -145,7 +145,7 @@ def collect_through_queue(instance: Any, station_ids: list[str]) -> list[Station
         runs = submit_station_runs(instance, station_ids)
     except SubmitError as exc:
         err.print(f"[red]error:[/red] {exc}")
-        return [StationSummary(s, False, "", error=str(exc)) for s in station_ids]
+        return [StationRunOutcome(s, False, "", error=str(exc)) for s in station_ids]
     err.print(f"queued {len(runs)} runs on the production instance; the daemon launches them, following them …")
     age = daemon_heartbeat_age_s(instance)
     if age is None or age > 60:
@@ -159,10 +159,12 @@ def collect_through_queue(instance: Any, station_ids: list[str]) -> list[Station
     return follow_runs(instance, runs, on_change=show)
 
 
-def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, verbose: bool) -> list[StationSummary]:
+def collect_in_processes(
+    station_ids: list[str], registry: Path, parallel: int, verbose: bool
+) -> list[StationRunOutcome]:
     """Stations in parallel, each in its own `pv-media collect` process (its own Dagster run)."""
 
-    def run_child(station_id: str) -> StationSummary:
+    def run_child(station_id: str) -> StationRunOutcome:
         with tempfile.TemporaryDirectory() as tmp:
             summary_file = Path(tmp) / "summary.json"
             command = [
@@ -180,9 +182,11 @@ def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, 
             ]
             child = subprocess.run(command + (["-v"] if verbose else []), capture_output=True, text=True)
             if summary_file.exists():
-                return StationSummary(**json.loads(summary_file.read_text("utf-8"))[0])
+                return StationRunOutcome(**json.loads(summary_file.read_text("utf-8"))[0])
             last = (child.stderr.strip().splitlines() or ["no output"])[-1]
-            return StationSummary(station_id, False, "", error=f"collector process exited {child.returncode}: {last}")
+            return StationRunOutcome(
+                station_id, False, "", error=f"collector process exited {child.returncode}: {last}"
+            )
 
     err.print(f"collecting {len(station_ids)} stations, {parallel} at a time …")
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -193,7 +197,7 @@ def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, 
     return summaries
 
 
-def print_summary(summaries: list[StationSummary]) -> None:
+def print_summary(summaries: list[StationRunOutcome]) -> None:
     table = Table(title="pv-media collection summary")
     table.add_column("station")
     table.add_column("status")

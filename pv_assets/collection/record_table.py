@@ -36,7 +36,9 @@ MAX_URL_DEPTH = 4  # a list of lists of objects is as deep as a station's URL fi
 
 
 @dataclass(frozen=True)
-class MediaRef:
+class RecordMediaUrl:
+    """One media URL found in a record, the field path it came from, and whether it is a photo or a video."""
+
     kind: MediaKind
     field: str  # the dialect's field path it came from
     url: str
@@ -61,10 +63,10 @@ def clean_value(value: Any, placeholders: frozenset[str]) -> str | None:
     return None if text is None or text.strip() in placeholders else text
 
 
-def media_refs(record: dict[str, Any], interface: StationInterface) -> list[MediaRef]:
+def media_refs(record: dict[str, Any], interface: StationInterface) -> list[RecordMediaUrl]:
     """Every media URL of a record, in field order, each with its kind and source field."""
     fields = interface.fields
-    refs: list[MediaRef] = []
+    refs: list[RecordMediaUrl] = []
     for kind, paths in (("photo", fields.photo_urls), ("video", fields.video_urls)):
         for path in paths:
             parent, star, key = path.rpartition("[*].")
@@ -73,7 +75,7 @@ def media_refs(record: dict[str, Any], interface: StationInterface) -> list[Medi
                 found = _urls(dig(record, parent + "[*]"), kind, fields, interface, 0, url_key=key)
             else:
                 found = _urls(dig(record, path), kind, fields, interface, 0, split=True)
-            refs.extend(MediaRef(item_kind, path, url) for item_kind, url in found)
+            refs.extend(RecordMediaUrl(item_kind, path, url) for item_kind, url in found)
     return refs
 
 

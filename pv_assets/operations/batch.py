@@ -35,7 +35,7 @@ from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT
 from pv_assets.collection.unchanged import LOOK_FAILED, Unchanged, look_before_run
 from pv_assets.operations.instance_pool import tune_instance_storage
 from pv_assets.operations.jobs import COLLECT_JOB_NAME, IN_PROGRESS_STATUSES
-from pv_assets.operations.station_run import StationSummary, batch_ended, collect_station
+from pv_assets.operations.station_run import StationRunOutcome, batch_ended, collect_station
 from pv_assets.operations.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.scrub import scrub
@@ -51,7 +51,7 @@ class StationBatchConfig(Config):
 
 
 def batch_report(
-    summaries: Sequence[StationSummary], not_reached: Sequence[str] = (), unchanged: Sequence[Unchanged] = ()
+    summaries: Sequence[StationRunOutcome], not_reached: Sequence[str] = (), unchanged: Sequence[Unchanged] = ()
 ) -> dict[str, Any]:
     """What the batch run's output metadata says: counts, each station that was not collected and why."""
     failed = [s for s in summaries if not s.ok and not s.not_started]
@@ -82,12 +82,12 @@ def launcher_watches_run_workers(instance: Any) -> bool:
     return bool(instance.run_launcher.supports_check_run_worker_health)
 
 
-def collect_one(station_job: Any, instance: Any, station_id: str, tags: dict[str, str]) -> StationSummary:
+def collect_one(station_job: Any, instance: Any, station_id: str, tags: dict[str, str]) -> StationRunOutcome:
     """One station of the batch; whatever goes wrong around its run is that station's failure only."""
     try:
         return collect_station(station_job, instance, station_id, tags=tags)
     except Exception as exc:  # noqa: BLE001 - e.g. the partition was deleted, the database blinked
-        return StationSummary(station_id, False, "", error=f"{type(exc).__name__}: {scrub(str(exc))}")
+        return StationRunOutcome(station_id, False, "", error=f"{type(exc).__name__}: {scrub(str(exc))}")
 
 
 def batch_canceled(instance: Any, run_id: str) -> bool:
@@ -118,7 +118,7 @@ def collect_stations_in_batch(
     tune_instance_storage(instance)
     station_job = context.repository_def.get_job(COLLECT_JOB_NAME)
     tags = {TRIGGER_TAG: config.trigger, BATCH_TAG: context.run_id}
-    summaries: list[StationSummary] = []
+    summaries: list[StationRunOutcome] = []
     unchanged: list[Unchanged] = []
     looks_failed = 0
     not_reached: list[str] = []

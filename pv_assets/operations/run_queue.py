@@ -129,13 +129,13 @@ def follow_runs(
     timeout_s: float | None = None,
     on_change: Callable[[FollowedRun], None] | None = None,
 ) -> list[Any]:
-    """Wait until every station's run (or its retry) has finished; one StationSummary per station, in order.
+    """Wait until every station's run (or its retry) has finished; one StationRunOutcome per station, in order.
 
     A run that failed with `dagster/will_retry=true` is followed into the retry that the daemon starts.
     """
     from dagster import DagsterRunStatus
 
-    from pv_assets.operations.station_run import StationSummary, counts_from_metadata
+    from pv_assets.operations.station_run import StationRunOutcome, counts_from_metadata
 
     followed = [FollowedRun(station_id, run_id) for station_id, run_id in runs.items()]
     retries_enabled = bool(getattr(instance, "run_retries_enabled", False))
@@ -175,7 +175,7 @@ def follow_runs(
     for item in followed:
         run = instance.get_run_by_id(item.run_id)
         ok = run.status == DagsterRunStatus.SUCCESS
-        summary = StationSummary(item.station_id, ok, item.run_id)
+        summary = StationRunOutcome(item.station_id, ok, item.run_id)
         summary.counts = counts_from_metadata(materialization_metadata(instance, item.run_id))
         if not item.finished:
             summary.ok, summary.error = False, f"still {item.status} when the wait ended; the run goes on"

@@ -20,7 +20,9 @@ from pv_assets.operations.tags import BATCH_TAG, HOST_TAG, PID_TAG, STATION_TAG
 
 
 @dataclass
-class StationSummary:
+class StationRunOutcome:
+    """How one station's collect run ended: its run id, its counts, or why it failed or did not start."""
+
     station_id: str
     ok: bool
     run_id: str
@@ -65,12 +67,12 @@ def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def summarize(station_id: str, result: Any) -> StationSummary:
+def summarize(station_id: str, result: Any) -> StationRunOutcome:
     metadata: dict[str, dict[str, Any]] = {}
     for node, _ in SUMMARY_SOURCES.values():
         for materialization in result.asset_materializations_for_node(node):
             metadata[node] = {key: entry.value for key, entry in materialization.metadata.items()}
-    summary = StationSummary(station_id, result.success, result.run_id, counts_from_metadata(metadata))
+    summary = StationRunOutcome(station_id, result.success, result.run_id, counts_from_metadata(metadata))
     if not result.success:
         summary.error = failure_message(result.get_step_failure_events())
     return summary
@@ -119,7 +121,7 @@ def batch_ended(instance: Any, run: Any) -> str | None:
 
 def collect_station(
     job: Any, instance: Any, station_id: str, *, tags: Mapping[str, str], log_level: str = "CRITICAL"
-) -> StationSummary:
+) -> StationRunOutcome:
     """One Dagster run of the station in this process, unless the station is being collected already."""
     try:
         # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
@@ -127,13 +129,15 @@ def collect_station(
             running = active_collection(instance, station_id)
             if running:
                 error = f"already being collected by run {running}; not started twice"
-                return StationSummary(station_id, False, "", error=error, not_started=True)
+                return StationRunOutcome(station_id, False, "", error=error, not_started=True)
             return _run_station(job, instance, station_id, tags, log_level)
     except StationBusy as exc:
-        return StationSummary(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
+        return StationRunOutcome(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
 
 
-def _run_station(job: Any, instance: Any, station_id: str, tags: Mapping[str, str], log_level: str) -> StationSummary:
+def _run_station(
+    job: Any, instance: Any, station_id: str, tags: Mapping[str, str], log_level: str
+) -> StationRunOutcome:
     result = job.execute_in_process(
         partition_key=station_id,
         instance=instance,
