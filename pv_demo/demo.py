@@ -4,7 +4,7 @@ local store through real Dagster runs, then checked against the simulator and it
 
 The world's stale station is collected first as it was weeks ago (the simulator serves its records
 as of then) and left out of the main pass, so its last collection is the oldest and it misses what
-came since; the station whose password was changed fails at login (S2) alone.
+came since; the station whose password was changed fails at login alone.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def run_demo(
         return 1
     console.print(
         "[green]Demo behaved as designed:[/green] every picked-up file stored once, the station whose password "
-        "changed failed alone at login (S2), the stale one holds only what it had weeks ago, staging directory "
+        "changed failed alone at login, the stale one holds only what it had weeks ago, staging directory "
         "empty, every stored file has its previews and its rows in the gallery index."
     )
     if gallery:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -265,3 +266,30 @@ def test_no_module_is_over_400_lines():
     assert [entry for entry in too_long if entry.split(":")[0] not in SPLIT_ELSEWHERE] == []
     # The exemptions go stale loudly: one no longer too long must leave the list.
     assert {entry.split(":")[0] for entry in too_long} == SPLIT_ELSEWHERE
+
+
+# The seed's step codes (S1-S8, b-g, d1/d2): "S2/b", "d2/S4-S5/e". S3 is left out: it names the object store.
+STEP_CODE = re.compile(r"\bS[124-8]\b|\bd[12]\b|\b[a-g]/S\d\b|^[a-g]\d?: |\(steps? [a-g]")
+
+
+def test_what_the_dagster_ui_shows_speaks_to_its_users(monkeypatch, tmp_path):
+    """Asset, check, job, sensor and schedule descriptions say what a thing is, not which seed step it was."""
+    monkeypatch.setenv("PV_LOCAL_STORE", str(tmp_path))
+    from pv_assets.definitions import make_definitions
+
+    defs = make_definitions()
+    repo = defs.get_repository_def()
+    shown = {f"asset {spec.key.to_user_string()}": spec.description for spec in defs.resolve_all_asset_specs()}
+    for assets_def in repo.asset_graph.assets_defs:
+        shown.update({f"check {spec.name}": spec.description for spec in assets_def.check_specs})
+    shown.update({f"job {job.name}": job.description for job in repo.get_all_jobs()})
+    shown.update({f"sensor {s.name}": s.description for s in repo.sensor_defs})
+    shown.update({f"schedule {s.name}": s.description for s in repo.schedule_defs})
+    assert len(shown) > 20
+    coded = {where: text for where, text in shown.items() if text and STEP_CODE.search(text)}
+    assert coded == {}
+
+
+def test_the_step_code_pattern_finds_the_old_descriptions():
+    assert STEP_CODE.search("S2/b: fetch every record") and STEP_CODE.search("else d2/S4-S5/e: stream")
+    assert STEP_CODE.search("c: keep the records") and not STEP_CODE.search("uploaded to S3 under a key")

@@ -1,4 +1,4 @@
-"""Collecting one station's media (S4-S8, d2, e-g): skip what is stored, else download,
+"""Collecting one station's media: skip what is stored, else download,
 check, upload, delete - with a bounded pool of workers, one outcome row per manifest row.
 
 A failed media item never fails the station: it becomes a `failed` row with its reason, and
@@ -140,7 +140,7 @@ class StationCollector:
         except ObjectRejected as exc:  # this object only; a store that is down still stops the station
             return _outcome(row, FAILED, self.run_id, started, reason=f"store_rejected: {exc}")
         finally:
-            downloaded.path.unlink(missing_ok=True)  # S7: the staging file goes, whatever happened
+            downloaded.path.unlink(missing_ok=True)  # the staging file goes, whatever happened
         return _outcome(
             row,
             UPLOADED,

@@ -1,4 +1,4 @@
-"""media_manifest: c/d1 - picked-up records only; URL fields split into one row per media item."""
+"""media_manifest: picked-up records only; URL fields split into one row per media item."""
 
 import time
 
@@ -27,9 +27,9 @@ PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "
         kinds={"pandas", "parquet"},
         check_specs=check_specs("media_manifest"),
         description=(
-            "c: keep the records whose pickup status is accepted (default 已提货). d1: split the photo and video "
-            "URL fields (both comma kinds, spaces, empty items), resolve relative URLs, normalise and de-duplicate; "
-            "one row per media item with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). "
+            "One row per photo or video of the records whose pickup status is accepted (default 已提货): the photo "
+            "and video URL fields split (both comma kinds, spaces, empty items), relative URLs resolved, normalised "
+            "and de-duplicated, each with the object key stem it will get ({region}/{station}/{id}_{urlhash8}). "
             "Items that can never be collected stay with their problem, for the audit."
         ),
     )

@@ -1,4 +1,4 @@
-"""Picked-up records -> one manifest row per media URL (steps c and d1), pure."""
+"""Picked-up records -> one manifest row per media URL, pure."""
 
 from __future__ import annotations
 

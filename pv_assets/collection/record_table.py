@@ -1,4 +1,4 @@
-"""Station records -> pv-media's record table (step b), pure: the dialect's field map applied.
+"""Station records -> pv-media's record table, pure: the dialect's field map applied.
 
 Every field of the map is a field path into the record (see resources.interface). URL fields
 come in every shape stations use: a comma string (both commas), a JSON array of strings, an

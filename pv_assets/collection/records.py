@@ -1,4 +1,4 @@
-"""infrastructure_records: S2/b - every record of the station, paged and de-duplicated."""
+"""infrastructure_records: every record of the station, paged and de-duplicated."""
 
 import time
 
@@ -20,7 +20,7 @@ PREVIEW_COLUMNS = ["record_id", "id_card_no", "pickup_status_raw", "pickup_statu
         kinds={"pandas", "parquet"},
         check_specs=check_specs("infrastructure_records"),
         description=(
-            "S2/b: fetch every infrastructure record (基建数据) of the station, page by page in the dialect's "
+            "Every infrastructure record (基建数据) of the station, fetched page by page in the dialect's "
             "paging style (bounded by page, record and time limits), "
             "de-duplicated by recordId; add the station id and the regional company code (from the registry, "
             "else from the station info call, else from each record where the dialect names the field). "

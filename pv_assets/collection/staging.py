@@ -1,4 +1,4 @@
-"""Per-run staging directories (S5-S7): created for a run, removed whatever happens.
+"""Per-run staging directories for downloads: created for a run, removed whatever happens.
 
 A run killed with SIGKILL cannot clean up after itself, so every run first removes the
 staging directories of runs that are no longer alive on this host.

@@ -1,4 +1,4 @@
-"""station_token: S1/S2 - log in to the station; persist a session record, never the token."""
+"""station_token: log in to the station; persist a session record, never the token."""
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
@@ -13,10 +13,10 @@ from resources.station_api import LoginFailed
     **collection_asset(
         kinds={"python", "http"},
         description=(
-            "S1: log in to the station cloud with the station's own account (credentials from the environment "
-            "variables the registry names). S2: a wrong password or locked account fails this station only, with "
-            "the station's code and message. Stores a session record (station, when, expiry, a short token "
-            "fingerprint) - never the token, which stays in the station resource's memory."
+            "A session with the station's cloud, logged in with the station's own account (credentials from the "
+            "environment variables the registry names). A wrong password or locked account fails this station only, "
+            "with the station's code and message. Stores a session record (station, when, expiry, a short "
+            "token fingerprint) - never the token, which stays in the station resource's memory."
         ),
     )
 )

@@ -1,4 +1,4 @@
-"""uploaded_media: S4-S8, d2, e-g - download, stage, check, upload, delete; one outcome per item."""
+"""uploaded_media: download, stage, check, upload, delete; one outcome per item."""
 
 import time
 from pathlib import Path
@@ -36,12 +36,11 @@ PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "rea
         pool=UPLOAD_POOL,
         check_specs=check_specs("uploaded_media"),
         description=(
-            "For each manifest row: skip it when its object is already stored (one listing, no download); else "
-            "d2/S4-S5/e: stream the download into a per-run staging file (timeouts, size cap, SSRF guard, type "
-            "decided from the first bytes); f/S6: upload to the object store under {region}/{station}/"
-            "{id}_{urlhash8}{.ext} with provenance metadata; g/S7: delete the staging file; S8: loop until every "
-            "item is done. One row per item: uploaded, skipped or failed with the reason - a failed item never "
-            "fails the station."
+            "Each photo and video of the manifest in the object store. An item already stored is skipped (one "
+            "listing, no download); any other is downloaded into a staging file of this run (timeouts, size cap, "
+            "only public addresses, the type decided from the first bytes), uploaded under {region}/{station}/"
+            "{id}_{urlhash8}{.ext} with where it came from, and its staging file deleted. One row per item: "
+            "uploaded, skipped or failed with the reason - a failed item never fails the station."
         ),
     )
 )
