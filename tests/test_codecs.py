@@ -1,6 +1,6 @@
 """The runtime decodes HEIC with pi-heif (libheif + libde265, no encoder); pillow-heif, whose wheels bundle
 the GPL x265 encoder, is the simulator's only and never reaches the runtime set of uv.lock
-(docs/codecs.md)."""
+(docs/dependencies.md, "Bundled codecs and their licences")."""
 
 from __future__ import annotations
 

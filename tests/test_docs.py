@@ -40,3 +40,52 @@ def test_the_readme_layout_names_paths_that_exist():
     assert len(named) >= 15
     for path in named:
         assert (ROOT / path).exists(), f"README layout names {path}, which does not exist"
+
+
+DOC_REFERENCE = re.compile(r"(?<![\w/])docs/[\w/.-]+?\.md\b")
+MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)")
+
+
+def referenced_docs() -> dict[str, set[str]]:
+    """doc path -> the files that name it: `docs/x.md` anywhere in the code, the configuration and the docs,
+    and relative Markdown links inside README.md and docs/."""
+    found: dict[str, set[str]] = {}
+    sources = [*ROOT.glob("*.md"), *ROOT.glob("*.toml"), ROOT / "Makefile"]
+    for folder in ("pv_assets", "pv_gallery", "pv_simulator", "pv_demo", "resources", "bench", "tests", "conf", "docs",
+                   "deploy"):  # fmt: skip
+        sources += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md", ".yaml", ".toml", ".html")]
+    for path in sources:
+        if not path.is_file() or path == Path(__file__).resolve():  # its own examples are not references
+            continue
+        text = path.read_text("utf-8", errors="replace")
+        named = set(DOC_REFERENCE.findall(text))
+        if path.suffix == ".md":
+            named |= {
+                (path.parent / link).resolve().relative_to(ROOT).as_posix()
+                for link in MARKDOWN_LINK.findall(text)
+                if "://" not in link
+            }
+        for doc in named:
+            found.setdefault(doc, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_document_the_code_and_the_docs_refer_to_exists():
+    references = referenced_docs()
+    assert {"docs/station-api.md", "docs/gallery-contract.md", "docs/operations.md"} <= set(references)
+    missing = {doc: sorted(where) for doc, where in references.items() if not (ROOT / doc).is_file()}
+    assert missing == {}, "documents referred to but missing (doc: where)"
+
+
+def test_the_reference_finder_sees_both_forms(tmp_path):
+    assert DOC_REFERENCE.findall("see docs/x-y.md and shared/docs/z.md") == ["docs/x-y.md"]
+    assert MARKDOWN_LINK.findall("[a](a.md#part) [b](https://e.org/b.md) [c](../c.md)") == [
+        "a.md",
+        "https://e.org/b.md",
+        "../c.md",
+    ]
+
+
+def test_the_readme_reads_in_five_minutes():
+    lines = (ROOT / "README.md").read_text("utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines: operations and figures belong in docs/"

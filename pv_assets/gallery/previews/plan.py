@@ -1,6 +1,6 @@
 """What previews an item gets, where they live and whom they belong to - pure, no I/O.
 
-Contract with the gallery viewer (issue 13): previews under
+Contract with the gallery viewer (docs/gallery-contract.md): previews under
 `_pv-media/previews/{region}/{station}/{item_id}/` - `thumb.webp` (long side 320) and
 `medium.webp` (long side 1280) for photos, `poster.webp` (long side 1280) for videos. The
 item id is opaque and stable; it never contains a key, so it never contains an ID number.
