@@ -221,3 +221,11 @@ def test_an_unreachable_store_is_named_in_the_summary(simulator_factory, project
     )
     assert f"objects and audit manifests: MinIO http://127.0.0.1:{port}/pv-media" in printed
     assert "s3cret-key-value" not in printed
+
+
+def test_demo_without_the_simulator_says_what_to_install(monkeypatch, capsys):
+    """The runtime does not ship the test double: `pv-media demo` on such an install fails with the fix."""
+    monkeypatch.setitem(sys.modules, "pv_demo.demo", None)  # as if the package were not installed
+    assert main(["demo", "--dir", "unused"]) == 2
+    message = capsys.readouterr().err
+    assert "`pv-media demo` needs the station simulator" in message and "uv sync --extra dev" in message
