@@ -65,11 +65,18 @@ def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def summarize(station_id: str, result: Any) -> StationSummary:
+def materialization_metadata(result: Any) -> dict[str, dict[str, Any]]:
+    """{asset: {key: value}} of a run's materializations, by asset (one step may materialize two:
+    uploaded_media and media_previews)."""
     metadata: dict[str, dict[str, Any]] = {}
-    for node, _ in SUMMARY_SOURCES.values():
-        for materialization in result.asset_materializations_for_node(node):
-            metadata[node] = {key: entry.value for key, entry in materialization.metadata.items()}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    return metadata
+
+
+def summarize(station_id: str, result: Any) -> StationSummary:
+    metadata = materialization_metadata(result)
     summary = StationSummary(station_id, result.success, result.run_id, counts_from_metadata(metadata))
     if not result.success:
         summary.error = failure_message(result.get_step_failure_events())
