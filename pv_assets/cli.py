@@ -85,9 +85,12 @@ def collect(
     parallel: int = 1,
     summary_json: str | None = None,
     gallery_index: bool = True,
+    force: bool = False,
 ) -> tuple[int, list[StationSummary]]:
     """Materialize each selected station's assets as Dagster runs, then merge the gallery index (unless
-    `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries."""
+    `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries.
+    On the embedded instance a station whose run could change nothing gets no run (the daily pass's look)
+    unless `force`."""
     try:
         registry = load_registry(stations_file)
     except RegistryError as exc:
@@ -107,10 +110,8 @@ def collect(
     home = prepare_dagster_home()
     from dagster import DagsterInstance
 
-    from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from pv_assets.progress import ProgressResource
-    from resources.dagster_resources import StationApiResource, describe_store
+    from resources.dagster_resources import describe_store
 
     with setup_lock(home):  # a fresh instance creates its tables here: one process at a time
         instance = DagsterInstance.get()
@@ -130,21 +131,29 @@ def collect(
     elif parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)
     else:
-        summaries = []
-        with progress_bars(show_progress and err.is_terminal) as on_progress:
-            defs = make_definitions(
-                station_api=StationApiResource(stations_file=str(registry.path)),
-                progress=ProgressResource.to(on_progress) if on_progress else None,
-            )
-            job = defs.resolve_job_def(COLLECT_JOB_NAME)
-            for station_id in selected:
-                err.print(f"collecting station {station_id} …")
-                level = "INFO" if verbose else "CRITICAL"
-                summaries.append(collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level))
+        done = {} if force else nothing_new(instance, str(registry.path), selected, verbose)
+        todo = [s for s in selected if s not in done]
+        if todo:
+            # Only now the asset graph (and the decoders it imports): a station with nothing new needs neither.
+            from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
+            from pv_assets.progress import ProgressResource
+            from resources.dagster_resources import StationApiResource
+
+            with progress_bars(show_progress and err.is_terminal) as on_progress:
+                defs = make_definitions(
+                    station_api=StationApiResource(stations_file=str(registry.path)),
+                    progress=ProgressResource.to(on_progress) if on_progress else None,
+                )
+                job = defs.resolve_job_def(COLLECT_JOB_NAME)
+                for station_id in todo:
+                    err.print(f"collecting station {station_id} …")
+                    level = "INFO" if verbose else "CRITICAL"
+                    done[station_id] = collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level)
+        summaries = [done[s] for s in selected]
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
-    if gallery_index and any(s.ok for s in summaries):
+    if gallery_index and any(s.ok and not s.unchanged for s in summaries):  # an unchanged piece needs no merge
         from pv_assets.gallery_run import build_gallery_index
 
         gallery = build_gallery_index(instance, str(registry.path))
@@ -156,6 +165,17 @@ def collect(
         )
     out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
+
+
+def nothing_new(instance: Any, stations_file: str, station_ids: list[str], verbose: bool) -> dict[str, StationSummary]:
+    """The summaries of the stations whose run could change nothing (pv_assets/collection/nothing_new.py)."""
+    from pv_assets.collection.nothing_new import look_at_stations
+
+    looks = look_at_stations(instance, stations_file, station_ids, say=err.print if verbose else lambda _: None)
+    return {
+        station_id: StationSummary(station_id, True, look.run_id, {"records": look.records}, unchanged=True)
+        for station_id, look in looks.items()
+    }
 
 
 def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:
@@ -221,11 +241,15 @@ def print_summary(summaries: list[StationSummary]) -> None:
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
     for s in summaries:
-        table.add_row(s.station_id, "ok" if s.ok else "FAILED", *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
+        status = "unchanged" if s.unchanged else "ok" if s.ok else "FAILED"
+        table.add_row(s.station_id, status, *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
     out.print(table)
     for s in summaries:
         if not s.ok:
             out.print(f"[red]{s.station_id} failed:[/red] {s.error}")
+        elif s.unchanged:
+            out.print(f"{s.station_id}: nothing new (records, registry, dialect, settings, code, stored objects); "
+                      f"run {s.run_id} stands - --force runs it anyway")  # fmt: skip
         else:
             out.print(f"{s.station_id}: run {s.run_id}")
 
@@ -248,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1,
         metavar="N",
         help="collect N stations at a time, each in its own process (default 1)",
+    )
+    collect_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="run every station, even one whose records, settings and stored objects show nothing new",
     )
     collect_cmd.add_argument("--summary-json", metavar="FILE", help=argparse.SUPPRESS)
     collect_cmd.add_argument("--no-gallery-index", action="store_true", help=argparse.SUPPRESS)
@@ -311,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parallel=max(1, args.parallel),
             summary_json=args.summary_json,
             gallery_index=not args.no_gallery_index,
+            force=args.force,
         )
         return code
     if args.command == "gallery":

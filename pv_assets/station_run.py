@@ -27,6 +27,7 @@ class StationSummary:
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
     not_started: bool = False  # another run was collecting the station
+    unchanged: bool = False  # no run: nothing could change since `run_id` (pv_assets/collection/nothing_new.py)
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
