@@ -8,9 +8,10 @@ Dagster included, beside the seed's loop in the same run.
 - embedded: the same station into the embedded default (local store, SQLite instance): the first
   collection, then `collect` with nothing new - wall (the goal: at most 1.5 s) and peak RSS;
 - seed loop: the seed's sequential loop over the same items into S3 (no previews: it made none);
-- phone: a station of phone-size JPEGs (4000x3000, several MB) collected by the CLI (photos/s,
-  CPU-s per photo), and the same photos' previews made in one thread with JPEG draft decoding (as
-  pv-media does) and with a full decode (the baseline): photos/s and CPU-s per photo of each.
+- phone: a station of camera-size JPEGs (several MB, up to 4032 px) collected by the CLI (photos/s,
+  CPU-s per photo), and 12-megapixel camera JPEGs (4032x3024) made into previews in one thread with
+  JPEG draft decoding (as pv-media does) and with a full decode (the baseline): photos/s and CPU-s per
+  photo of each, in the same run.
 
 `python -m bench.run e2e` runs it alone (`--small`, `--phone-photos` scale it).
 """
@@ -188,6 +189,17 @@ def preview_cpu(files: list[bytes], draft: bool) -> tuple[float, float]:
     return len(files) / wall, cpu / len(files)
 
 
+def megapixels(files: list[bytes]) -> float:
+    """The mean size of the pictures, from their headers."""
+    from PIL import Image
+
+    sizes = []
+    for data in files:
+        with Image.open(io.BytesIO(data)) as image:
+            sizes.append(image.width * image.height / 1e6)
+    return sum(sizes) / len(sizes)
+
+
 def full_decode_previews(data: bytes) -> int:
     """The baseline: decode every pixel, then the same two renditions with the same filter and WebP settings."""
     from PIL import Image, ImageOps
@@ -224,18 +236,22 @@ def phone_photos(count: int, work: Path) -> dict:
     previews = parquet_to_frame(store.get_bytes(audit_key("media_previews", station_id, ".parquet")))
     keys = list(outcomes["object_key"].dropna())
     assert len(keys) == count and (previews["preview_outcome"] == "built").sum() == count
-    sample = [store.get_bytes(k) for k in keys[: min(count, 12)]]
+    # The decoders side by side on 12-megapixel camera JPEGs (4032x3024 and its shapes, some EXIF-rotated).
+    from bench.previews import bench_photos
+
+    sample = bench_photos(min(count, 12))
     draft_rate, draft_cpu = preview_cpu(sample, draft=True)
     full_rate, full_cpu = preview_cpu(sample, draft=False)
     return {
         "photos": count,
         "mean_photo_mib": round(float(outcomes["size"].mean()) / 2**20, 2),
-        "size_px": f"{int(previews['width'].max())}x{int(previews['height'].min())}",
+        "cli_mean_megapixels": round(float((previews["width"] * previews["height"]).mean()) / 1e6, 1),
         "cli_wall_s": collected["wall_s"],
         "cli_photos_per_s": round(count / collected["wall_s"], 2),
         "cli_cpu_s_per_photo": round(collected["cpu_s"] / count, 3),
         "cli_peak_rss_mib": collected["peak_rss_mib"],
-        "previews_sample": len(sample),
+        "decoder_sample_photos": len(sample),
+        "decoder_sample_megapixels": round(megapixels(sample), 1),
         "draft_photos_per_s": round(draft_rate, 2),
         "draft_cpu_s_per_photo": round(draft_cpu, 3),
         "full_decode_photos_per_s": round(full_rate, 2),
@@ -244,9 +260,21 @@ def phone_photos(count: int, work: Path) -> dict:
     }
 
 
+def bytecode_compiled() -> bool:
+    """Whether the installed libraries carry compiled bytecode (`make install` compiles it): without it, and
+    with PYTHONDONTWRITEBYTECODE set, every CLI start compiles them again - a figure of the machine, not pv-media."""
+    import dagster
+
+    return (Path(dagster.__file__).parent / "__pycache__").is_dir()
+
+
 def e2e(s3: str, count: int, phone_count: int, work: Path) -> dict:
+    if not bytecode_compiled():
+        print("warning: the venv has no compiled bytecode (run `make install`): start-up figures include compiling",
+              file=sys.stderr)  # fmt: skip
     (work / "many").mkdir()
     (work / "phone").mkdir()
     results = many_photos(s3, count, work / "many")
     phone = phone_photos(phone_count, work / "phone")
-    return {**results, **{f"phone_{key}": value for key, value in phone.items()}}
+    phone_figures = {f"phone_{key}": value for key, value in phone.items()}
+    return {**results, **phone_figures, "bytecode_compiled": bytecode_compiled()}
