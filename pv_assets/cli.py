@@ -131,25 +131,14 @@ def collect(
     elif parallel > 1 and len(selected) > 1:
         summaries = collect_in_processes(selected, registry.path, parallel, verbose)
     else:
-        done = {} if force else nothing_new(instance, str(registry.path), selected, verbose)
-        todo = [s for s in selected if s not in done]
-        if todo:
-            # Only now the asset graph (and the decoders it imports): a station with nothing new needs neither.
-            from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
-            from pv_assets.progress import ProgressResource
-            from resources.dagster_resources import StationApiResource
-
-            with progress_bars(show_progress and err.is_terminal) as on_progress:
-                defs = make_definitions(
-                    station_api=StationApiResource(stations_file=str(registry.path)),
-                    progress=ProgressResource.to(on_progress) if on_progress else None,
-                )
-                job = defs.resolve_job_def(COLLECT_JOB_NAME)
-                for station_id in todo:
-                    err.print(f"collecting station {station_id} …")
-                    level = "INFO" if verbose else "CRITICAL"
-                    done[station_id] = collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level)
-        summaries = [done[s] for s in selected]
+        summaries = []
+        look = None if force else nothing_new_look(instance, str(registry.path), verbose)
+        with progress_bars(show_progress and err.is_terminal) as on_progress:
+            job = collect_job(str(registry.path), on_progress)
+            for station_id in selected:
+                err.print(f"collecting station {station_id} …")
+                level = "INFO" if verbose else "CRITICAL"
+                summaries.append(collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level, look=look))
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
@@ -167,15 +156,41 @@ def collect(
     return (0 if all(s.ok for s in summaries) else 1), summaries
 
 
-def nothing_new(instance: Any, stations_file: str, station_ids: list[str], verbose: bool) -> dict[str, StationSummary]:
-    """The summaries of the stations whose run could change nothing (pv_assets/collection/nothing_new.py)."""
-    from pv_assets.collection.nothing_new import look_at_stations
+def collect_job(stations_file: str, on_progress: Any) -> Any:
+    """The collect job, as a function that loads it when first called: the asset graph (and the decoders it
+    imports) only once a station runs - a station with nothing new needs neither."""
+    loaded: list[Any] = []
 
-    looks = look_at_stations(instance, stations_file, station_ids, say=err.print if verbose else lambda _: None)
-    return {
-        station_id: StationSummary(station_id, True, look.run_id, {"records": look.records}, unchanged=True)
-        for station_id, look in looks.items()
-    }
+    def job() -> Any:
+        if not loaded:
+            from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
+            from pv_assets.progress import ProgressResource
+            from resources.dagster_resources import StationApiResource
+
+            defs = make_definitions(
+                station_api=StationApiResource(stations_file=stations_file),
+                progress=ProgressResource.to(on_progress) if on_progress else None,
+            )
+            loaded.append(defs.resolve_job_def(COLLECT_JOB_NAME))
+        return loaded[0]
+
+    return job
+
+
+def nothing_new_look(instance: Any, stations_file: str, verbose: bool) -> Any:
+    """The look before a station's run (pv_assets/collection/nothing_new.py): its summary when nothing its run
+    could change, else None (the station runs)."""
+    from pv_assets.collection.nothing_new import StationLook
+
+    station_look = StationLook(instance, stations_file, say=err.print if verbose else lambda _: None)
+
+    def look(station_id: str) -> StationSummary | None:
+        unchanged = station_look(station_id)
+        if unchanged is None:
+            return None
+        return StationSummary(station_id, True, unchanged.run_id, {"records": unchanged.records}, unchanged=True)
+
+    return look
 
 
 def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationSummary]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,9 +126,17 @@ def batch_ended(instance: Any, run: Any) -> str | None:
 
 
 def collect_station(
-    job: Any, instance: Any, station_id: str, *, tags: Mapping[str, str], log_level: str = "CRITICAL"
+    job: Any,
+    instance: Any,
+    station_id: str,
+    *,
+    tags: Mapping[str, str],
+    log_level: str = "CRITICAL",
+    look: Callable[[str], StationSummary | None] | None = None,
 ) -> StationSummary:
-    """One Dagster run of the station in this process, unless the station is being collected already."""
+    """One Dagster run of the station in this process, unless the station is being collected already, or
+    `look` finds nothing its run could change (its summary then). `job`: the collect job, or a function that
+    returns it (loaded only when a run is needed)."""
     try:
         # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
         with station_lock(station_id, Path(instance.root_directory)):
@@ -136,7 +144,11 @@ def collect_station(
             if running:
                 error = f"already being collected by run {running}; not started twice"
                 return StationSummary(station_id, False, "", error=error, not_started=True)
-            return _run_station(job, instance, station_id, tags, log_level)
+            unchanged = look(station_id) if look is not None else None
+            if unchanged is not None:
+                return unchanged
+            resolved = job if hasattr(job, "execute_in_process") else job()
+            return _run_station(resolved, instance, station_id, tags, log_level)
     except StationBusy as exc:
         return StationSummary(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
 

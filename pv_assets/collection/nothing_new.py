@@ -36,21 +36,22 @@ def unchanged_observation(station_id: str, unchanged: Unchanged, looked_by: str 
     )
 
 
-def look_at_stations(
-    instance: Any, stations_file: str, station_ids: list[str], say: Callable[[str], None]
-) -> dict[str, Unchanged]:
-    """The stations whose run could change nothing, each recorded as an observation; the rest run."""
-    from resources.dagster_resources import StationApiResource, object_store_from_env
-    from resources.settings import settings
+class StationLook:
+    """Looks at one station at a time: Unchanged (recorded as an observation) when its run could change nothing,
+    else None (and `say` tells why it runs)."""
 
-    station_api = StationApiResource(stations_file=stations_file)
-    store = object_store_from_env(settings()).open()
-    unchanged: dict[str, Unchanged] = {}
-    for station_id in station_ids:
-        look = look_before_run(instance, station_api, store, station_id)
+    def __init__(self, instance: Any, stations_file: str, say: Callable[[str], None]):
+        from resources.dagster_resources import StationApiResource, object_store_from_env
+        from resources.settings import settings
+
+        self.instance, self.say = instance, say
+        self.station_api = StationApiResource(stations_file=stations_file)
+        self.store = object_store_from_env(settings()).open()
+
+    def __call__(self, station_id: str) -> Unchanged | None:
+        look = look_before_run(self.instance, self.station_api, self.store, station_id)
         if isinstance(look, Unchanged):
-            instance.report_runless_asset_event(unchanged_observation(station_id, look))
-            unchanged[station_id] = look
-        else:
-            say(f"station {station_id} runs: {look}")
-    return unchanged
+            self.instance.report_runless_asset_event(unchanged_observation(station_id, look))
+            return look
+        self.say(f"station {station_id} runs: {look}")
+        return None
