@@ -264,7 +264,7 @@ def print_summary(summaries: list[StationSummary]) -> None:
             out.print(f"[red]{s.station_id} failed:[/red] {s.error}")
         elif s.unchanged:
             out.print(f"{s.station_id}: nothing new (records, registry, dialect, settings, code, stored objects); "
-                      f"run {s.run_id} stands - --force runs it anyway")  # fmt: skip
+                      f"run {s.run_id} stands - --force runs it anyway", soft_wrap=True)  # fmt: skip
         else:
             out.print(f"{s.station_id}: run {s.run_id}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -120,6 +121,13 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     meta = metadata_of(first, "media_previews")
     assert "gallery" not in meta  # no public gallery address configured for the first run
     assert meta["built"] == len(previews) and meta["preview_bytes_written"] > 0
+    # Every preview of the first run was made from the staging file while the downloads went on: no original
+    # was read back from the store. And every file is stored once, with the bytes the station sent.
+    assert meta["built_from_staging"] == meta["built"] and meta["original_bytes_read"] == 0
+    assert previews.original_bytes_read.eq(0).all() and stored.object_key.is_unique
+    sent = sorted(m.sha256 for m in sim.expected_media(QUIRKY) if m.picked_up and m.outcome == "ok")
+    assert sorted(stored.sha256) == sent
+    assert sorted(hashlib.sha256(store.get_bytes(key)).hexdigest() for key in stored.object_key) == sent
     assert meta["contact_sheet_key"].endswith("contact-sheet.webp")
     assert image_of(store, meta["contact_sheet_key"]).size == (640, 360)
     assert "data:image/webp;base64," in meta["contact_sheet"]
