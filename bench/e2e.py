@@ -119,6 +119,13 @@ def stored_sha256_ok(store, station_id: str, run_id: str, expected: list[str]) -
     return stored["object_key"].is_unique and sorted(stored["sha256"].dropna()) == sorted(expected)
 
 
+def stored_keys(store, station_id: str) -> list[str]:
+    from pv_assets.io_manager import audit_key, parquet_to_frame
+
+    outcomes = parquet_to_frame(store.get_bytes(audit_key("uploaded_media", station_id, ".parquet")))
+    return list(outcomes["object_key"].dropna())
+
+
 def _s3_store(s3: str, bucket: str):
     from resources.object_store import MinioObjectStore
 
@@ -150,7 +157,13 @@ def many_photos(s3: str, count: int, work: Path) -> dict:
         local_again = run_cli(registry, station_id, local_env, local_work, "rerun")
         local_store = LocalDirObjectStore(local_work / "object-store")
         local_ok = stored_sha256_ok(local_store, station_id, local_first["run_id"], expected)
+        sample = [local_store.get_bytes(key) for key in stored_keys(local_store, station_id)[:50]]
         seed_s = seed_loop_seconds(info, store, station_id, s3, work)
+    # What the previews alone cost, one thread, on this station's own photos: times the photos over the cores,
+    # the shortest any run could take on this machine with every preview made - whatever overlaps with what.
+    _rate, preview_cpu_s = preview_cpu(sample, draft=True)
+    cores = os.cpu_count() or 1
+    preview_floor_s = preview_cpu_s * count / cores
     uploaded = first["counts"].get("uploaded")
     assert uploaded == count == len(expected), f"pv-media stored {uploaded} of {count} photos"
     assert s3_ok and local_ok, "a stored file is missing, twice, or not the simulator's bytes (sha256)"
@@ -161,6 +174,11 @@ def many_photos(s3: str, count: int, work: Path) -> dict:
         "bound_items_per_s": round(BOUND, 1),
         "bound_fraction": round(count / first["wall_s"] / BOUND, 3),
         "cpu_s": first["cpu_s"],
+        "cpu_ms_per_photo": round(first["cpu_s"] / count * 1000, 1),
+        "preview_cpu_ms_per_photo": round(preview_cpu_s * 1000, 1),
+        "cores": cores,
+        "preview_floor_s": round(preview_floor_s, 2),
+        "bound_fraction_ceiling_here": round(min(1.0, count / BOUND / preview_floor_s), 3),
         "peak_rss_mib": first["peak_rss_mib"],
         **{f"step_{step}_s": seconds for step, seconds in steps.items()},
         "seed_loop_s": round(seed_s, 2),
