@@ -109,6 +109,7 @@ def test_previews_are_made_from_staging_and_every_file_is_stored_once_with_its_s
         assert hashlib.sha256(store.get_bytes(out["object_key"])).hexdigest() == out["sha256"] == sent
     store.originals_read.clear()
     assert tally.built == tally.built_from_staging == 12 and tally.failed == 0
+    assert [row["object_key"] for row in preview_rows] == [o["object_key"] for o in outcomes]  # the outcomes' order
     assert tally.original_bytes_read == 0  # decoded from staging, never read back from the store
     for row in preview_rows:
         assert row["preview_outcome"] == "built" and row["original_bytes_read"] == 0

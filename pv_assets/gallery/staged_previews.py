@@ -93,7 +93,9 @@ class StagedPreviews:
         for row in rows:
             tally.add(row)
         tally.built_from_staging = sum(row["preview_outcome"] == "built" for row in staged)
-        return rows + others, tally
+        # In the order of the uploaded_media rows, as the builder gives them: not the order the previews finished.
+        order = {row.get("object_key"): n for n, row in reversed(list(enumerate(outcomes)))}
+        return sorted(rows + others, key=lambda row: order.get(row["object_key"], len(order))), tally
 
     def close(self) -> None:
         """Stop; wait for the previews under way. Files whose previews never started stay in the run's staging
