@@ -166,3 +166,29 @@ def test_what_was_stored_before_gets_its_previews_from_the_store(tmp_path):
     assert rows[0]["source_url"] not in station.downloads
     assert tally.built == 4 and tally.built_from_staging == 3
     assert set(store.originals_read) == {stored_key}  # only the one stored before is read from the store
+
+
+def test_staging_waits_for_the_previews_beyond_its_byte_limit(tmp_path):
+    """With room for one file, a second file is not taken while the first one's previews are being made."""
+    release = threading.Event()
+    store = RecordingStore(tmp_path / "store", on_preview=lambda key: release.wait(WAIT_S))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    previews = StagedPreviews(store, set(), {}, max_pixels=10_000_000, workers=2, pending_bytes=1)
+    outcomes = []
+    for n, row in enumerate(manifest_rows(2)):
+        data = jpeg(n)
+        key = f"{row['key_stem']}.jpg"
+        store.put_bytes(key, data, "image/jpeg")
+        (staging / f"{n}.part").write_bytes(data)
+        outcomes.append({**row, "outcome": "uploaded", "object_key": key, "size": len(data)})
+    previews.take(outcomes[0], staging / "0.part")
+    second = threading.Thread(target=previews.take, args=(outcomes[1], staging / "1.part"))
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive()  # waiting: the first file's previews are not done
+    release.set()
+    second.join(WAIT_S)
+    assert not second.is_alive()
+    rows, tally = previews.finish(outcomes)
+    assert tally.built_from_staging == 2 and list(staging.iterdir()) == []

@@ -47,6 +47,19 @@ UPLOADED_MEDIA_DESCRIPTION = (
 SHARED = {"partitions_def": station_partitions, "code_version": CODE_VERSION, "owners": ["team:pv-media"]}
 
 
+def last_preview_rows(context: AssetExecutionContext, store, station_id: str) -> dict[str, dict]:
+    """The station's last preview rows; none (with a warning) when they cannot be read - they only spare
+    re-reading what is known, and a preview problem must never stop the collection."""
+    try:
+        return previous_previews(store, station_id)
+    except ObjectStoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a damaged Parquet file: the previews are listed anyway
+        context.log.warning(f"the last media_previews table could not be read ({type(exc).__name__}): "
+                            "skipped items keep no dimensions this run")  # fmt: skip
+        return {}
+
+
 @multi_asset(
     specs=[
         AssetSpec(
@@ -92,19 +105,19 @@ def uploaded_media(
     run_id = context.run.run_id
     manifest_rows = plain_rows(media_manifest)
     try:
-        # The run's one listing of the station's previews, and their last rows (a skipped item keeps its sizes).
-        stems = [row["key_stem"] for row in manifest_rows if row.get("key_stem")]
-        previous = previous_previews(store, station_id)
-        previews = StagedPreviews(
-            store,
-            listed_preview_keys(store, stems) if stems else set(),
-            previous,
-            max_pixels=settings().preview_max_pixels,
-            log=context.log.info,
-        )
         # Runs launched by the daemon take the station's lock here; the CLI already holds it (re-entrant).
         lock_home = Path(context.instance.root_directory)  # DAGSTER_HOME for a persistent instance
         with station_lock(station_id, lock_home), run_staging_dir(root, run_id) as staging_dir:
+            # The run's one listing of the station's previews, and their last rows (a skipped item keeps its sizes).
+            stems = [row["key_stem"] for row in manifest_rows if row.get("key_stem")]
+            previous = last_preview_rows(context, store, station_id)
+            previews = StagedPreviews(
+                store,
+                listed_preview_keys(store, stems) if stems else set(),
+                previous,
+                max_pixels=settings().preview_max_pixels,
+                log=context.log.info,
+            )
             collector = StationCollector(
                 client,
                 store,

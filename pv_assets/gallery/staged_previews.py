@@ -3,8 +3,8 @@
 The collector hands each file it has just stored over (`take`): its previews are decoded from the staging
 file by a small pool of preview workers - no second read from the object store - and their writes go to
 the store from those workers while the collector's own workers go on downloading. The staging file is
-deleted when its previews are done (S7 still holds: it goes whatever happens). At most `pending` files
-wait for a preview worker: a collector worker that would add one more waits, so staging never fills up
+deleted when its previews are done (S7 still holds: it goes whatever happens). At most PENDING_BYTES of
+files wait for their previews: a collector worker that would add more waits, so staging never fills up
 with files the previews cannot keep up with.
 
 What was not stored by this run (skipped: stored before) gets its previews afterwards, read from the store
@@ -24,6 +24,10 @@ from pv_assets.previews.builder import PreviewTally, build_guarded, build_previe
 from pv_assets.previews.plan import plan_previews
 from resources.object_store import ObjectStore
 
+# Staging bytes that may wait for their previews: the downloads run ahead of the previews up to this much
+# (and free the station's connections sooner), then wait. A single larger file (a video) waits alone.
+PENDING_BYTES = 256 * 1024 * 1024
+
 
 class StagedPreviews:
     """Takes stored files still in staging, makes their previews in the background; `finish` returns every row."""
@@ -36,15 +40,17 @@ class StagedPreviews:
         *,
         max_pixels: int,
         workers: int | None = None,
-        pending: int | None = None,
+        pending_bytes: int = PENDING_BYTES,
         log: Callable[[str], None] | None = None,
     ):
         self.store, self.existing, self.previous, self.max_pixels = store, existing, previous, max_pixels
         self.workers = workers or preview_workers()
         self.log = log or (lambda message: None)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="preview")
-        # Files waiting for a preview worker or being read by one: each holds a slot until deleted.
-        self._slots = threading.BoundedSemaphore(pending or 2 * self.workers)
+        # Bytes of the files waiting for a preview worker or being read by one, until each is deleted.
+        self.pending_bytes = pending_bytes
+        self._waiting = 0
+        self._room = threading.Condition()
         self._lock = threading.Lock()
         self._futures: list[Future] = []
         self._ready: list[dict[str, Any]] = []  # rows decided without decoding (all previews there, no type)
@@ -60,24 +66,32 @@ class StagedPreviews:
                 self.staged_keys.update(task.row["object_key"] for task in tasks)
             return
         [task] = tasks
-        self._slots.acquire()  # back-pressure: the downloads wait while the previews catch up
+        size = int(outcome.get("size") or 0)
+        with self._room:  # back-pressure: the downloads wait while the previews catch up (one file always fits)
+            self._room.wait_for(lambda: self._waiting == 0 or self._waiting + size <= self.pending_bytes)
+            self._waiting += size
         try:
-            future = self._pool.submit(self._build, task, path)
+            future = self._pool.submit(self._build, task, path, size)
         except BaseException:
-            self._slots.release()
+            self._done_with(size)
             path.unlink(missing_ok=True)
             raise
         with self._lock:
             self._futures.append(future)
             self.staged_keys.add(task.row["object_key"])
 
-    def _build(self, task, path: Path) -> dict[str, Any]:
+    def _build(self, task, path: Path, size: int) -> dict[str, Any]:
         try:
             with open(path, "rb") as staged:
                 return build_guarded(self.store, task, self.max_pixels, staged)
         finally:
             path.unlink(missing_ok=True)
-            self._slots.release()
+            self._done_with(size)
+
+    def _done_with(self, size: int) -> None:
+        with self._room:
+            self._waiting -= size
+            self._room.notify_all()
 
     def finish(self, outcomes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], PreviewTally]:
         """Every preview row of the uploaded_media rows: the staged ones, then the rest from the store."""
