@@ -129,7 +129,7 @@ def collect(
     if production:
         summaries = collect_through_queue(instance, selected)
     elif parallel > 1 and len(selected) > 1:
-        summaries = collect_in_processes(selected, registry.path, parallel, verbose)
+        summaries = collect_in_processes(selected, registry.path, parallel, verbose, force)
     else:
         summaries = []
         look = None if force else nothing_new_look(instance, str(registry.path), verbose)
@@ -215,7 +215,9 @@ def collect_through_queue(instance: Any, station_ids: list[str]) -> list[Station
     return follow_runs(instance, runs, on_change=show)
 
 
-def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, verbose: bool) -> list[StationSummary]:
+def collect_in_processes(
+    station_ids: list[str], registry: Path, parallel: int, verbose: bool, force: bool = False
+) -> list[StationSummary]:
     """Stations in parallel, each in its own `pv-media collect` process (its own Dagster run)."""
 
     def run_child(station_id: str) -> StationSummary:
@@ -234,7 +236,8 @@ def collect_in_processes(station_ids: list[str], registry: Path, parallel: int, 
                 str(summary_file),
                 "--no-gallery-index",  # the parent merges the index once, after every station
             ]
-            child = subprocess.run(command + (["-v"] if verbose else []), capture_output=True, text=True)
+            options = (["-v"] if verbose else []) + (["--force"] if force else [])
+            child = subprocess.run(command + options, capture_output=True, text=True)
             if summary_file.exists():
                 return StationSummary(**json.loads(summary_file.read_text("utf-8"))[0])
             last = (child.stderr.strip().splitlines() or ["no output"])[-1]
