@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ class StationSummary:
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
     not_started: bool = False  # another run was collecting the station
+    unchanged: bool = False  # no run: nothing could change since `run_id` (pv_assets/collection/nothing_new.py)
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
@@ -65,11 +66,18 @@ def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def summarize(station_id: str, result: Any) -> StationSummary:
+def materialization_metadata(result: Any) -> dict[str, dict[str, Any]]:
+    """{asset: {key: value}} of a run's materializations, by asset (one step may materialize two:
+    uploaded_media and media_previews)."""
     metadata: dict[str, dict[str, Any]] = {}
-    for node, _ in SUMMARY_SOURCES.values():
-        for materialization in result.asset_materializations_for_node(node):
-            metadata[node] = {key: entry.value for key, entry in materialization.metadata.items()}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    return metadata
+
+
+def summarize(station_id: str, result: Any) -> StationSummary:
+    metadata = materialization_metadata(result)
     summary = StationSummary(station_id, result.success, result.run_id, counts_from_metadata(metadata))
     if not result.success:
         summary.error = failure_message(result.get_step_failure_events())
@@ -118,9 +126,17 @@ def batch_ended(instance: Any, run: Any) -> str | None:
 
 
 def collect_station(
-    job: Any, instance: Any, station_id: str, *, tags: Mapping[str, str], log_level: str = "CRITICAL"
+    job: Any,
+    instance: Any,
+    station_id: str,
+    *,
+    tags: Mapping[str, str],
+    log_level: str = "CRITICAL",
+    look: Callable[[str], StationSummary | None] | None = None,
 ) -> StationSummary:
-    """One Dagster run of the station in this process, unless the station is being collected already."""
+    """One Dagster run of the station in this process, unless the station is being collected already, or
+    `look` finds nothing its run could change (its summary then). `job`: the collect job, or a function that
+    returns it (loaded only when a run is needed)."""
     try:
         # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
         with station_lock(station_id, Path(instance.root_directory)):
@@ -128,7 +144,11 @@ def collect_station(
             if running:
                 error = f"already being collected by run {running}; not started twice"
                 return StationSummary(station_id, False, "", error=error, not_started=True)
-            return _run_station(job, instance, station_id, tags, log_level)
+            unchanged = look(station_id) if look is not None else None
+            if unchanged is not None:
+                return unchanged
+            resolved = job if hasattr(job, "execute_in_process") else job()
+            return _run_station(resolved, instance, station_id, tags, log_level)
     except StationBusy as exc:
         return StationSummary(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pv_assets.cli import main
 from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
@@ -64,9 +64,32 @@ def test_collect_all_registers_partitions_runs_and_summarizes(
     ]
     assert leftover_files(staging_dir) == []
 
-    # Again, only one station: nothing new is downloaded.
+    # Again, only one station (it runs: its failed items are tried again): nothing new is downloaded.
     gets = sim.station("ST-0001").media_gets
     assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    assert sim.station("ST-0001").media_gets == gets
+
+
+def test_a_station_with_nothing_new_gets_no_run(simulator_factory, project_env, monkeypatch, capsys, staging_dir):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=4, seed=4, quirks=False)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    instance = DagsterInstance.get()
+    [first_run] = instance.get_runs(RunsFilter(job_name="collect_station"))
+    gets, logins = sim.station("ST-0001").media_gets, sim.station("ST-0001").logins
+    capsys.readouterr()
+    # The daily pass's look: same records, settings and code, every object in place - no run, an observation.
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    printed = capsys.readouterr().out
+    assert f"ST-0001: nothing new (records, registry, dialect, settings, code, stored objects); run {first_run.run_id}"\
+        " stands" in printed and "gallery index" not in printed  # fmt: skip
+    assert len(instance.get_runs(RunsFilter(job_name="collect_station"))) == 1
+    assert sim.station("ST-0001").media_gets == gets and sim.station("ST-0001").logins == logins + 1
+    observed = instance.fetch_observations(AssetKey("infrastructure_records"), limit=1).records
+    assert observed[0].asset_observation.metadata["unchanged_since_run"].value == first_run.run_id
+    # --force runs it anyway (and finds everything stored).
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry), "--force"]) == 0
+    assert len(instance.get_runs(RunsFilter(job_name="collect_station"))) == 2
     assert sim.station("ST-0001").media_gets == gets
 
 

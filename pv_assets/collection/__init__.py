@@ -1,0 +1,1 @@
+"""The collection: token -> records -> manifest -> uploaded media (Dagster code of that domain)."""

@@ -1,0 +1,1 @@
+"""The gallery: previews, gallery pieces and index (Dagster code of that domain)."""
