@@ -240,6 +240,7 @@ def phone_photos(count: int, work: Path) -> dict:
     from pv_assets.io_manager import audit_key, parquet_to_frame
     from resources.object_store import LocalDirObjectStore
 
+    count = max(1, count // 4) * 4  # the station holds four photos per record
     station_id = "BENCH-PHONE"
     spec = station_spec(station_id, count, (3_000_000, 5_000_000), seed=12)
     with simulator([spec], LATENCY_MS) as info:
