@@ -91,8 +91,8 @@ def _urls(
     split: bool = False,
     url_key: str | None = None,
 ) -> list[tuple[MediaKind, str, str | None]]:
-    """(kind, URL, the attachment's type value) of one field value; a string is a list of URLs only where it is the field itself (an item
-    of a JSON array is one URL, commas and all)."""
+    """(kind, URL, the attachment's type value) of one field value; a string is a list of URLs only where
+    it is the field itself (an item of a JSON array is one URL, commas and all)."""
     if value is None or depth > MAX_URL_DEPTH:
         return []
     if isinstance(value, list):
@@ -170,7 +170,9 @@ def record_rows(
             "photo_urls": ",".join(r.url for r in refs if r.kind == "photo") or None,
             "video_urls": ",".join(r.url for r in refs if r.kind == "video") or None,
             # The exact items with their source field: URLs may hold commas, and the audit names the field.
-            "media_items": json.dumps([[r.kind, r.field, r.url, r.photo_type] for r in refs], ensure_ascii=False) if refs else None,
+            "media_items": json.dumps([[r.kind, r.field, r.url, r.photo_type] for r in refs], ensure_ascii=False)
+            if refs
+            else None,
         }
         for name, path in fields.keep.items():
             row.setdefault(name, clean_value(dig(record, path), ph))
