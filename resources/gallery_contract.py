@@ -42,6 +42,10 @@ INDEX_COLUMNS: list[tuple[str, str]] = [
     ("collected_at", "string"),
     # The regional company's name from the registry's `regions:` (null when it names none: show the code).
     ("region_company_name", "string"),
+    # What a photo shows (resources.photo_types; "other" when the dialect does not say), null for videos.
+    ("photo_type", "string"),
+    # The record's required photo types, comma-separated (the registry's setting for its station).
+    ("required_photo_types", "string"),
 ]
 INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
 

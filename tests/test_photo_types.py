@@ -80,3 +80,21 @@ def test_records_carry_each_photo_type(dialect):
                     ["photo", "inverterPhotoUrls", "http://h/i.jpg", "inverter"]]  # fmt: skip
     row = record_rows([record], interface, "ST", "RC-1")[0]
     assert sorted(json.loads(row["media_items"])) == sorted(expected)
+
+
+def test_gallery_rows_carry_the_photo_type_and_the_required_types():
+    from pv_assets.previews.gallery import gallery_rows
+
+    record = {"station_id": "ST-1", "region_company_code": "RC-1", "pickup_status": "picked_up",
+              "pickup_status_raw": "已提货", "record_id": "R1", "id_card_no": "110105194912310021",
+              "media_items": json.dumps([["photo", "roofPhotoUrls", "http://h/r.jpg", "roof_panorama"],
+                                         ["photo", "photoUrls", "http://h/p.jpg", "other"]])}  # fmt: skip
+    outcomes = [
+        {"station_id": "ST-1", "record_id": "R1", "url_hash": f"aaaa000{n}", "media_field": "photo", "raw_url": url,
+         "outcome": "uploaded", "object_key": f"RC-1/ST-1/x_aaaa000{n}.jpg", "size": 10, "media_type": "image/jpeg"}
+        for n, url in enumerate(["http://h/r.jpg", "http://h/p.jpg", "http://h/unknown.jpg"])
+    ]  # fmt: skip
+    rows = gallery_rows([record], outcomes, [], station_name="一号站", accepted_statuses=["已提货"],
+                        required_photo_types=("roof_panorama", "inverter"))  # fmt: skip
+    assert [r["photo_type"] for r in rows] == ["roof_panorama", "other", "other"]
+    assert {r["required_photo_types"] for r in rows} == {"roof_panorama,inverter"}
