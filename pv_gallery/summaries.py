@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pv_gallery.completeness import Completeness, station_completeness
+from resources.photo_types import completeness
+
 
 @dataclass(frozen=True)
 class StationSummary:
@@ -20,6 +23,12 @@ class StationSummary:
     failed: int
     last_collected: str
     region_name: str = ""  # from the registry's regions; empty when it names none
+    complete: int = 0  # picked-up installations with every required photo type
+    missing: dict[str, int] = field(default_factory=dict)  # photo type -> installations without it
+
+    @property
+    def completeness(self) -> float | None:
+        return completeness(self.complete, self.picked_up)
 
     @property
     def region_label(self) -> str:
@@ -72,6 +81,22 @@ class RegionSummary:
     def last_collected(self) -> str:
         return max((s.last_collected for s in self.stations), default="")
 
+    @property
+    def complete(self) -> int:
+        return self.total("complete")
+
+    @property
+    def completeness(self) -> float | None:
+        return completeness(self.complete, self.picked_up)
+
+    @property
+    def missing(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for s in self.stations:
+            for name, count in s.missing.items():
+                found[name] = found.get(name, 0) + count
+        return found
+
 
 def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str, int]]:
     """Every station's figures and its number of rows, in one grouping pass: per condition, a record id
@@ -118,6 +143,7 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str,
         ]
     )
     summaries, rows = {}, {}
+    types = station_completeness(t)
     for row in grouped.to_pylist():
         sid = row["station_id"]
         rows[sid] = row["row_count"]
@@ -132,6 +158,8 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationSummary], dict[str,
             failed=row["failed_sum"] or 0,
             last_collected=row["collected_at_max"] or "",
             region_name=row["region_name_min"] or "",
+            complete=types.get(sid, Completeness()).complete,
+            missing=types.get(sid, Completeness()).missing,
         )
     return summaries, rows
 
