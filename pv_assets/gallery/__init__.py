@@ -1,0 +1,1 @@
+"""Dagster code of the gallery domain: what the viewer reads besides the index (station health)."""
