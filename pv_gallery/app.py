@@ -7,6 +7,7 @@ at most MAX_BODY_BYTES; X-Forwarded-For counts only from the configured proxies.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -24,6 +25,7 @@ from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
 from pv_gallery.pages import installation, overview, station
 from pv_gallery.sessions import SessionStore
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
+from pv_gallery.timefmt import local_time, zone_label
 from pv_gallery.web import url_part
 from resources.object_store import ObjectStore
 
@@ -34,6 +36,8 @@ MAX_BODY_BYTES = 8 * 1024  # the login form is the only body the gallery reads
 def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = INDEX_KEY) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["urlpart"] = url_part
+    templates.env.filters["localtime"] = functools.partial(local_time, zone=config.time_zone)
+    templates.env.globals["time_zone"] = zone_label(config.time_zone)
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(HostCheckMiddleware, names=config.host_names),

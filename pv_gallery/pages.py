@@ -4,39 +4,59 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pv_gallery.headline import STATES, headline, station_state
 from pv_gallery.installations import Installation
 from pv_gallery.summaries import RegionSummary, StationSummary
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
 
 STATION_PAGE_SIZE = 48
 OVERVIEW_PAGE_SIZE = 100
-SORT_COLUMNS = ("station", "picked_up", "with_photo", "with_video", "media_items", "failed", "gap", "last_collected")
+SORT_COLUMNS = (
+    "station",
+    "state",
+    "picked_up",
+    "with_photo",
+    "with_video",
+    "media_items",
+    "failed",
+    "gap",
+    "completeness",
+    "last_collected",
+)
 KINDS = ("photo", "video", "none")
 
 
-def sort_key(name: str) -> Callable:
+def sort_key(name: str, states: dict[str, str]) -> Callable:
     if name == "station":
         return lambda s: s.station_name if isinstance(s, StationSummary) else s.label
+    if name == "state":  # worst last, so that the default (descending) puts failing stations first
+        return lambda s: -STATES.index(states[s.station_id]) if isinstance(s, StationSummary) else 0
+    if name == "completeness":
+        return lambda s: -1.0 if s.completeness is None else s.completeness
     return lambda s: getattr(s, name)
 
 
 @protected()
 def overview(request: Request) -> Response:
     snap = snapshot(request)
-    sort = request.query_params.get("sort", "gap")
-    sort = sort if sort in SORT_COLUMNS else "gap"
-    descending = request.query_params.get("order", "desc" if sort != "station" else "asc") != "asc"
+    config = request.app.state.config
+    now = datetime.now(UTC)
+    states = {sid: station_state(s, now, timedelta(hours=config.stale_after_h)) for sid, s in snap.stations.items()}
+    sort = request.query_params.get("sort", "state")
+    sort = sort if sort in SORT_COLUMNS else "state"
+    descending = request.query_params.get("order", "asc" if sort in ("station", "completeness") else "desc") != "asc"
     region_filter = request.query_params.get("region") or ""
-    regions: list[RegionSummary] = sorted(snap.regions.values(), key=sort_key(sort), reverse=descending)
+    regions: list[RegionSummary] = sorted(snap.regions.values(), key=sort_key(sort, states), reverse=descending)
     stations = (
         list(snap.regions[region_filter].stations) if region_filter in snap.regions else list(snap.stations.values())
     )
-    stations.sort(key=sort_key(sort), reverse=descending)
+    stations.sort(key=sort_key(sort, states), reverse=descending)
     pages = max(1, math.ceil(len(stations) / OVERVIEW_PAGE_SIZE))
     page = min(page_number(request), pages)
 
@@ -53,6 +73,8 @@ def overview(request: Request) -> Response:
         request,
         "overview.html",
         regions=regions,
+        headline=headline(snap.stations.values(), states),
+        states=states,
         stations=stations[(page - 1) * OVERVIEW_PAGE_SIZE : page * OVERVIEW_PAGE_SIZE],
         station_count=len(stations),
         region_filter=region_filter,
