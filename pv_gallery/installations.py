@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from resources.failure_categories import category_of
 from resources.gallery_contract import personal_values, shown_fields
 from resources.personal_data import mask_personal_text
 from resources.photo_types import missing_types, split_types
@@ -68,6 +69,11 @@ class MediaItem:
     size: int | None
     collected_at: str | None
     photo_type: str | None = None
+
+    @property
+    def category(self) -> str:
+        """The failure reason in a manager's category (resources.failure_categories)."""
+        return category_of(self.failure_reason)
 
 
 @dataclass
@@ -131,6 +137,12 @@ class Installation:
             if "poster" in item.has:
                 return item.item_id, "poster"
         return None
+
+    @property
+    def cover_type(self) -> str | None:
+        """What the card's picture shows (its photo type), None for a video poster."""
+        cover = self.cover
+        return next((i.photo_type or "other" for i in self.photos if cover and i.item_id == cover[0]), None)
 
     @property
     def missing_types(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from pv_gallery.headline import STATES, headline, station_state
 from pv_gallery.installations import Installation
 from pv_gallery.summaries import RegionSummary, StationSummary
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
+from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
 
 STATION_PAGE_SIZE = 48
 OVERVIEW_PAGE_SIZE = 100
@@ -90,7 +91,9 @@ def overview(request: Request) -> Response:
     )
 
 
-def matches(installation: Installation, status: str, kind: str, query: str) -> bool:
+def matches(installation: Installation, status: str, kind: str, query: str, missing: str = "") -> bool:
+    if missing and missing not in installation.missing_types:
+        return False
     if status and installation.pickup_status != status:
         return False
     if kind == "photo" and not installation.photo_count:
@@ -113,14 +116,19 @@ def station(request: Request) -> Response:
     snap = snapshot(request)
     station_id = request.path_params["station_id"]
     summary = snap.stations.get(station_id)
-    installations = snap.installations(station_id)
-    if summary is None or installations is None:
+    if summary is None:
         return error_page(request, 404, "not_found")
+    # A registry station with nothing collected (its login fails) has a page all the same: its health.
+    installations = snap.installations(station_id) or []
+    config = request.app.state.config
+    state = station_state(summary, datetime.now(UTC), timedelta(hours=config.stale_after_h))
+    missing = request.query_params.get("missing", "")
+    missing = missing if missing in DEFAULT_REQUIRED_PHOTO_TYPES else ""
     status = request.query_params.get("status", "")
     kind = request.query_params.get("kind", "")
     kind = kind if kind in KINDS else ""
     query = request.query_params.get("q", "")[:64]
-    shown = [i for i in installations if matches(i, status, kind, query)]
+    shown = [i for i in installations if matches(i, status, kind, query, missing)]
     pages = max(1, math.ceil(len(shown) / STATION_PAGE_SIZE))
     page = min(page_number(request), pages)
     statuses: dict[str, str] = {}
@@ -128,7 +136,7 @@ def station(request: Request) -> Response:
         statuses.setdefault(installation.pickup_status, installation.status_label)
 
     def link(**changes) -> str:
-        params = {"status": status, "kind": kind, "q": query, "page": page, **changes}
+        params = {"missing": missing, "status": status, "kind": kind, "q": query, "page": page, **changes}
         return f"/station/{url_part(station_id)}?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
     return render(
@@ -143,6 +151,9 @@ def station(request: Request) -> Response:
         kind=kind,
         kinds=KINDS,
         query=query,
+        state=state,
+        missing=missing,
+        photo_types=DEFAULT_REQUIRED_PHOTO_TYPES,
         page=page,
         pages=pages,
         prev_link=link(page=page - 1) if page > 1 else None,
