@@ -1,0 +1,99 @@
+"""The supervisor's view (issue 25) through Starlette's TestClient, on a small index and health table in
+the local store: a station that never collected is on the overview and has a page, reasons in a manager's
+words in Chinese and English, stale by the configured age, the missing-type filter, headline figures."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pv_assets.gallery.health import Attempts, health_bytes, health_rows
+from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
+from resources.object_store import LocalDirObjectStore
+from tests.test_gallery import login, make_client, station_rows
+from tests.test_gallery_completeness import ROWS, index_table
+from tests.test_station_health import FakeStation
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+NOW = datetime.now(UTC)
+
+
+def iso(hours_ago: float) -> str:
+    return (NOW - timedelta(hours=hours_ago)).isoformat(timespec="seconds")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    store = LocalDirObjectStore(tmp_path_factory.mktemp("supervisor-store"))
+    rows = [{**r, "station_name": f"{r['station_id']}站", "record_fields": "{}", "item_id": f"{n:016x}"}
+            for n, r in enumerate(ROWS)]  # fmt: skip
+    sink = pa.BufferOutputStream()
+    pq.write_table(index_table(rows), sink)
+    store.put_bytes(INDEX_KEY, sink.getvalue().to_pybytes(), "application/vnd.apache.parquet")
+    stations = [
+        FakeStation("A", "A站", "RC-1"),
+        FakeStation("B", "B站", "RC-1"),
+        FakeStation("C", "登录失败站", "RC-2"),
+    ]
+    attempts = {
+        "A": Attempts(iso(1), True, iso(1), run_id="run-a"),
+        "B": Attempts(iso(100), True, iso(100), run_id="run-b"),  # older than the 72 h default: stale
+        "C": Attempts(iso(2), False, None, "login failed: code 1001: 用户名或密码错误", "run-c"),
+    }
+    store.put_bytes(HEALTH_KEY, health_bytes(health_rows(stations, attempts, {"RC-1": "南京区域公司"})), "x")
+    return login(make_client(store))
+
+
+def test_every_registry_station_is_on_the_overview_with_its_state(client):
+    html = client.get("/?sort=state").text
+    rows = {row[0].split()[-1]: row for row in station_rows(html, "stations")}
+    assert set(rows) == {"A", "B", "C"}
+    assert rows["C"][2].startswith("采集失败 登录失败（账号或密码错误） 技术原因 login failed: code 1001")
+    assert rows["C"][4] == "从未" and rows["C"][5] == "0"  # never succeeded, nothing picked up
+    assert rows["B"][2] == "数据过期" and rows["A"][2] == "正常"
+    assert [row[0].split()[-1] for row in station_rows(html, "stations")][0] == "C"  # the worst first
+    assert 'aria-sort="descending"' in html
+    headline = re.sub(r"<[^>]+>", " ", re.search(r'<ul class="headline".*?</ul>', html, re.S).group(0))
+    assert " ".join(headline.split()) == (
+        "1 / 3 正常采集的场站 1 采集失败的场站 1 数据过期的场站 4 已提货户数 1 照片齐全户数 (25.0%) 3 缺必需照片户数"
+    )
+
+
+def test_english_reasons_and_a_configurable_stale_age(client, tmp_path):
+    html = client.get("/?lang=en&sort=state").text
+    rows = {row[0].split()[-1]: row for row in station_rows(html, "stations")}
+    assert rows["C"][2].startswith("Collection failed Login failed (wrong account or password) Technical reason")
+    client.app.state.config = type(client.app.state.config)(
+        **{**vars_of(client.app.state.config), "stale_after_h": 200}
+    )
+    try:
+        rows = {row[0].split()[-1]: row for row in station_rows(client.get("/?lang=zh").text, "stations")}
+        assert rows["B"][2] == "正常"
+    finally:
+        client.app.state.config = type(client.app.state.config)(
+            **{**vars_of(client.app.state.config), "stale_after_h": 72}
+        )
+
+
+def vars_of(config) -> dict:
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}
+
+
+def test_a_station_that_never_collected_has_a_page_with_its_reason(client):
+    page = client.get("/station/C")
+    assert page.status_code == 200
+    assert "此场站还没有采集到的数据" in page.text and "登录失败（账号或密码错误）" in page.text
+    assert "run-c" in page.text  # the run, for the engineer
+
+
+def test_the_missing_type_filter_lists_the_installations_without_it(client):
+    records = lambda page: re.findall(r'<span class="record">([^<]+)</span>', page)  # noqa: E731
+    assert records(client.get("/station/A?missing=inverter").text) == ["R2", "R3"]
+    assert records(client.get("/station/A?missing=roof_panorama").text) == ["R3"]
+    page = client.get("/station/A").text
+    assert page.count('class="type lack"') == 3 and page.count('class="type have"') == 3
+    assert "照片齐全率 <b>33.3%</b>" in page
