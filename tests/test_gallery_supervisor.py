@@ -4,6 +4,7 @@ words in Chinese and English, stale by the configured age, the missing-type filt
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -63,24 +64,17 @@ def test_every_registry_station_is_on_the_overview_with_its_state(client):
     )
 
 
-def test_english_reasons_and_a_configurable_stale_age(client, tmp_path):
+def test_english_reasons_and_a_configurable_stale_age(client):
     html = client.get("/?lang=en&sort=state").text
     rows = {row[0].split()[-1]: row for row in station_rows(html, "stations")}
     assert rows["C"][2].startswith("Collection failed Login failed (wrong account or password) Technical reason")
-    client.app.state.config = type(client.app.state.config)(
-        **{**vars_of(client.app.state.config), "stale_after_h": 200}
-    )
+    config = client.app.state.config
+    client.app.state.config = dataclasses.replace(config, stale_after_h=200)
     try:
         rows = {row[0].split()[-1]: row for row in station_rows(client.get("/?lang=zh").text, "stations")}
         assert rows["B"][2] == "正常"
     finally:
-        client.app.state.config = type(client.app.state.config)(
-            **{**vars_of(client.app.state.config), "stale_after_h": 72}
-        )
-
-
-def vars_of(config) -> dict:
-    return {name: getattr(config, name) for name in config.__dataclass_fields__}
+        client.app.state.config = config
 
 
 def test_a_station_that_never_collected_has_a_page_with_its_reason(client):
