@@ -22,7 +22,7 @@ from pv_gallery.config import GalleryConfig
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
-from pv_gallery.pages import installation, overview, station
+from pv_gallery.pages import installation, overview, search, station
 from pv_gallery.sessions import SessionStore
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
 from pv_gallery.timefmt import local_time, zone_label
@@ -49,6 +49,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/", overview),
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
+            Route("/search", search),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),

@@ -230,6 +230,9 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "longitude": "经度",
         "county": "区县",
         "village": "村",
+        "province": "省",
+        "city": "市",
+        "town": "乡镇",
     },
     "en": {
         "projectName": "Project",
@@ -242,6 +245,9 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "longitude": "Longitude",
         "county": "County",
         "village": "Village",
+        "province": "Province",
+        "city": "City",
+        "town": "Town",
     },
 }
 

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from pv_gallery.health import read_health, with_health
 from pv_gallery.installations import RENDITIONS, Installation, build_installations
 from pv_gallery.item_lookup import IndexUnreadable, ItemLookup
+from pv_gallery.search import SearchTable
 from pv_gallery.summaries import region_summaries, station_summaries
 from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import ObjectStore
@@ -82,6 +83,7 @@ class IndexSnapshot:
         self._items = ItemLookup(self.table.column("item_id"))
         self._installations: OrderedDict[str, tuple[list[Installation], dict[str, Installation]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._search: SearchTable | None = None
 
     def station_rows(self, station_id: str) -> pa.Table | None:
         where = self._slices.get(station_id)
@@ -115,6 +117,13 @@ class IndexSnapshot:
         """The installation with this opaque key, or None."""
         built = self._built(station_id)
         return None if built is None else built[1].get(key)
+
+    def search_table(self) -> SearchTable:
+        """The global search's table, built on the first search of this version."""
+        with self._lock:
+            if self._search is None:
+                self._search = SearchTable(self.table)
+            return self._search
 
     def item_row(self, item_id: str) -> dict[str, Any] | None:
         """The index row of an item id, or None: unknown ids are simply not found."""

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from pv_gallery.headline import STATES, headline, station_state
 from pv_gallery.installations import Installation
+from pv_gallery.search import MAX_QUERY_CHARS
 from pv_gallery.summaries import RegionSummary, StationSummary
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
 from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
@@ -170,3 +171,12 @@ def installation(request: Request) -> Response:
     if summary is None or found is None:
         return error_page(request, 404, "not_found")
     return render(request, "installation.html", summary=summary, installation=found)
+
+
+@protected()
+def search(request: Request) -> Response:
+    """One search across every station: record id, last 4 of the ID number, project name, address parts."""
+    snap = snapshot(request)
+    query = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
+    hits, total = snap.search_table().search(query, snap.secret)
+    return render(request, "search.html", query=query, hits=hits, total=total, stations=snap.stations)

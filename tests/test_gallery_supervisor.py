@@ -5,6 +5,7 @@ words in Chinese and English, stale by the configured age, the missing-type filt
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -91,3 +92,29 @@ def test_the_missing_type_filter_lists_the_installations_without_it(client):
     page = client.get("/station/A").text
     assert page.count('class="type lack"') == 3 and page.count('class="type have"') == 3
     assert "照片齐全率 <b>33.3%</b>" in page
+
+
+def test_one_search_across_every_station(tmp_path):
+    store = LocalDirObjectStore(tmp_path)
+    fields = lambda **kw: json.dumps(kw, ensure_ascii=False)  # noqa: E731
+    rows = [
+        {"station_id": "A", "record_id": "R1", "item_id": "0" * 16, "id_card_masked": "320102********0011",
+         "record_fields": fields(projectName="张**户用光伏", county="玄武区", village="东山村")},
+        {"station_id": "B", "record_id": "110105194912310021", "item_id": "1" * 16,
+         "id_card_masked": "110105********0022", "record_fields": fields(village="西山村", address="西山村3号")},
+        {"station_id": "B", "record_id": "R3", "item_id": "2" * 16, "id_card_masked": "110105********0033",
+         "record_fields": fields(village="东山新村")},
+    ]  # fmt: skip
+    sink = pa.BufferOutputStream()
+    pq.write_table(index_table([{**r, "status": "none", "station_name": r["station_id"]} for r in rows]), sink)
+    store.put_bytes(INDEX_KEY, sink.getvalue().to_pybytes(), "x")
+    client = login(make_client(store))
+    found = lambda q: re.findall(r'<span class="record">([^<]+)</span>', client.get("/search", params={"q": q}).text)  # noqa: E731
+    assert found("东山") == ["R1", "R3"]  # a village, across stations
+    assert found("玄武") == ["R1"] and found("张**") == ["R1"]  # county; the project name with its masked surname
+    assert found("0022") == ["110105********0021"]  # last 4 of the ID number
+    assert found("r3") == ["R3"]  # record id, any case
+    assert found("1949") == [] and found("110105194912310021") == []  # never confirms digits a page hides
+    assert found("village") == [] and found("") == []  # field names are not searched
+    page = client.get("/search", params={"q": "东山"}).text
+    assert '<label for="global-q">' in page and "110105194912310021" not in page
