@@ -12,6 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -33,6 +34,10 @@ HERE = Path(__file__).parent
 MAX_BODY_BYTES = 8 * 1024  # the login form is the only body the gallery reads
 
 
+def favicon(request) -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = INDEX_KEY) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["urlpart"] = url_part
@@ -47,6 +52,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     app = Starlette(
         routes=[
             Route("/", overview),
+            Route("/favicon.ico", favicon),  # browsers ask for it whatever the page says
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/search", search),

@@ -118,3 +118,44 @@ def test_one_search_across_every_station(tmp_path):
     assert found("village") == [] and found("") == []  # field names are not searched
     page = client.get("/search", params={"q": "东山"}).text
     assert '<label for="global-q">' in page and "110105194912310021" not in page
+
+
+def test_pv_media_gallery_finds_the_demos_store_when_none_is_configured(tmp_path):
+    from pv_gallery.server import DEMO_STORE, demo_store
+
+    assert demo_store({}, tmp_path) is None  # no demo run here
+    (tmp_path / DEMO_STORE / INDEX_KEY).parent.mkdir(parents=True)
+    (tmp_path / DEMO_STORE / INDEX_KEY).write_bytes(b"PAR1")
+    assert demo_store({}, tmp_path).root == (tmp_path / DEMO_STORE)
+    assert demo_store({"PV_LOCAL_STORE": "/elsewhere"}, tmp_path) is None  # a configured store is respected
+    assert demo_store({"MINIO_ENDPOINT": "minio:9000"}, tmp_path) is None
+
+
+def test_favicon_and_short_password(client):
+    from pv_gallery.config import GalleryConfig, GalleryConfigError
+
+    assert client.get("/favicon.ico").headers["location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.text.startswith("<svg")
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    with pytest.raises(GalleryConfigError, match="PV_GALLERY_PASSWORD is 11 characters; the gallery needs at least 12"):
+        GalleryConfig(password="x" * 11)
+    with pytest.raises(GalleryConfigError, match="PV_GALLERY_TIME_ZONE='Mars/Olympus' is not a time zone name"):
+        GalleryConfig(password="x" * 12, time_zone="Mars/Olympus")
+
+
+def test_grey_text_contrast_is_at_least_4_5_to_1():
+    from pathlib import Path
+
+    css = (Path(__file__).parents[1] / "pv_gallery/static/gallery.css").read_text()
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    greys = set(re.findall(r"(?<![-\w])color: #([0-9a-f]{6})", css))
+    assert greys, "no text colours found"
+    page = luminance("f5f7fa")  # the page background (cards are white: lighter still)
+    for grey in greys:
+        assert (page + 0.05) / (luminance(grey) + 0.05) >= 4.5, grey
