@@ -38,7 +38,7 @@ def sort_key(name: str, states: dict[str, str]) -> Callable:
     if name == "station":
         return lambda s: s.station_name if isinstance(s, StationSummary) else s.label
     if name == "state":  # worst last, so that the default (descending) puts failing stations first
-        return lambda s: -STATES.index(states[s.station_id]) if isinstance(s, StationSummary) else 0
+        return lambda s: (-STATES.index(states[s.station_id]) if isinstance(s, StationSummary) else 0, s.gap)
     if name == "completeness":
         return lambda s: -1.0 if s.completeness is None else s.completeness
     return lambda s: getattr(s, name)

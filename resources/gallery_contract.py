@@ -310,6 +310,7 @@ def shown_fields(values: Mapping[str, Any], personal: Iterable[str] = ()) -> dic
         shown[".".join(path)] = text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
     return shown
 
+
 # -- the station health table (issue 25): every registry station, collected or not -----------------
 # Written by the station_health asset (pv_assets/gallery/health.py) beside the index; times are UTC ISO 8601.
 HEALTH_KEY = f"{GALLERY_PREFIX}/station-health.parquet"
