@@ -64,7 +64,9 @@ class SearchTable:
         hit = pc.match_substring(self.text, json.dumps(q, ensure_ascii=False)[1:-1], ignore_case=True)
         if len(q) == 4:
             hit = pc.or_(hit, pc.equal(self.last4, q.upper()))
-        rows = self.records.filter(pc.fill_null(hit, False))
+        found = pc.indices_nonzero(pc.fill_null(hit, False))
+        # Only the shown results are converted: a city name matches a third of the group.
+        rows = self.records.take(found.slice(0, limit))
         hits = []
         for row in rows.to_pylist():
             label = mask_personal_text(row["record_id"])
@@ -78,6 +80,4 @@ class SearchTable:
                     fields={k: v for k, v in shown.items() if k in RESULT_FIELDS},
                 )
             )
-            if len(hits) >= limit:
-                break
-        return hits, rows.num_rows
+        return hits, len(found)
