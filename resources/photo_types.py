@@ -56,3 +56,17 @@ def split_types(cell: str | None) -> tuple[str, ...]:
 def completeness(complete: int, picked_up: int) -> float | None:
     """Share of picked-up installations with every required type, in percent; None when none is picked up."""
     return None if picked_up == 0 else round(100.0 * complete / picked_up, 1)
+
+
+def region_photo_types(value: object, source: str) -> dict[str, tuple[str, ...]]:
+    """The registry's `region_photo_types: {RC-320100: [roof_panorama, inverter]}`, checked; ValueError names
+    the file, the region and the fix."""
+    regions = value or {}
+    if not isinstance(regions, dict) or not all(isinstance(v, list) for v in regions.values()):
+        raise ValueError(
+            f"{source}: 'region_photo_types' must map region company codes to lists of photo types "
+            "(RC-320100: [roof_panorama, inverter])"
+        )
+    return {
+        str(code): check_photo_types(types, f"{source}: region_photo_types: {code}") for code, types in regions.items()
+    }

@@ -45,7 +45,7 @@ from pydantic import (
 
 from resources.interface import InterfaceError, load_interface, yaml_error_text
 from resources.keys import InvalidKeySegment, safe_segment
-from resources.photo_types import check_photo_types, required_for
+from resources.photo_types import check_photo_types, region_photo_types, required_for
 from resources.settings import settings, stations_file
 from resources.station_api.config import StationEndpoint
 
@@ -559,28 +559,21 @@ def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
     document = _cached_document(data, str(file))
     stations = _stations(document, EntryLines(data, str(file)))
-    default_types = (document.get("defaults") or {}).get("required_photo_types")
+    default_types = (document.get("defaults") or {}).get("required_photo_types")  # validated with the defaults
     return Registry(
         file,
         stations,
         _region_names(document, str(file)),
         default_photo_types=tuple(check_photo_types(default_types, "defaults")) if default_types is not None else None,
-        region_photo_types=_region_photo_types(document, str(file)),
+        region_photo_types=_checked(region_photo_types, document.get("region_photo_types"), str(file)),
     )
 
 
-def _region_photo_types(document: dict[str, Any], source: str) -> dict[str, tuple[str, ...]]:
-    """`region_photo_types: {RC-320100: [roof_panorama, inverter]}`: a region's required photo types."""
-    regions = document.get("region_photo_types") or {}
-    if not isinstance(regions, dict) or not all(isinstance(v, list) for v in regions.values()):
-        raise RegistryError(
-            f"{source}: 'region_photo_types' must map region company codes to lists of photo types "
-            "(RC-320100: [roof_panorama, inverter])"
-        )
+def _checked(parse, value: Any, source: str) -> Any:
     try:
-        return {str(code): check_photo_types(types, f"region_photo_types: {code}") for code, types in regions.items()}
+        return parse(value, source)
     except ValueError as exc:
-        raise RegistryError(f"{source}: {exc}") from None
+        raise RegistryError(str(exc)) from None
 
 
 def _region_names(document: dict[str, Any], source: str) -> dict[str, str]:
