@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pv_gallery.completeness import Completeness, station_completeness
+from resources.completeness import Completeness, station_completeness
 from resources.failure_categories import category_of
 from resources.photo_types import completeness
 

@@ -57,3 +57,18 @@ def test_each_installation_knows_its_present_and_missing_types():
     found = {i.record_id: (i.present_required, i.missing_types) for i in build_installations(table, b"k" * 32)}
     assert found == {"R1": (("roof_panorama", "inverter"), ()), "R2": (("roof_panorama",), ("inverter",)),
                      "R3": ((), ("roof_panorama", "inverter"))}  # fmt: skip
+
+
+def test_completeness_is_an_asset_check_on_the_index():
+    from dagster import AssetCheckSeverity
+
+    from pv_assets.gallery.completeness_check import COLUMNS, completeness_result
+
+    result = completeness_result(index_table(ROWS).select(COLUMNS))
+    assert (result.passed, result.severity) == (False, AssetCheckSeverity.WARN)
+    figures = {k: getattr(v, "value", v) for k, v in result.metadata.items()}
+    assert figures["picked_up"] == 4 and figures["complete"] == 1 and figures["completeness_pct"] == 25.0
+    assert figures["missing_by_type"] == {"roof_panorama": 1, "inverter": 2, "nameplate": 1}
+    assert figures["least_complete_stations"] == {"B": 0.0, "A": 33.3}
+    whole = [r for r in ROWS if r["record_id"] == "R1" and r["station_id"] == "A"]
+    assert completeness_result(index_table(whole).select(COLUMNS)).passed
