@@ -7,6 +7,7 @@ binary search (item ids). The columns are the contract of issue 12 (resources/ga
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -27,6 +28,7 @@ from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import ObjectStore
 
 __all__ = ["INDEX_KEY", "RENDITIONS", "GalleryIndex", "IndexMissing", "IndexSnapshot", "IndexUnreadable"]
+log = logging.getLogger("pv_gallery")
 CACHED_STATIONS = 256  # stations whose installations stay built
 
 REQUIRED_COLUMNS = [
@@ -145,6 +147,9 @@ class GalleryIndex:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
 
+    def _health(self) -> dict:
+        return _read_health_or_none(self.store.get_bytes(HEALTH_KEY))
+
     def _fresh(self) -> IndexSnapshot | None:
         with self._lock:
             if self._snapshot is not None and time.monotonic() - self._checked_at < self.recheck_s:
@@ -173,13 +178,22 @@ class GalleryIndex:
             version = f"{info.etag or info.size}|{health_info.etag or health_info.size if health_info else ''}"
             loaded = self._snapshot
             if loaded is None or loaded.etag != version:
-                health = read_health(self.store.get_bytes(HEALTH_KEY)) if health_info else {}
+                health = self._health() if health_info else {}
                 loaded = load_snapshot(self.store.get_bytes(self.key), version, self.secret, health)
             with self._lock:
                 self._snapshot, self._checked_at = loaded, time.monotonic()
             return loaded
         finally:
             self._load_lock.release()
+
+
+def _read_health_or_none(data: bytes) -> dict:
+    """The health table, or {} with an error in the log naming it: the pages still show the index."""
+    try:
+        return read_health(data)
+    except (pa.ArrowException, OSError, KeyError) as exc:
+        log.error("station health %s unreadable (%s): run the gallery job again (pv-media collect)", HEALTH_KEY, exc)
+        return {}
 
 
 def load_snapshot(data: bytes, version: str, secret: bytes | None = None, health: dict | None = None) -> IndexSnapshot:

@@ -159,3 +159,15 @@ def test_grey_text_contrast_is_at_least_4_5_to_1():
     page = luminance("f5f7fa")  # the page background (cards are white: lighter still)
     for grey in greys:
         assert (page + 0.05) / (luminance(grey) + 0.05) >= 4.5, grey
+
+
+def test_an_unreadable_health_table_is_logged_and_the_index_still_shown(tmp_path, caplog):
+    store = LocalDirObjectStore(tmp_path)
+    sink = pa.BufferOutputStream()
+    rows = [{**r, "station_name": r["station_id"], "item_id": f"{n:016x}"} for n, r in enumerate(ROWS)]
+    pq.write_table(index_table(rows), sink)
+    store.put_bytes(INDEX_KEY, sink.getvalue().to_pybytes(), "x")
+    store.put_bytes(HEALTH_KEY, b"not parquet", "x")
+    html = login(make_client(store)).get("/").text
+    assert sorted(row[0].split()[-1] for row in station_rows(html, "stations")) == ["A", "B"]
+    assert f"station health {HEALTH_KEY} unreadable" in caplog.text and "run the gallery job again" in caplog.text
