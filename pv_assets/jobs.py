@@ -2,7 +2,8 @@
 
 from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
 
-from pv_assets.assets import STATION_ASSETS, gallery_index, station_health
+from pv_assets.assets import STATION_ASSETS, gallery_index
+from pv_assets.gallery.health import station_health
 from pv_assets.tags import station_tags
 
 COLLECT_JOB_NAME = "collect_station"

@@ -5,12 +5,11 @@ from pv_assets.assets.media import uploaded_media
 from pv_assets.assets.previews import gallery_index, gallery_piece, media_previews
 from pv_assets.assets.records import infrastructure_records
 from pv_assets.assets.token import station_token
-from pv_assets.gallery.health import station_health
 
 COLLECTION_ASSETS = [station_token, infrastructure_records, media_manifest, uploaded_media]
 # What one station's run materializes: the collection, its previews and its piece of the gallery index.
 STATION_ASSETS = [*COLLECTION_ASSETS, media_previews, gallery_piece]
-ALL_ASSETS = [*STATION_ASSETS, gallery_index, station_health]
+ALL_ASSETS = [*STATION_ASSETS, gallery_index]
 
 __all__ = [
     "ALL_ASSETS",
@@ -21,7 +20,6 @@ __all__ = [
     "infrastructure_records",
     "media_manifest",
     "media_previews",
-    "station_health",
     "station_token",
     "uploaded_media",
 ]

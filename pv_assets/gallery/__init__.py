@@ -1,1 +1,1 @@
-"""Dagster code of the gallery domain: what the viewer reads besides the index (station health)."""
+"""The gallery: previews, gallery pieces and index (Dagster code of that domain)."""
