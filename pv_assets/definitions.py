@@ -14,6 +14,8 @@ from pv_assets.assets import ALL_ASSETS
 from pv_assets.batch import collect_station_batch_job
 from pv_assets.batch_sensor import orphaned_batch_runs_sensor
 from pv_assets.deployment import DeploymentError, deployment_mode, local_store_refusal
+from pv_assets.gallery.completeness_check import required_photos_complete
+from pv_assets.gallery.health import station_health
 from pv_assets.gallery_sensor import gallery_index_sensor
 from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.jobs import COLLECT_JOB_NAME, GALLERY_JOB_NAME, collect_station_job, gallery_index_job
@@ -50,7 +52,8 @@ def make_definitions(
     store = object_store or store_for(knobs)
     return Definitions(
         # Source references: the UI shows where each asset is defined.
-        assets=with_source_code_references(ALL_ASSETS),
+        assets=with_source_code_references([*ALL_ASSETS, station_health]),
+        asset_checks=[required_photos_complete],
         jobs=[collect_station_job, collect_station_batch_job, gallery_index_job],
         sensors=[station_registry_sensor, station_change_sensor, gallery_index_sensor, orphaned_batch_runs_sensor],
         schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone, knobs.daily_batch_size)],

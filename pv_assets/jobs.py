@@ -3,6 +3,7 @@
 from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
 
 from pv_assets.assets import STATION_ASSETS, gallery_index
+from pv_assets.gallery.health import station_health
 from pv_assets.tags import station_tags
 
 COLLECT_JOB_NAME = "collect_station"
@@ -22,8 +23,9 @@ collect_station_job = define_asset_job(
 GALLERY_JOB_NAME = "build_gallery_index"
 gallery_index_job = define_asset_job(
     GALLERY_JOB_NAME,
-    selection=AssetSelection.assets(gallery_index),
-    description="Merge the stations' gallery pieces into the one index file the viewer reads.",
+    selection=AssetSelection.assets(gallery_index, station_health),
+    description="Merge the stations' gallery pieces into the one index file the viewer reads, and write every "
+    "station's health beside it.",
 )
 
 

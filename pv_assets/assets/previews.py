@@ -156,6 +156,7 @@ def gallery_piece(
         accepted_statuses=station.accepted_pickup_status,
         previous_collected_at=previous_collected_at(store, station_id),
         region_names=station_api.registry().region_names,
+        required_photo_types=station_api.registry().required_photo_types(station),
     )
     key, size = write_piece(store, station_id, rows)
     statuses = pd.Series([r["status"] for r in rows], dtype=object).value_counts().to_dict()
