@@ -11,10 +11,12 @@ UV_VERSION := 0.13.9
 # A virtualenv with exactly the locked versions (uv.lock: runtime, the simulator and the dev tools) and the
 # project itself as an editable install; synced again when pyproject.toml or uv.lock changes. --frozen: the
 # lock is installed as committed, never re-resolved (after changing dependencies: `.venv/bin/uv lock`).
+# --compile-bytecode: every `pv-media` start would otherwise compile ~2,500 modules where PYTHONDONTWRITEBYTECODE
+# is set or site-packages is read-only (about 2.8 of a 6.7 s `collect`; docs/performance.md).
 $(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --extra dev --python $(PY)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --extra dev --python $(PY) --compile-bytecode
 	@touch $(STAMP)
 
 install: $(STAMP)

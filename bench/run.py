@@ -13,9 +13,13 @@ table and, as its last line, one JSON object.
 - previews: previews per second for 1,000 photos of ~1 MB, the peak RSS of a 1 GiB video's poster
   frame and a station's rows of a 10,000-station gallery index, each beside its baseline
   (bench/previews.py).
+- e2e: the real `pv-media collect --station X` (Dagster included) for 2,000 photos of ~100 KB into S3 and
+  into the embedded default, its rerun with nothing new, and phone-size JPEGs, beside the seed's loop
+  (bench/e2e.py).
 
 Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 --gallery-stations 50
---photos 20 --video-mib 16 --index-stations 200; `--only previews` runs one scenario.
+--photos 20 --video-mib 16 --index-stations 200 --phone-photos 8; `--only previews` or
+`python -m bench.run e2e` runs one scenario.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import requests
 from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
+from bench.e2e import e2e
 from bench.gallery import gallery
 from bench.previews import previews
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
@@ -80,7 +85,9 @@ def step_seconds(result) -> dict[str, float]:
 
 
 def step_metadata(result, key: str):
-    return result.asset_materializations_for_node("uploaded_media")[0].metadata[key].value
+    from pv_assets.operations.station_run import materialization_metadata
+
+    return materialization_metadata(result)["uploaded_media"][key]
 
 
 def photo_station(station_id: str, photos: int, photo_size: tuple[int, int], seed: int, connections: int) -> dict:
@@ -262,6 +269,9 @@ def rerun(s3: str, objects: int, instance, work: Path) -> dict:
     }
 
 
+SCENARIOS = ["many_small", "big_file", "rerun", "gallery", "previews", "e2e"]
+
+
 def print_table(results: dict) -> None:
     print(f"{'scenario':<12} {'measure':<26} value")
     for scenario, figures in results.items():
@@ -283,13 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--index-stations", type=int, default=10_000, help="stations in the previews' index (default 10000)"
     )
-    parser.add_argument(
-        "--only",
-        choices=["many_small", "big_file", "rerun", "gallery", "previews"],
-        action="append",
-        help="run only these scenarios",
-    )
+    parser.add_argument("--phone-photos", type=int, default=48, help="phone-size photos in e2e (default 48)")
+    parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
+    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], help="the same as --only")
     args = parser.parse_args(argv)
+    args.only = (args.only or []) + args.scenarios
     from dagster import DagsterInstance
 
     os.environ.setdefault("PV_STAGING_DIR", tempfile.mkdtemp(prefix="pv-bench-staging-"))
@@ -302,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             ("rerun", lambda d: rerun(s3, args.rerun, instance, d)),
             ("gallery", lambda d: gallery(args.gallery_stations, 100, 5000, d)),
             ("previews", lambda d: previews(s3, args.photos, args.video_mib, args.index_stations, d)),
+            ("e2e", lambda d: e2e(s3, args.small, args.phone_photos, d)),
         ):
             if args.only and name not in args.only:
                 continue

@@ -10,6 +10,8 @@ import warnings
 
 from dagster import BetaWarning, Definitions, definitions, in_process_executor, with_source_code_references
 
+from pv_assets.gallery.completeness_check import required_photos_complete
+from pv_assets.gallery.health import station_health
 from pv_assets.gallery.sensor import gallery_index_sensor
 from pv_assets.io_manager import ObjectStoreIOManager
 from pv_assets.lineage import ALL_ASSETS
@@ -50,7 +52,8 @@ def make_definitions(
     store = object_store or store_for(knobs)
     return Definitions(
         # Source references: the UI shows where each asset is defined.
-        assets=with_source_code_references(ALL_ASSETS),
+        assets=with_source_code_references([*ALL_ASSETS, station_health]),
+        asset_checks=[required_photos_complete],
         jobs=[collect_station_job, collect_station_batch_job, gallery_index_job],
         sensors=[station_registry_sensor, station_change_sensor, gallery_index_sensor, orphaned_batch_runs_sensor],
         schedules=[build_daily_full_refresh(knobs.refresh_cron, knobs.refresh_timezone, knobs.daily_batch_size)],

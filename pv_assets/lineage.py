@@ -4,11 +4,13 @@ from pv_assets.collection.manifest import media_manifest
 from pv_assets.collection.records import infrastructure_records
 from pv_assets.collection.token import station_token
 from pv_assets.collection.uploaded_media import uploaded_media
-from pv_assets.gallery.assets import gallery_index, gallery_piece, media_previews
+from pv_assets.gallery.assets import gallery_index, gallery_piece
 
+# uploaded_media is one step that materializes two assets: uploaded_media and media_previews.
 COLLECTION_ASSETS = [station_token, infrastructure_records, media_manifest, uploaded_media]
 # What one station's run materializes: the collection, its previews and its piece of the gallery index.
-STATION_ASSETS = [*COLLECTION_ASSETS, media_previews, gallery_piece]
+STATION_ASSETS = [*COLLECTION_ASSETS, gallery_piece]
+media_previews = uploaded_media  # the definition that materializes media_previews
 ALL_ASSETS = [*STATION_ASSETS, gallery_index]
 
 __all__ = [

@@ -7,10 +7,12 @@ at most MAX_BODY_BYTES; X-Forwarded-For counts only from the configured proxies.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -21,9 +23,10 @@ from pv_gallery.config import GalleryConfig
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
-from pv_gallery.pages import installation, overview, station
+from pv_gallery.pages import installation, overview, search, station
 from pv_gallery.sessions import SessionStore
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
+from pv_gallery.timefmt import local_time, zone_label
 from pv_gallery.web import url_part
 from resources.object_store import ObjectStore
 
@@ -31,9 +34,15 @@ HERE = Path(__file__).parent
 MAX_BODY_BYTES = 8 * 1024  # the login form is the only body the gallery reads
 
 
+def favicon(request) -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = INDEX_KEY) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["urlpart"] = url_part
+    templates.env.filters["localtime"] = functools.partial(local_time, zone=config.time_zone)
+    templates.env.globals["time_zone"] = zone_label(config.time_zone)
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(HostCheckMiddleware, names=config.host_names),
@@ -43,8 +52,10 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     app = Starlette(
         routes=[
             Route("/", overview),
+            Route("/favicon.ico", favicon),  # browsers ask for it whatever the page says
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
+            Route("/search", search),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),

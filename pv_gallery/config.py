@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -69,6 +70,8 @@ class GalleryConfig:
     trusted_proxies: tuple[str, ...] = ()
     # Host names the gallery answers to, besides the loopback names: the public address's host.
     allowed_hosts: tuple[str, ...] = ()
+    time_zone: str = "Asia/Shanghai"  # the group's: pages show every time in it, with its name
+    stale_after_h: float = 72.0  # a station's last success older than this is flagged stale
 
     def __post_init__(self):
         if not self.password and not self.trusted_user_header:
@@ -82,6 +85,12 @@ class GalleryConfig:
                 f"{MIN_PASSWORD_LENGTH} (a passphrase, or one made by "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(16))'`)"
             )
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise GalleryConfigError(
+                f"{env_name('gallery_time_zone')}={self.time_zone!r} is not a time zone name (e.g. Asia/Shanghai)"
+            ) from None
         if not self.session_secret:
             # One per process unless configured: installation links then change when the gallery restarts.
             object.__setattr__(self, "session_secret", secrets.token_urlsafe(32))
@@ -105,6 +114,8 @@ class GalleryConfig:
             secure_cookie=knobs.gallery_secure_cookie,
             trusted_proxies=parse_proxies(knobs.gallery_trusted_proxies),
             allowed_hosts=tuple(hosts),
+            time_zone=knobs.gallery_time_zone,
+            stale_after_h=knobs.gallery_stale_after_h,
         )
 
     @property

@@ -7,6 +7,7 @@ binary search (item ids). The columns are the contract of issue 12 (resources/ga
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -18,13 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pv_gallery.health import read_health, with_health
 from pv_gallery.installations import RENDITIONS, Installation, build_installations
 from pv_gallery.item_lookup import IndexUnreadable, ItemLookup
+from pv_gallery.search import SearchTable
 from pv_gallery.summaries import region_summaries, station_summaries
-from resources.gallery_contract import INDEX_KEY
+from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import ObjectStore
 
 __all__ = ["INDEX_KEY", "RENDITIONS", "GalleryIndex", "IndexMissing", "IndexSnapshot", "IndexUnreadable"]
+log = logging.getLogger("pv_gallery")
 CACHED_STATIONS = 256  # stations whose installations stay built
 
 REQUIRED_COLUMNS = [
@@ -63,7 +67,7 @@ class IndexSnapshot:
 
     `secret` keys the installations' opaque ids (pv_gallery.installations.installation_key)."""
 
-    def __init__(self, table: pa.Table, etag: str, secret: bytes | None = None):
+    def __init__(self, table: pa.Table, etag: str, secret: bytes | None = None, health: dict | None = None):
         self.etag = etag
         self.secret = secret or secrets.token_bytes(32)
         # One chunk per column: a take across chunks concatenates the whole column first (40 ms a page).
@@ -71,14 +75,17 @@ class IndexSnapshot:
         # Row numbers in (station, record) order: a station's rows are one run of it. Sorting the
         # numbers, not the table, spares a copy of every column (1.3 s at 1,000,000 rows).
         self._order = pc.sort_indices(table, sort_keys=[("station_id", "ascending"), ("record_id", "ascending")])
-        self.stations, self._rows = station_summaries(self.table)
+        indexed, self._rows = station_summaries(self.table)
+        # Every registry station the health table lists, collected or not (pv_gallery.health).
+        self.stations = with_health(indexed, health or {})
         self.regions = region_summaries(self.stations)
-        in_order = sorted(self.stations, key=lambda sid: sid.encode("utf-8"))  # Arrow sorts strings by bytes
+        in_order = sorted(indexed, key=lambda sid: sid.encode("utf-8"))  # Arrow sorts strings by bytes
         offsets = np.cumsum([0] + [self._rows[s] for s in in_order])
         self._slices = {sid: (int(offsets[n]), int(offsets[n + 1] - offsets[n])) for n, sid in enumerate(in_order)}
         self._items = ItemLookup(self.table.column("item_id"))
         self._installations: OrderedDict[str, tuple[list[Installation], dict[str, Installation]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._search: SearchTable | None = None
 
     def station_rows(self, station_id: str) -> pa.Table | None:
         where = self._slices.get(station_id)
@@ -113,6 +120,13 @@ class IndexSnapshot:
         built = self._built(station_id)
         return None if built is None else built[1].get(key)
 
+    def search_table(self) -> SearchTable:
+        """The global search's table, built on the first search of this version."""
+        with self._lock:
+            if self._search is None:
+                self._search = SearchTable(self.table)
+            return self._search
+
     def item_row(self, item_id: str) -> dict[str, Any] | None:
         """The index row of an item id, or None: unknown ids are simply not found."""
         row = self._items.find(item_id)
@@ -132,6 +146,9 @@ class GalleryIndex:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
+
+    def _health(self) -> dict:
+        return _read_health_or_none(self.store.get_bytes(HEALTH_KEY))
 
     def _fresh(self) -> IndexSnapshot | None:
         with self._lock:
@@ -157,10 +174,12 @@ class GalleryIndex:
                 with self._lock:
                     self._snapshot = None
                 raise IndexMissing(self.key)
-            version = info.etag or f"{info.size}"
+            health_info = self.store.stat(HEALTH_KEY)
+            version = f"{info.etag or info.size}|{health_info.etag or health_info.size if health_info else ''}"
             loaded = self._snapshot
             if loaded is None or loaded.etag != version:
-                loaded = load_snapshot(self.store.get_bytes(self.key), version, self.secret)
+                health = self._health() if health_info else {}
+                loaded = load_snapshot(self.store.get_bytes(self.key), version, self.secret, health)
             with self._lock:
                 self._snapshot, self._checked_at = loaded, time.monotonic()
             return loaded
@@ -168,7 +187,16 @@ class GalleryIndex:
             self._load_lock.release()
 
 
-def load_snapshot(data: bytes, version: str, secret: bytes | None = None) -> IndexSnapshot:
+def _read_health_or_none(data: bytes) -> dict:
+    """The health table, or {} with an error in the log naming it: the pages still show the index."""
+    try:
+        return read_health(data)
+    except (pa.ArrowException, OSError, KeyError) as exc:
+        log.error("station health %s unreadable (%s): run the gallery job again (pv-media collect)", HEALTH_KEY, exc)
+        return {}
+
+
+def load_snapshot(data: bytes, version: str, secret: bytes | None = None, health: dict | None = None) -> IndexSnapshot:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
@@ -176,4 +204,4 @@ def load_snapshot(data: bytes, version: str, secret: bytes | None = None) -> Ind
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         raise IndexUnreadable(f"columns missing: {', '.join(missing)}")
-    return IndexSnapshot(table, version, secret)
+    return IndexSnapshot(table, version, secret, health)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from resources.failure_categories import category_of
 from resources.gallery_contract import personal_values, shown_fields
 from resources.personal_data import mask_personal_text
+from resources.photo_types import missing_types, split_types
 
 RENDITIONS = {"thumb": "thumb_key", "medium": "medium_key", "poster": "poster_key", "original": "object_key"}
 CARD_FIELDS = 4  # descriptive fields on a station card; the installation page shows them all
@@ -43,6 +45,7 @@ CARD_COLUMNS = [
     "duration_s",
     "size",
     "collected_at",
+    "photo_type",
 ]
 
 
@@ -65,6 +68,12 @@ class MediaItem:
     duration_s: float | None
     size: int | None
     collected_at: str | None
+    photo_type: str | None = None
+
+    @property
+    def category(self) -> str:
+        """The failure reason in a manager's category (resources.failure_categories)."""
+        return category_of(self.failure_reason)
 
 
 @dataclass
@@ -81,6 +90,8 @@ class Installation:
     photo_count: int = 0
     video_count: int = 0
     failed_count: int = 0
+    photo_types: frozenset[str] = frozenset()  # types with a stored photo
+    required_types: tuple[str, ...] = ()
     station_rows: pa.Table | None = None  # the station's index rows; this record's are [start, end)
     start: int = 0
     end: int = 0
@@ -128,6 +139,20 @@ class Installation:
         return None
 
     @property
+    def cover_type(self) -> str | None:
+        """What the card's picture shows (its photo type), None for a video poster."""
+        cover = self.cover
+        return next((i.photo_type or "other" for i in self.photos if cover and i.item_id == cover[0]), None)
+
+    @property
+    def missing_types(self) -> tuple[str, ...]:
+        return missing_types(self.photo_types, self.required_types)
+
+    @property
+    def present_required(self) -> tuple[str, ...]:
+        return tuple(t for t in self.required_types if t in self.photo_types)
+
+    @property
     def id_last4(self) -> str:
         return self.id_card_masked[-4:].upper() if self.id_card_masked else ""
 
@@ -161,6 +186,7 @@ def build_installations(rows: pa.Table, secret: bytes) -> list[Installation]:
 
     photos, videos = per_record(stored & (kind == "photo")), per_record(stored & (kind == "video"))
     failed = per_record(status == "failed")
+    types, required = _photo_types(rows, starts, stored & (kind == "photo"))
     heads = rows.take(pa.array(starts)).select(
         ["station_id", "record_id", "id_card_masked", "pickup_status", "pickup_status_raw", "record_fields"]
     )
@@ -176,6 +202,8 @@ def build_installations(rows: pa.Table, secret: bytes) -> list[Installation]:
             photo_count=photos[n],
             video_count=videos[n],
             failed_count=failed[n],
+            photo_types=types[n],
+            required_types=required[n],
             station_rows=rows,
             start=start,
             end=end,
@@ -184,9 +212,23 @@ def build_installations(rows: pa.Table, secret: bytes) -> list[Installation]:
     ]
 
 
+def _photo_types(rows: pa.Table, starts: np.ndarray, stored_photo: np.ndarray) -> tuple[list, list]:
+    """Per record: the types with a stored photo, and the required ones (none in an index without types)."""
+    if "photo_type" not in rows.column_names or "required_photo_types" not in rows.column_names:
+        return [frozenset()] * len(starts), [()] * len(starts)
+    photo_type = rows.column("photo_type").to_pylist()
+    required_cells = rows.column("required_photo_types").to_pylist()
+    ends = [*starts[1:].tolist(), rows.num_rows]
+    present = [
+        frozenset(photo_type[i] for i in range(start, end) if stored_photo[i] and photo_type[i])
+        for start, end in zip(starts.tolist(), ends, strict=True)
+    ]
+    return present, [split_types(required_cells[start]) for start in starts.tolist()]
+
+
 def media_items(rows: pa.Table) -> list[MediaItem]:
     items = []
-    for row in rows.select(CARD_COLUMNS).to_pylist():
+    for row in rows.select([c for c in CARD_COLUMNS if c in rows.column_names]).to_pylist():
         if row["media_kind"] is None:
             continue
         items.append(
@@ -203,6 +245,7 @@ def media_items(rows: pa.Table) -> list[MediaItem]:
                 duration_s=row["duration_s"],
                 size=row["size"],
                 collected_at=row["collected_at"],
+                photo_type=row.get("photo_type"),
             )
         )
     return items

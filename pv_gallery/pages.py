@@ -4,39 +4,61 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pv_gallery.headline import STATES, headline, station_state
 from pv_gallery.installations import Installation
+from pv_gallery.search import MAX_QUERY_CHARS
 from pv_gallery.summaries import RegionSummary, StationOverview
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
+from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
 
 STATION_PAGE_SIZE = 48
 OVERVIEW_PAGE_SIZE = 100
-SORT_COLUMNS = ("station", "picked_up", "with_photo", "with_video", "media_items", "failed", "gap", "last_collected")
+SORT_COLUMNS = (
+    "station",
+    "state",
+    "picked_up",
+    "with_photo",
+    "with_video",
+    "media_items",
+    "failed",
+    "gap",
+    "completeness",
+    "last_collected",
+)
 KINDS = ("photo", "video", "none")
 
 
-def sort_key(name: str) -> Callable:
+def sort_key(name: str, states: dict[str, str]) -> Callable:
     if name == "station":
         return lambda s: s.station_name if isinstance(s, StationOverview) else s.label
+    if name == "state":  # worst last, so that the default (descending) puts failing stations first
+        return lambda s: (-STATES.index(states[s.station_id]) if isinstance(s, StationOverview) else 0, s.gap)
+    if name == "completeness":
+        return lambda s: -1.0 if s.completeness is None else s.completeness
     return lambda s: getattr(s, name)
 
 
 @protected()
 def overview(request: Request) -> Response:
     snap = snapshot(request)
-    sort = request.query_params.get("sort", "gap")
-    sort = sort if sort in SORT_COLUMNS else "gap"
-    descending = request.query_params.get("order", "desc" if sort != "station" else "asc") != "asc"
+    config = request.app.state.config
+    now = datetime.now(UTC)
+    states = {sid: station_state(s, now, timedelta(hours=config.stale_after_h)) for sid, s in snap.stations.items()}
+    sort = request.query_params.get("sort", "state")
+    sort = sort if sort in SORT_COLUMNS else "state"
+    descending = request.query_params.get("order", "asc" if sort in ("station", "completeness") else "desc") != "asc"
     region_filter = request.query_params.get("region") or ""
-    regions: list[RegionSummary] = sorted(snap.regions.values(), key=sort_key(sort), reverse=descending)
+    regions: list[RegionSummary] = sorted(snap.regions.values(), key=sort_key(sort, states), reverse=descending)
     stations = (
         list(snap.regions[region_filter].stations) if region_filter in snap.regions else list(snap.stations.values())
     )
-    stations.sort(key=sort_key(sort), reverse=descending)
+    stations.sort(key=sort_key(sort, states), reverse=descending)
     pages = max(1, math.ceil(len(stations) / OVERVIEW_PAGE_SIZE))
     page = min(page_number(request), pages)
 
@@ -53,6 +75,8 @@ def overview(request: Request) -> Response:
         request,
         "overview.html",
         regions=regions,
+        headline=headline(snap.stations.values(), states),
+        states=states,
         stations=stations[(page - 1) * OVERVIEW_PAGE_SIZE : page * OVERVIEW_PAGE_SIZE],
         station_count=len(stations),
         region_filter=region_filter,
@@ -68,7 +92,9 @@ def overview(request: Request) -> Response:
     )
 
 
-def matches(installation: Installation, status: str, kind: str, query: str) -> bool:
+def matches(installation: Installation, status: str, kind: str, query: str, missing: str = "") -> bool:
+    if missing and missing not in installation.missing_types:
+        return False
     if status and installation.pickup_status != status:
         return False
     if kind == "photo" and not installation.photo_count:
@@ -91,14 +117,19 @@ def station(request: Request) -> Response:
     snap = snapshot(request)
     station_id = request.path_params["station_id"]
     summary = snap.stations.get(station_id)
-    installations = snap.installations(station_id)
-    if summary is None or installations is None:
+    if summary is None:
         return error_page(request, 404, "not_found")
+    # A registry station with nothing collected (its login fails) has a page all the same: its health.
+    installations = snap.installations(station_id) or []
+    config = request.app.state.config
+    state = station_state(summary, datetime.now(UTC), timedelta(hours=config.stale_after_h))
+    missing = request.query_params.get("missing", "")
+    missing = missing if missing in DEFAULT_REQUIRED_PHOTO_TYPES else ""
     status = request.query_params.get("status", "")
     kind = request.query_params.get("kind", "")
     kind = kind if kind in KINDS else ""
     query = request.query_params.get("q", "")[:64]
-    shown = [i for i in installations if matches(i, status, kind, query)]
+    shown = [i for i in installations if matches(i, status, kind, query, missing)]
     pages = max(1, math.ceil(len(shown) / STATION_PAGE_SIZE))
     page = min(page_number(request), pages)
     statuses: dict[str, str] = {}
@@ -106,7 +137,7 @@ def station(request: Request) -> Response:
         statuses.setdefault(installation.pickup_status, installation.status_label)
 
     def link(**changes) -> str:
-        params = {"status": status, "kind": kind, "q": query, "page": page, **changes}
+        params = {"missing": missing, "status": status, "kind": kind, "q": query, "page": page, **changes}
         return f"/station/{url_part(station_id)}?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
     return render(
@@ -121,6 +152,9 @@ def station(request: Request) -> Response:
         kind=kind,
         kinds=KINDS,
         query=query,
+        state=state,
+        missing=missing,
+        photo_types=DEFAULT_REQUIRED_PHOTO_TYPES,
         page=page,
         pages=pages,
         prev_link=link(page=page - 1) if page > 1 else None,
@@ -137,3 +171,12 @@ def installation(request: Request) -> Response:
     if summary is None or found is None:
         return error_page(request, 404, "not_found")
     return render(request, "installation.html", summary=summary, installation=found)
+
+
+@protected()
+def search(request: Request) -> Response:
+    """One search across every station: record id, last 4 of the ID number, project name, address parts."""
+    snap = snapshot(request)
+    query = request.query_params.get("q", "")[:MAX_QUERY_CHARS]
+    hits, total = snap.search_table().search(query, snap.secret)
+    return render(request, "search.html", query=query, hits=hits, total=total, stations=snap.stations)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import sys
 import threading
+from collections.abc import Mapping
+from pathlib import Path
 
 from pv_gallery.config import WILDCARD_HOSTS, GalleryConfig, GalleryConfigError
 from pv_gallery.index import INDEX_KEY
-from resources.object_store import ObjectStore, ObjectStoreError, store_from_settings
+from resources.object_store import LocalDirObjectStore, ObjectStore, ObjectStoreError, store_from_settings
 from resources.settings import env_name
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
 NO_INDEX = "no gallery index yet in {store}: run the collection first: pv-media collect --all"
+DEMO_STORE = Path("var/demo/object-store")  # where `pv-media demo` (its default --dir) keeps its store
 MAX_CONNECTIONS = 256  # beyond this uvicorn answers 503 rather than queueing without bound
 
 
@@ -58,6 +62,15 @@ def uvicorn_config(app, host: str, port: int):
     )
 
 
+def demo_store(environ: Mapping[str, str], cwd: Path) -> LocalDirObjectStore | None:
+    """The demo's store (`pv-media demo` writes var/demo/object-store) when no store is configured and the
+    configured default has no index: `make demo` then `pv-media gallery` shows the demo's data."""
+    if environ.get("MINIO_ENDPOINT") or environ.get("PV_LOCAL_STORE"):
+        return None
+    root = cwd / DEMO_STORE
+    return LocalDirObjectStore(root) if (root / INDEX_KEY).is_file() else None
+
+
 def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: ObjectStore | None = None) -> int:
     """Serve until interrupted; exit code 2 when the gallery cannot start as configured."""
     import uvicorn
@@ -70,8 +83,14 @@ def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Objec
     except GalleryConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    chosen = store
     store = store or store_from_settings()
     try:
+        fallback = demo_store(os.environ, Path.cwd()) if chosen is None and store.stat(INDEX_KEY) is None else None
+        if fallback is not None:
+            print(f"no index in {store.describe()}; serving the demo's data in {fallback.describe()} "
+                  "(set PV_LOCAL_STORE or MINIO_ENDPOINT to choose a store)", file=sys.stderr)  # fmt: skip
+            store = fallback
         if store.stat(INDEX_KEY) is None:
             # Not fatal: the index appears with the first collection, and the pages say so meanwhile.
             print(f"warning: {NO_INDEX.format(store=store.describe())}", file=sys.stderr)
@@ -92,4 +111,4 @@ def run_gallery(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Objec
 
 def warm_up(app) -> None:
     with contextlib.suppress(Exception):  # the pages report whatever went wrong, on the first request
-        app.state.index.snapshot()
+        app.state.index.snapshot().search_table()  # the global search too: its table takes a second at 1M rows

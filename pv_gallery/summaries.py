@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from resources.completeness import Completeness, station_completeness
+from resources.failure_categories import category_of
+from resources.photo_types import completeness
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,15 @@ class StationOverview:
     failed: int
     last_collected: str
     region_name: str = ""  # from the registry's regions; empty when it names none
+    complete: int = 0  # picked-up installations with every required photo type
+    missing: dict[str, int] = field(default_factory=dict)  # photo type -> installations without it
+    typed: bool = False  # the index says what each photo shows (written since photo types exist)
+    health: Any = None  # pv_gallery.health.StationHealth, when the health table has the station
+    reasons: dict[str, int] = field(default_factory=dict)  # failed media items by manager's category
+
+    @property
+    def completeness(self) -> float | None:
+        return completeness(self.complete, self.picked_up) if self.typed else None
 
     @property
     def region_label(self) -> str:
@@ -74,6 +88,48 @@ class RegionSummary:
     def last_collected(self) -> str:
         return max((s.last_collected for s in self.stations), default="")
 
+    @property
+    def complete(self) -> int:
+        return self.total("complete")
+
+    @property
+    def completeness(self) -> float | None:
+        if not any(s.typed for s in self.stations):
+            return None
+        return completeness(self.complete, sum(s.picked_up for s in self.stations if s.typed))
+
+    @property
+    def missing(self) -> dict[str, int]:
+        return _added(s.missing for s in self.stations)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Failed media items by category, and stations whose latest collection failed by theirs."""
+        counts = _added(s.reasons for s in self.stations)
+        for s in self.stations:
+            if s.health is not None and s.health.failing and s.health.failure_category:
+                counts[s.health.failure_category] = counts.get(s.health.failure_category, 0) + 1
+        return counts
+
+
+def _added(dicts) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for counts in dicts:
+        for name, count in counts.items():
+            found[name] = found.get(name, 0) + count
+    return found
+
+
+def item_reasons(t: pa.Table) -> dict[str, dict[str, int]]:
+    """station -> category -> failed media items; only the failed rows are looked at."""
+    failed = t.filter(pc.fill_null(pc.equal(t["status"], "failed"), False)).select(["station_id", "failure_reason"])
+    found: dict[str, dict[str, int]] = {}
+    for station_id, reason in zip(*(failed.column(c).to_pylist() for c in failed.column_names), strict=True):
+        counts = found.setdefault(station_id, {})
+        category = category_of(reason)
+        counts[category] = counts.get(category, 0) + 1
+    return found
+
 
 def station_summaries(t: pa.Table) -> tuple[dict[str, StationOverview], dict[str, int]]:
     """Every station's figures and its number of rows, in one grouping pass: per condition, a record id
@@ -120,6 +176,8 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationOverview], dict[str
         ]
     )
     summaries, rows = {}, {}
+    types = station_completeness(t)
+    reasons = item_reasons(t)
     for row in grouped.to_pylist():
         sid = row["station_id"]
         rows[sid] = row["row_count"]
@@ -134,6 +192,10 @@ def station_summaries(t: pa.Table) -> tuple[dict[str, StationOverview], dict[str
             failed=row["failed_sum"] or 0,
             last_collected=row["collected_at_max"] or "",
             region_name=row["region_name_min"] or "",
+            complete=types.get(sid, Completeness()).complete,
+            missing=types.get(sid, Completeness()).missing,
+            reasons=reasons.get(sid, {}),
+            typed=sid in types,
         )
     return summaries, rows
 

@@ -43,6 +43,10 @@ INDEX_COLUMNS: list[tuple[str, str]] = [
     ("collected_at", "string"),
     # The regional company's name from the registry's `regions:` (null when it names none: show the code).
     ("region_company_name", "string"),
+    # What a photo shows (resources.photo_types; "other" when the dialect does not say), null for videos.
+    ("photo_type", "string"),
+    # The record's required photo types, comma-separated (the registry's setting for its station).
+    ("required_photo_types", "string"),
 ]
 INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
 
@@ -315,3 +319,20 @@ def station_page_url(public_url: str | None, station_id: str) -> str | None:
     if not base:
         return None
     return f"{base}/station/{quote(station_id, safe='')}"
+
+
+# -- the station health table (issue 25): every registry station, collected or not -----------------
+# Written by the station_health asset (pv_assets/gallery/health.py) beside the index; times are UTC ISO 8601.
+HEALTH_KEY = f"{GALLERY_PREFIX}/station-health.parquet"
+HEALTH_COLUMNS: list[tuple[str, str]] = [
+    ("station_id", "string"),
+    ("station_name", "string"),
+    ("region_company_code", "string"),
+    ("region_company_name", "string"),
+    ("last_attempt_at", "string"),  # when the latest finished collection ended; null: never attempted
+    ("last_outcome", "string"),  # succeeded | failed | never
+    ("last_success_at", "string"),  # null: never succeeded
+    ("failure_reason", "string"),  # the latest failure's technical reason, masked; null when it succeeded
+    ("failure_category", "string"),  # resources.failure_categories
+    ("run_id", "string"),  # the latest run, for the Dagster UI link
+]

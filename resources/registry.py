@@ -45,6 +45,7 @@ from pydantic import (
 
 from resources.interface import InterfaceError, load_interface, yaml_error_text
 from resources.keys import InvalidKeySegment, safe_segment
+from resources.photo_types import check_photo_types, region_photo_types, required_for
 from resources.settings import settings, stations_file
 from resources.station_api.config import StationEndpoint
 
@@ -88,6 +89,13 @@ class StationSettings(BaseModel):
     max_pages: int | None = Field(None, ge=1, strict=True)
     max_records: int | None = Field(None, ge=1, strict=True)
     records_deadline_s: float | None = Field(None, gt=0)
+    # Photo types every picked-up installation needs (resources.photo_types); unset: the group's six.
+    required_photo_types: list[Text] | None = None
+
+    @field_validator("required_photo_types")
+    @classmethod
+    def _known_photo_types(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(check_photo_types(value, "required_photo_types"))
 
     @field_validator("id", "name", "region_company_code", "station_code", mode="before", check_fields=False)
     @classmethod
@@ -197,6 +205,7 @@ class Station:
     max_pages: int | None = None
     max_records: int | None = None
     records_deadline_s: float | None = None
+    required_photo_types: tuple[str, ...] | None = None  # the station's own setting, not the defaults'
     # Where the entry is, for messages: its line is looked up only when a message needs it.
     entry_lines: EntryLines | None = field(default=None, compare=False, repr=False)
     index: int = field(default=0, compare=False)
@@ -249,6 +258,14 @@ class Registry:
     stations: tuple[Station, ...]
     # Regional companies' names by code (`regions:` in the file): what people read instead of RC-320100.
     region_names: dict[str, str] = field(default_factory=dict, compare=False)
+    # Required photo types: `defaults:` for the group, `region_photo_types:` per region code.
+    default_photo_types: tuple[str, ...] | None = field(default=None, compare=False)
+    region_photo_types: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    def required_photo_types(self, station: Station) -> tuple[str, ...]:
+        """The station's own setting, else its region's, else the group's (resources.photo_types)."""
+        region = self.region_photo_types.get(station.region_company_code or "")
+        return required_for(station.required_photo_types, region, self.default_photo_types)
 
     def ids(self) -> list[str]:
         return [s.id for s in self.stations]
@@ -440,7 +457,7 @@ def _first_problem(exc: ValidationError) -> tuple[str, str]:
     return field_name, reason
 
 
-TOP_LEVEL_KEYS = {"stations", "defaults", "regions"}
+TOP_LEVEL_KEYS = {"stations", "defaults", "regions", "region_photo_types"}
 STATION_KEYS = set(StationEntry.model_fields)
 DEFAULT_KEYS = set(StationSettings.model_fields)
 
@@ -513,6 +530,7 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], lines: EntryLines
         max_pages=model.max_pages,
         max_records=model.max_records,
         records_deadline_s=model.records_deadline_s,
+        required_photo_types=tuple(model.required_photo_types) if "required_photo_types" in entry else None,
         entry_lines=lines,
         index=index,
     )
@@ -541,7 +559,21 @@ def _load_version(file: Path, _mtime_ns: int, _size: int) -> Registry:
         raise RegistryError(f"{file}: cannot read the station registry: {exc.strerror}") from None
     document = _cached_document(data, str(file))
     stations = _stations(document, EntryLines(data, str(file)))
-    return Registry(file, stations, _region_names(document, str(file)))
+    default_types = (document.get("defaults") or {}).get("required_photo_types")  # validated with the defaults
+    return Registry(
+        file,
+        stations,
+        _region_names(document, str(file)),
+        default_photo_types=tuple(check_photo_types(default_types, "defaults")) if default_types is not None else None,
+        region_photo_types=_checked(region_photo_types, document.get("region_photo_types"), str(file)),
+    )
+
+
+def _checked(parse, value: Any, source: str) -> Any:
+    try:
+        return parse(value, source)
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
 
 
 def _region_names(document: dict[str, Any], source: str) -> dict[str, str]:

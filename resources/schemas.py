@@ -25,6 +25,9 @@ class RegistryFile(BaseModel):
 
     defaults: StationSettings | None = None
     regions: dict[str, str] | None = Field(None, description="regional company names by code: RC-320100: 南京区域公司")
+    region_photo_types: dict[str, list[str]] | None = Field(
+        None, description="required photo types per region code: RC-320100: [roof_panorama, inverter]"
+    )
     stations: list[StationEntry] = Field(min_length=0)
 
 

@@ -168,6 +168,17 @@ class Settings(BaseSettings):
         description="addresses or networks of the reverse proxies whose X-Forwarded-For the gallery believes; "
         "unset: none (the connecting address is the client)",
     )
+    gallery_time_zone: str = Field(
+        "Asia/Shanghai",
+        validation_alias="PV_GALLERY_TIME_ZONE",
+        description="the group's time zone (IANA name): every time on the gallery's pages is shown in it",
+    )
+    gallery_stale_after_h: float = Field(
+        72.0,
+        gt=0,
+        validation_alias="PV_GALLERY_STALE_AFTER_H",
+        description="a station whose last successful collection is older than this many hours is flagged stale",
+    )
 
 
 _last: tuple[int, Settings] | None = None

@@ -166,3 +166,15 @@ def evaluate_sensor(sensor, instance, registry: Path, cursor: str | None = None)
         instance=instance, cursor=cursor, resources={"station_api": fast_station_api(registry)}
     ) as context:
         return sensor(context)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, /usr/bin/chromium) for every browser test of the run."""
+    from tests.test_gallery_browser import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

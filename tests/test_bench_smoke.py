@@ -19,7 +19,7 @@ def test_bench_prints_a_table_and_the_json_line():
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--small", "40", "--big-mib", "4", "--rerun", "80"]
         + ["--gallery-stations", "20"]
-        + ["--photos", "2", "--video-mib", "4", "--index-stations", "40"],
+        + ["--photos", "2", "--video-mib", "4", "--index-stations", "40", "--phone-photos", "4"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -28,7 +28,10 @@ def test_bench_prints_a_table_and_the_json_line():
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     result = json.loads(lines[-1])
-    assert set(result) == {"many_small", "big_file", "rerun", "gallery", "previews"}
+    assert set(result) == {"many_small", "big_file", "rerun", "gallery", "previews", "e2e"}
+    e2e = result["e2e"]
+    assert e2e["photos"] == 40 and e2e["nothing_new_downloads"] == 0 and e2e["phone_photos"] == 4
+    assert {"bound_fraction", "nothing_new_wall_s", "nothing_new_peak_rss_mib", "phone_draft_speedup"} <= set(e2e)
     previews = result["previews"]
     assert previews["photos_photos"] == 2 and previews["poster_same_poster"] is True
     assert {"photos_speedup", "poster_rss_ratio", "index_update_ratio", "index_filter_ratio"} <= set(previews)

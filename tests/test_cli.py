@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pv_assets.cli.main import main
 from pv_assets.collection.staging import leftover_files
@@ -64,9 +64,32 @@ def test_collect_all_registers_partitions_runs_and_summarizes(
     ]
     assert leftover_files(staging_dir) == []
 
-    # Again, only one station: nothing new is downloaded.
+    # Again, only one station (it runs: its failed items are tried again): nothing new is downloaded.
     gets = sim.station("ST-0001").media_gets
     assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    assert sim.station("ST-0001").media_gets == gets
+
+
+def test_a_station_with_nothing_new_gets_no_run(simulator_factory, project_env, monkeypatch, capsys, staging_dir):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=4, seed=4, quirks=False)])
+    registry = write_registry(sim, project_env / "stations.yaml", monkeypatch)
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    instance = DagsterInstance.get()
+    [first_run] = instance.get_runs(RunsFilter(job_name="collect_station"))
+    gets, logins = sim.station("ST-0001").media_gets, sim.station("ST-0001").logins
+    capsys.readouterr()
+    # The daily pass's look: same records, settings and code, every object in place - no run, an observation.
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    printed = capsys.readouterr().out
+    assert f"ST-0001: nothing new (records, registry, dialect, settings, code, stored objects); run {first_run.run_id}"\
+        " stands" in printed and "gallery index" not in printed  # fmt: skip
+    assert len(instance.get_runs(RunsFilter(job_name="collect_station"))) == 1
+    assert sim.station("ST-0001").media_gets == gets and sim.station("ST-0001").logins == logins + 1
+    observed = instance.fetch_observations(AssetKey("infrastructure_records"), limit=1).records
+    assert observed[0].asset_observation.metadata["unchanged_since_run"].value == first_run.run_id
+    # --force runs it anyway (and finds everything stored).
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry), "--force"]) == 0
+    assert len(instance.get_runs(RunsFilter(job_name="collect_station"))) == 2
     assert sim.station("ST-0001").media_gets == gets
 
 
@@ -129,6 +152,50 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path, dialect):
     ]
     assert len(objects) > 20
     assert not list((tmp_path / "staging").rglob("*.part"))
+    gallery_figures_equal_the_truth(LocalDirObjectStore(tmp_path / "demo" / "object-store"), truth)
+    completeness_check_was_run(tmp_path / "demo", truth)
+
+
+def completeness_check_was_run(demo, truth: dict) -> None:
+    """The gallery job ran the completeness check: the Dagster UI shows the world's complete installations
+    (the stale station's as it was weeks ago: the truth has it for now only, so the gallery's figure)."""
+    from dagster import AssetCheckKey, AssetKey
+
+    from pv_gallery.index import GalleryIndex
+
+    stations = GalleryIndex(LocalDirObjectStore(demo / "object-store")).snapshot().stations
+    stale = sum(stations[s["id"]].complete for s in truth["stations"] if s["health"] == "stale")
+    with DagsterInstance.from_config(str(demo / "dagster_home")) as instance:
+        key = AssetCheckKey(AssetKey("gallery_index"), "required_photos_complete")
+        record = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)[0]
+        evaluation = record.event.dagster_event.event_specific_data
+        collected = [s for s in truth["stations"] if s["health"] not in ("login_fails", "stale")]
+        assert evaluation.metadata["complete"].value == stale + sum(s["complete_and_served"] for s in collected)
+        assert not evaluation.passed  # the world plants missing types
+
+
+def gallery_figures_equal_the_truth(store: LocalDirObjectStore, truth: dict) -> None:
+    """What the supervisor's overview is computed from (issue 25) against the world's truth: every registry
+    station with its health, the failing one by its login; per station the complete installations and the
+    missing required types (missing, or every file of that type dead); failed items by category."""
+    from pv_gallery.index import GalleryIndex
+
+    stations = GalleryIndex(store).snapshot().stations
+    assert sorted(stations) == sorted(s["id"] for s in truth["stations"])
+    failing = sorted(sid for sid, s in stations.items() if s.health.failing)
+    assert failing == truth["figures"]["failing_stations"]
+    assert {stations[sid].health.failure_category for sid in failing} == {"login_failed"}
+    outcome_category = {"not_found": "link_dead", "gone": "file_deleted", "html": "not_media"}
+    for world in truth["stations"]:
+        summary = stations[world["id"]]
+        if world["health"] in ("login_fails", "stale"):  # nothing collected / collected as it was weeks ago
+            expected_picked = 0 if world["health"] == "login_fails" else world["picked_up_as_of_stale_since"]
+            assert summary.picked_up == expected_picked, world["id"]
+            continue
+        missing = {t: world["missing_types"][t] + world["unavailable_types"][t] for t in world["missing_types"]}
+        assert (summary.picked_up, summary.complete) == (world["picked_up"], world["complete_and_served"]), world["id"]
+        assert summary.missing == {t: n for t, n in missing.items() if n}, world["id"]
+        assert summary.reasons == {outcome_category[o]: n for o, n in world["failing_by_outcome"].items()}, world["id"]
 
 
 def test_the_same_station_is_never_collected_twice_at_once(simulator_factory, project_env, monkeypatch, capsys):

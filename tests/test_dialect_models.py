@@ -211,7 +211,7 @@ def test_every_url_shape_is_read_and_keeps_its_field():
     (row,) = record_rows([record], iface, "ST-1", "RC-1")
     # 1.0, 1 and "1" are the same station value; nested paths reach the owner.
     assert (row["record_id"], row["id_card_no"], row["pickup_status"]) == ("7", "X", "picked_up")
-    assert json.loads(row["media_items"])[6] == ["photo", "json_text", "g,1.jpg"]
+    assert json.loads(row["media_items"])[6] == ["photo", "json_text", "g,1.jpg", "other"]
 
 
 def test_times_as_strftime_epoch_seconds_or_milliseconds():

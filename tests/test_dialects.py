@@ -42,7 +42,7 @@ def collect_and_check(sim, registry, dagster_instance, tmp_path, staging_dir, st
     }
     # Every picked-up file once, with the right bytes; nothing else.
     assert sorted(sha256(store.get_bytes(o.key)) for o in stored) == sorted(expected.values())
-    failed = result.output_for_node("uploaded_media").query("outcome == 'failed'")
+    failed = result.asset_value("uploaded_media").query("outcome == 'failed'")
     broken = [m for m in sim.expected_media(station_id) if m.picked_up and m.outcome != "ok"]
     assert len(failed) == len(broken)
     cdn = [r for r in sim.requests if r.server == "cdn"]

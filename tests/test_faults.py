@@ -98,14 +98,14 @@ def test_5xx_storm_beyond_the_budget_fails_items_and_the_next_run_retries_them(s
     sim.station("ST-0001").fail_media_status = {"*": 503}
     first = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0001")
     assert first.success  # failed items never fail the station
-    rows = first.output_for_node("uploaded_media")
+    rows = first.asset_value("uploaded_media")
     assert (rows.reason.fillna("").str.startswith("transient: gave up after 4 attempts")).sum() > 0
     stored_during_storm = len(media_keys(store))  # CDN files were still reachable
     sim.station("ST-0001").fail_media_status = {}
     second = run_station(dagster_instance, fast_station_api(registry), store_resource, "ST-0001")
     keys = media_keys(store)
     assert second.success and len(keys) == expected_count(sim, "ST-0001") > stored_during_storm
-    assert (second.output_for_node("uploaded_media").outcome == "uploaded").sum() == len(keys) - stored_during_storm
+    assert (second.asset_value("uploaded_media").outcome == "uploaded").sum() == len(keys) - stored_during_storm
     assert leftover_files(staging_dir) == []
 
 

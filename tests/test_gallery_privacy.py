@@ -64,7 +64,7 @@ def test_a_record_id_that_is_an_id_number_is_masked_on_every_page_and_never_in_a
         if "/installation/" in url:
             assert re.fullmatch(r"/station/GAL-01/installation/[0-9a-f]{16}", url), url
     page = client.get(installation_url(client, "GAL-01", ID_NUMBER)).text
-    assert "<title>110105********0021 · " in page and "安装 110105********0021</h1>" in page
+    assert "<title>110105********0021 · " in page and "安装记录 110105********0021</h1>" in page
     # Searching finds what the page shows, never confirms a number it does not show.
     assert "110105********0021" in client.get("/station/GAL-01?q=110105").text
     assert 'id="matching">0 / 5' in client.get(f"/station/GAL-01?q={ID_NUMBER}").text

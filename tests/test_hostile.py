@@ -199,7 +199,7 @@ def test_a_70000_character_record_id_is_bounded_in_object_metadata_and_the_stati
     store = s3_resource
     result = run_station(dagster_instance, fast_station_api(registry), store, "ST-0001")
     assert result.success
-    rows = result.output_for_node("uploaded_media")
+    rows = result.asset_value("uploaded_media")
     assert (rows.outcome == "uploaded").sum() > 0 and not rows.reason.fillna("").str.contains("store").any()
     record_ids = [s3_store.stat(o.key).metadata["record-id"] for o in s3_store.list_prefix("RC-")]
     cut = [r for r in record_ids if "~cut-sha256:" in r]
@@ -228,12 +228,12 @@ def test_an_id_in_devanagari_digits_and_a_region_code_with_a_newline_are_invalid
     store = LocalStoreResource(root=str(tmp_path / "store"))
     first = run_station(dagster_instance, fast_station_api(registry), store, "ST-0001")
     assert first.success
-    rows = first.output_for_node("uploaded_media")
+    rows = first.asset_value("uploaded_media")
     bad = rows[rows.record_id == picked["recordId"]]
     assert len(bad) and bad.reason.str.startswith("invalid_input: invalid ID card number").all()
     assert (rows.outcome == "uploaded").sum() > 0
     second = run_station(dagster_instance, fast_station_api(registry), store, "ST-0002")
-    rows = second.output_for_node("uploaded_media")
+    rows = second.asset_value("uploaded_media")
     assert second.success and len(rows) and rows.reason.str.contains("cannot be used in an object key").all()
     assert not any((tmp_path / "store").glob("RC-9*"))
 

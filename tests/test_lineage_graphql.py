@@ -33,8 +33,9 @@ EXPECTED_DEPENDENCIES = {
     "media_previews": {"uploaded_media"},
     "gallery_piece": {"infrastructure_records", "uploaded_media", "media_previews"},
     "gallery_index": {"gallery_piece"},
+    "station_health": set(),  # read from the run history, every registry station's
 }
-UNPARTITIONED = {"gallery_index"}  # the fan-in over every station's piece
+UNPARTITIONED = {"gallery_index", "station_health"}  # the fan-in over every station's piece; every station
 EXPECTED_CHECKS = {
     "station_token": set(),
     "infrastructure_records": {"unique_record_ids", "known_pickup_statuses"},
@@ -47,7 +48,8 @@ EXPECTED_CHECKS = {
     "uploaded_media": {"no_failed_items", "stored_objects_match"},
     "media_previews": {"every_object_has_previews"},
     "gallery_piece": {"piece_matches_stored_objects"},
-    "gallery_index": {"index_matches_pieces"},
+    "gallery_index": {"index_matches_pieces", "required_photos_complete"},
+    "station_health": set(),
 }
 
 WORKSPACE_QUERY = """

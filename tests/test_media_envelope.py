@@ -56,7 +56,7 @@ def test_a_station_with_short_lived_tokens_and_envelopes_on_media_is_collected_c
         dagster_instance, fast_station_api(registry), LocalStoreResource(root=str(tmp_path / "store")), "ST-0001"
     )
     assert result.success
-    rows = result.output_for_node("uploaded_media")
+    rows = result.asset_value("uploaded_media")
     assert not rows.reason.fillna("").str.startswith("not_media: JSON").any()
     store = LocalDirObjectStore(tmp_path / "store")
     stored = Counter()

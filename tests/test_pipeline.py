@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from pv_assets.collection.staging import leftover_files
+from pv_assets.operations.station_run import materialization_metadata
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
 from resources.identity import normalize_id_card
@@ -42,7 +43,7 @@ def two_stations(simulator_factory, tmp_path, monkeypatch, staging_dir):
 
 
 def output(result, node):
-    return result.output_for_node(node)
+    return result.asset_value(node)
 
 
 def test_collects_every_picked_up_file_once_with_the_right_bytes_into_s3(
@@ -113,9 +114,9 @@ def test_broken_items_are_failed_rows_with_reasons_and_the_station_succeeds(
     assert media_objects(store)
     for obj in media_objects(store):
         assert not store.get_bytes(obj.key).lstrip().lower().startswith((b"<!doctype", b"<html"))
-    meta = result.asset_materializations_for_node("uploaded_media")[0].metadata
-    assert meta["failed"].value == sum(broken.values())
-    assert meta["uploaded"].value == len(media_objects(store))
+    meta = materialization_metadata(result)["uploaded_media"]
+    assert meta["failed"] == sum(broken.values())
+    assert meta["uploaded"] == len(media_objects(store))
 
 
 def test_a_rerun_downloads_nothing_and_stores_nothing_twice(two_stations, dagster_instance, tmp_path, staging_dir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -16,6 +17,7 @@ from pv_assets.definitions import GALLERY_JOB_NAME, make_definitions
 from pv_assets.gallery.previews.gallery_store import INDEX_KEY, piece_key
 from pv_assets.gallery.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
 from pv_assets.gallery.sensor import gallery_index_sensor
+from pv_assets.operations.station_run import materialization_metadata
 from pv_simulator import SimStationSpec
 from pv_simulator.pictures import CAMERA_MAKE, EXIF_GPS_IFD, GROUND, SKY
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
@@ -59,7 +61,7 @@ def image_of(store, key) -> Image.Image:
 
 
 def metadata_of(result, node):
-    return {k: v.value for k, v in result.asset_materializations_for_node(node)[0].metadata.items()}
+    return materialization_metadata(result)[node]
 
 
 def strip_colour(image: Image.Image, top: bool) -> tuple[float, ...]:
@@ -77,8 +79,8 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     sim, store, run, build_index = gallery_world
     first = run(QUIRKY)
     run(CLEAN)
-    previews = first.output_for_node("media_previews")
-    outcomes = first.output_for_node("uploaded_media")
+    previews = first.asset_value("media_previews")
+    outcomes = first.asset_value("uploaded_media")
     stored = outcomes[outcomes.outcome.isin(["uploaded", "skipped"])]
     assert len(previews) == len(stored) and previews.preview_outcome.eq("built").all(), previews.preview_problem
     assert set(previews.media_kind) == {"photo", "video"}
@@ -119,6 +121,13 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     meta = metadata_of(first, "media_previews")
     assert "gallery" not in meta  # no public gallery address configured for the first run
     assert meta["built"] == len(previews) and meta["preview_bytes_written"] > 0
+    # Every preview of the first run was made from the staging file while the downloads went on: no original
+    # was read back from the store. And every file is stored once, with the bytes the station sent.
+    assert meta["built_from_staging"] == meta["built"] and meta["original_bytes_read"] == 0
+    assert previews.original_bytes_read.eq(0).all() and stored.object_key.is_unique
+    sent = sorted(m.sha256 for m in sim.expected_media(QUIRKY) if m.picked_up and m.outcome == "ok")
+    assert sorted(stored.sha256) == sent
+    assert sorted(hashlib.sha256(store.get_bytes(key)).hexdigest() for key in stored.object_key) == sent
     assert meta["contact_sheet_key"].endswith("contact-sheet.webp")
     assert image_of(store, meta["contact_sheet_key"]).size == (640, 360)
     assert "data:image/webp;base64," in meta["contact_sheet"]
@@ -157,7 +166,7 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     assert again["gallery"] == metadata_of(second, "gallery_piece")["gallery"]
     assert again["gallery"] == f"https://gallery.example.cn/pv/station/{QUIRKY}"
     assert (again["built"], again["original_bytes_read"], again["skipped"]) == (0, 0, len(previews))
-    kept = second.output_for_node("media_previews").set_index("item_id")
+    kept = second.asset_value("media_previews").set_index("item_id")
     assert kept.loc[previews.item_id, "width"].tolist() == previews.width.tolist()  # dimensions kept
 
     # The sensor asks for one index run after the station runs, then waits for new pieces.
@@ -184,14 +193,14 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
 def test_an_undecodable_original_is_a_row_with_its_reason_and_the_station_succeeds(gallery_world, s3_endpoint):
     _sim, store, run, _build_index = gallery_world
     first = run(CLEAN)
-    target = first.output_for_node("media_previews").iloc[0]
+    target = first.asset_value("media_previews").iloc[0]
     # The stored object turns into bytes that sniff as JPEG but decode as nothing; its previews go.
     client = Minio(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, secure=False)
     broken = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
     client.put_object(store.bucket, target.object_key, io.BytesIO(broken), len(broken))
     client.remove_object(store.bucket, target.thumb_key)
     second = run(CLEAN)
-    rows = second.output_for_node("media_previews").set_index("item_id")
+    rows = second.asset_value("media_previews").set_index("item_id")
     failed = rows.loc[target.item_id]
     assert failed.preview_outcome == "failed" and failed.preview_problem.startswith("undecodable photo")
     assert (rows.preview_outcome == "skipped").sum() == len(rows) - 1

@@ -29,7 +29,8 @@ SOCKET_FIXTURES = frozenset(
         "small",  # test_simulator.py
         "pg_server",  # test_postgres.py: the machine's PostgreSQL
         "served",  # test_gallery_browser.py: the gallery under uvicorn
-        "browser",  # test_gallery_browser.py: Chromium
+        "supervised",  # test_gallery_browser_supervisor.py: the gallery under uvicorn
+        "browser",  # conftest.py: Chromium, one per session
         "webserver",  # test_lineage_graphql.py: dagster-webserver
     }
 )

@@ -64,9 +64,12 @@ def collect(
     parallel: int = 1,
     summary_json: str | None = None,
     gallery_index: bool = True,
+    force: bool = False,
 ) -> tuple[int, list[StationRunOutcome]]:
     """Materialize each selected station's assets as Dagster runs, then merge the gallery index (unless
-    `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries."""
+    `gallery_index` is off: the parallel children leave that to their parent); exit code and summaries.
+    On the embedded instance a station whose run could change nothing gets no run (the daily pass's look)
+    unless `force`."""
     try:
         registry = load_registry(stations_file)
     except RegistryError as exc:
@@ -86,10 +89,8 @@ def collect(
     home = prepare_dagster_home()
     from dagster import DagsterInstance
 
-    from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
-    from pv_assets.operations.progress import ProgressResource
     from pv_assets.partitions import STATION_PARTITIONS_NAME
-    from resources.dagster_resources import StationApiResource, describe_store
+    from resources.dagster_resources import describe_store
 
     with setup_lock(home):  # a fresh instance creates its tables here: one process at a time
         instance = DagsterInstance.get()
@@ -107,23 +108,20 @@ def collect(
     if production:
         summaries = collect_through_queue(instance, selected)
     elif parallel > 1 and len(selected) > 1:
-        summaries = collect_in_processes(selected, registry.path, parallel, verbose)
+        summaries = collect_in_processes(selected, registry.path, parallel, verbose, force)
     else:
         summaries = []
+        look = None if force else nothing_new_look(instance, str(registry.path), verbose)
         with progress_bars(show_progress and err.is_terminal) as on_progress:
-            defs = make_definitions(
-                station_api=StationApiResource(stations_file=str(registry.path)),
-                progress=ProgressResource.to(on_progress) if on_progress else None,
-            )
-            job = defs.resolve_job_def(COLLECT_JOB_NAME)
+            job = collect_job(str(registry.path), on_progress)
             for station_id in selected:
                 err.print(f"collecting station {station_id} …")
                 level = "INFO" if verbose else "CRITICAL"
-                summaries.append(collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level))
+                summaries.append(collect_station(job, instance, station_id, tags=CLI_TAGS, log_level=level, look=look))
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
-    if gallery_index and any(s.ok for s in summaries):
+    if gallery_index and any(s.ok and not s.unchanged for s in summaries):  # an unchanged piece needs no merge
         from pv_assets.gallery.run import build_gallery_index
 
         gallery = build_gallery_index(instance, str(registry.path))
@@ -135,6 +133,43 @@ def collect(
         )
     out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
     return (0 if all(s.ok for s in summaries) else 1), summaries
+
+
+def collect_job(stations_file: str, on_progress: Any) -> Any:
+    """The collect job, as a function that loads it when first called: the asset graph (and the decoders it
+    imports) only once a station runs - a station with nothing new needs neither."""
+    loaded: list[Any] = []
+
+    def job() -> Any:
+        if not loaded:
+            from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
+            from pv_assets.operations.progress import ProgressResource
+            from resources.dagster_resources import StationApiResource
+
+            defs = make_definitions(
+                station_api=StationApiResource(stations_file=stations_file),
+                progress=ProgressResource.to(on_progress) if on_progress else None,
+            )
+            loaded.append(defs.resolve_job_def(COLLECT_JOB_NAME))
+        return loaded[0]
+
+    return job
+
+
+def nothing_new_look(instance: Any, stations_file: str, verbose: bool) -> Any:
+    """The look before a station's run (pv_assets/collection/nothing_new.py): its outcome when nothing its run
+    could change, else None (the station runs)."""
+    from pv_assets.collection.nothing_new import StationLook
+
+    station_look = StationLook(instance, stations_file, say=err.print if verbose else lambda _: None)
+
+    def look(station_id: str) -> StationRunOutcome | None:
+        unchanged = station_look(station_id)
+        if unchanged is None:
+            return None
+        return StationRunOutcome(station_id, True, unchanged.run_id, {"records": unchanged.records}, unchanged=True)
+
+    return look
 
 
 def collect_through_queue(instance: Any, station_ids: list[str]) -> list[StationRunOutcome]:
@@ -160,7 +195,7 @@ def collect_through_queue(instance: Any, station_ids: list[str]) -> list[Station
 
 
 def collect_in_processes(
-    station_ids: list[str], registry: Path, parallel: int, verbose: bool
+    station_ids: list[str], registry: Path, parallel: int, verbose: bool, force: bool = False
 ) -> list[StationRunOutcome]:
     """Stations in parallel, each in its own `pv-media collect` process (its own Dagster run)."""
 
@@ -180,7 +215,8 @@ def collect_in_processes(
                 str(summary_file),
                 "--no-gallery-index",  # the parent merges the index once, after every station
             ]
-            child = subprocess.run(command + (["-v"] if verbose else []), capture_output=True, text=True)
+            options = (["-v"] if verbose else []) + (["--force"] if force else [])
+            child = subprocess.run(command + options, capture_output=True, text=True)
             if summary_file.exists():
                 return StationRunOutcome(**json.loads(summary_file.read_text("utf-8"))[0])
             last = (child.stderr.strip().splitlines() or ["no output"])[-1]
@@ -204,11 +240,15 @@ def print_summary(summaries: list[StationRunOutcome]) -> None:
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
     for s in summaries:
-        table.add_row(s.station_id, "ok" if s.ok else "FAILED", *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
+        status = "unchanged" if s.unchanged else "ok" if s.ok else "FAILED"
+        table.add_row(s.station_id, status, *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
     out.print(table)
     for s in summaries:
         if not s.ok:
             out.print(f"[red]{s.station_id} failed:[/red] {s.error}")
+        elif s.unchanged:
+            out.print(f"{s.station_id}: nothing new (records, registry, dialect, settings, code, stored objects); "
+                      f"run {s.run_id} stands - --force runs it anyway", soft_wrap=True)  # fmt: skip
         else:
             out.print(f"{s.station_id}: run {s.run_id}")
 
@@ -229,6 +269,11 @@ def add_parser(commands: Any) -> None:
         help="collect N stations at a time, each in its own process (default 1)",
     )
     # For the parallel children only: where to write their summary, and leave the index to the parent.
+    collect_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="run every station, even one whose records, settings and stored objects show nothing new",
+    )
     collect_cmd.add_argument("--summary-json", metavar="FILE", help=argparse.SUPPRESS)
     collect_cmd.add_argument("--no-gallery-index", action="store_true", help=argparse.SUPPRESS)
 
@@ -242,5 +287,6 @@ def run(args: argparse.Namespace) -> int:
         parallel=max(1, args.parallel),
         summary_json=args.summary_json,
         gallery_index=not args.no_gallery_index,
+        force=args.force,
     )
     return code

@@ -115,12 +115,15 @@ class StationCollector:
         log: Callable[[str], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         progress_every_s: float = 5.0,
+        on_stored: Callable[[dict[str, Any], Path], None] | None = None,
     ):
         self.client, self.store, self.staging_dir, self.run_id = client, store, staging_dir, run_id
         self.workers = max(1, workers)
         self.log = log or (lambda message: None)
         self.on_progress = on_progress or (lambda progress: None)
         self.progress_every_s = progress_every_s
+        # Takes an uploaded item's row and its staging file, and deletes the file when done with it (previews).
+        self.on_stored = on_stored
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.tally = Tally()
@@ -138,10 +141,12 @@ class StationCollector:
                 key, downloaded.path, downloaded.media_type.mime, object_metadata(row, downloaded.sha256, self.run_id)
             )
         except ObjectRejected as exc:  # this object only; a store that is down still stops the station
-            return _outcome(row, FAILED, self.run_id, started, reason=f"store_rejected: {exc}")
-        finally:
             downloaded.path.unlink(missing_ok=True)  # the staging file goes, whatever happened
-        return _outcome(
+            return _outcome(row, FAILED, self.run_id, started, reason=f"store_rejected: {exc}")
+        except BaseException:
+            downloaded.path.unlink(missing_ok=True)
+            raise
+        outcome = _outcome(
             row,
             UPLOADED,
             self.run_id,
@@ -152,6 +157,22 @@ class StationCollector:
             media_type=downloaded.media_type.mime,
             http_content_type=downloaded.content_type_header,
         )
+        self._hand_on(outcome, downloaded.path)
+        return outcome
+
+    def _hand_on(self, outcome: dict[str, Any], path: Path) -> None:
+        """S7: the staging file goes now, or - handed on to `on_stored` (previews) - when that is done with it.
+        The item is stored either way: whatever goes wrong handing it on is not the item's failure."""
+        if self.on_stored is None:
+            path.unlink(missing_ok=True)
+            return
+        try:
+            self.on_stored(outcome, path)
+        except STATION_ABORTS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - its previews are made from the store at the end instead
+            path.unlink(missing_ok=True)
+            self.log(f"previews of {mask_key(outcome['object_key'])} left to the end: {exc.__class__.__name__}")
 
     def _guarded(self, row: dict[str, Any]) -> dict[str, Any]:
         if self._stopping.is_set():

@@ -63,7 +63,7 @@ def _url_items(record: dict[str, Any], base_url: str, separators: Sequence[str])
     has them (every URL shape, each with its field), else its photo_urls / video_urls text."""
     exact = record.get("media_items")
     if exact:
-        for kind, source_field, url in json.loads(exact):
+        for kind, source_field, url, *_photo_type in json.loads(exact):
             for item in parse_url_items([url], base_url, separators):
                 yield kind, source_field, item
         return

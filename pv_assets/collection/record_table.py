@@ -42,6 +42,7 @@ class RecordMediaUrl:
     kind: MediaKind
     field: str  # the dialect's field path it came from
     url: str
+    photo_type: str | None = None  # what a photo shows (the dialect's photo_types / photo_type_values); None for videos
 
 
 def as_text(value: Any) -> str | None:
@@ -75,7 +76,12 @@ def media_refs(record: dict[str, Any], interface: StationInterface) -> list[Reco
                 found = _urls(dig(record, parent + "[*]"), kind, fields, interface, 0, url_key=key)
             else:
                 found = _urls(dig(record, path), kind, fields, interface, 0, split=True)
-            refs.extend(RecordMediaUrl(item_kind, path, url) for item_kind, url in found)
+            refs.extend(
+                RecordMediaUrl(
+                    item_kind, path, url, fields.photo_type_of(path, type_value) if item_kind == "photo" else None
+                )
+                for item_kind, url, type_value in found
+            )
     return refs
 
 
@@ -88,19 +94,20 @@ def _urls(
     *,
     split: bool = False,
     url_key: str | None = None,
-) -> list[tuple[MediaKind, str]]:
-    """URLs of one field value; a string is a list of URLs only where it is the field itself (an item
-    of a JSON array is one URL, commas and all)."""
+) -> list[tuple[MediaKind, str, str | None]]:
+    """(kind, URL, the attachment's type value) of one field value; a string is a list of URLs only where
+    it is the field itself (an item of a JSON array is one URL, commas and all)."""
     if value is None or depth > MAX_URL_DEPTH:
         return []
     if isinstance(value, list):
         return [found for item in value for found in _urls(item, kind, fields, interface, depth + 1, url_key=url_key)]
     if isinstance(value, dict):
-        item_kind = kind
+        item_kind, declared = kind, None
         if fields.type_key and value.get(fields.type_key) is not None:
-            declared = as_text(value.get(fields.type_key)).strip().lower()
-            item_kind = "video" if declared in fields.video_types else "photo"
-        return _urls(value.get(url_key or fields.url_key), item_kind, fields, interface, depth + 1)
+            declared = as_text(value.get(fields.type_key)).strip()
+            item_kind = "video" if declared.lower() in fields.video_types else "photo"
+        found = _urls(value.get(url_key or fields.url_key), item_kind, fields, interface, depth + 1)
+        return [(k, url, declared if declared is not None else type_value) for k, url, type_value in found]
     text = as_text(value).strip()
     if not text or text in interface.placeholders:
         return []
@@ -110,8 +117,8 @@ def _urls(
         except ValueError:
             pass  # not JSON after all: split it like any other text
     if not split:
-        return [(kind, text)]
-    return [(kind, part) for part in _split(text, interface.url_separators, interface.placeholders)]
+        return [(kind, text, None)]
+    return [(kind, part, None) for part in _split(text, interface.url_separators, interface.placeholders)]
 
 
 def _split(text: str, separators: Sequence[str], placeholders: frozenset[str]) -> list[str]:
@@ -167,7 +174,9 @@ def record_rows(
             "photo_urls": ",".join(r.url for r in refs if r.kind == "photo") or None,
             "video_urls": ",".join(r.url for r in refs if r.kind == "video") or None,
             # The exact items with their source field: URLs may hold commas, and the audit names the field.
-            "media_items": json.dumps([[r.kind, r.field, r.url] for r in refs], ensure_ascii=False) if refs else None,
+            "media_items": json.dumps([[r.kind, r.field, r.url, r.photo_type] for r in refs], ensure_ascii=False)
+            if refs
+            else None,
         }
         for name, path in fields.keep.items():
             row.setdefault(name, clean_value(dig(record, path), ph))

@@ -1,4 +1,6 @@
-"""media_previews, gallery_piece (per station) and gallery_index (all stations): what a viewer needs.
+"""media_previews' table and metadata (the asset is made in uploaded_media's step:
+pv_assets/collection/uploaded_media.py),
+gallery_piece (per station) and gallery_index (all stations): what a viewer needs.
 
 How the fan-in is modelled, and why: an unpartitioned asset that *loads* the partitioned
 media_previews (AllPartitionMapping) would read every station's table on every rebuild - 10,000
@@ -16,12 +18,12 @@ import time
 from collections.abc import Iterable
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, asset
+from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, asset
 
 from pv_assets.collection.asset_options import collection_asset
 from pv_assets.collection.manifest_rows import plain_rows
 from pv_assets.gallery.previews import checks
-from pv_assets.gallery.previews.builder import build_previews, listed_preview_keys
+from pv_assets.gallery.previews.builder import PreviewTally, listed_preview_keys
 from pv_assets.gallery.previews.gallery import gallery_rows
 from pv_assets.gallery.previews.gallery_store import (
     INDEX_KEY,
@@ -44,7 +46,7 @@ CONTACT_SHEET_THUMBS = 12  # 4 x 3
 DATA_URI_LIMIT = 48 * 1024  # bigger sheets are linked by key only, not inlined in the event log
 
 
-def _previous_previews(store: ObjectStore, station_id: str) -> dict[str, dict]:
+def previous_previews(store: ObjectStore, station_id: str) -> dict[str, dict]:
     """The last preview rows of the station, by item id: a skipped item keeps its dimensions."""
     try:
         frame = parquet_to_frame(store.get_bytes(audit_key("media_previews", station_id, ".parquet")))
@@ -86,51 +88,47 @@ def _contact_sheet_metadata(store: ObjectStore, rows: list[dict], station_id: st
     return meta
 
 
-@asset(
-    **collection_asset(
-        kinds={"minio", "pandas", "parquet"},
-        group_name="gallery",
-        check_specs=checks.check_specs("media_previews"),
-        description=(
-            "For every stored photo a thumbnail (long side 320) and a medium rendition (long side 1280), EXIF "
-            "orientation applied, no EXIF/GPS kept; for every stored video a poster frame (about 1 s in) with its "
-            "duration and size. WebP under _pv-media/previews/{region}/{station}/{item_id}/. One listing decides "
-            "what exists: a re-run reads no original whose previews are there. An undecodable file is a row with "
-            "its reason, never a failed station."
-        ),
-    )
+PREVIEWS_DESCRIPTION = (
+    "For every stored photo a thumbnail (long side 320) and a medium rendition (long side 1280), EXIF "
+    "orientation applied, no EXIF/GPS kept; for every stored video a poster frame (about 1 s in) with its "
+    "duration and size. WebP under _pv-media/previews/{region}/{station}/{item_id}/. Made in the same step as "
+    "uploaded_media, from each file while it is still in staging (no second read), overlapping the downloads; "
+    "what was stored before gets its missing previews from the store. One listing decides what exists: a re-run "
+    "reads no original whose previews are there. An undecodable file is a row with its reason, never a failed "
+    "station."
 )
-def media_previews(context: AssetExecutionContext, uploaded_media: pd.DataFrame, object_store: ObjectStoreResource):
-    station_id = context.partition_key
-    store = object_store.open()
-    started = time.monotonic()
-    outcomes = plain_rows(uploaded_media)
-    previous = _previous_previews(store, station_id)
-    rows, tally = build_previews(store, outcomes, previous, log=context.log.info)
+
+
+def previews_output(
+    store: ObjectStore, station_id: str, rows: list[dict], tally: PreviewTally, previous: dict, seconds: float
+) -> tuple[Output, AssetCheckResult]:
+    """media_previews' output (its table and metadata) and its check, from the rows of the run."""
     # Drawn again when a thumbnail was built or the sheet would show other thumbnails than last time.
     same_sheet = tally.built == 0 and _sheet_thumbs(rows) == _sheet_thumbs(previous.values())
     frame = pd.DataFrame(rows, columns=PREVIEW_COLUMNS)
     # The store as it is now: the run's one listing suffices unless this run wrote previews.
     keys = [r["object_key"] for r in rows]
     listed = listed_preview_keys(store, keys) if tally.built else set(tally.listed_keys)
-    yield Output(
+    output = Output(
         frame,
+        output_name="media_previews",
         metadata={
             "objects": len(rows),
             "built": tally.built,
+            "built_from_staging": tally.built_from_staging,
             "skipped": tally.skipped,
             "failed": tally.failed,
             "photos": sum(r["media_kind"] == "photo" for r in rows),
             "videos": sum(r["media_kind"] == "video" for r in rows),
             "preview_bytes_written": tally.preview_bytes,
             "original_bytes_read": tally.original_bytes_read,
-            "duration_s": round(time.monotonic() - started, 3),
+            "duration_s": round(seconds, 3),  # from the step's start: the previews overlap the collection
             **_contact_sheet_metadata(store, rows, station_id, rebuild=not same_sheet),
             **gallery_link(station_id),
             **frame_metadata(frame, SHOWN_COLUMNS),
         },
     )
-    yield checks.check_every_object_has_previews(rows, listed)
+    return output, checks.check_every_object_has_previews(rows, listed)
 
 
 @asset(
@@ -166,6 +164,7 @@ def gallery_piece(
         accepted_statuses=station.accepted_pickup_status,
         previous_collected_at=previous_collected_at(store, station_id),
         region_names=station_api.registry().region_names,
+        required_photo_types=station_api.registry().required_photo_types(station),
     )
     key, size = write_piece(store, station_id, rows)
     statuses = pd.Series([r["status"] for r in rows], dtype=object).value_counts().to_dict()
@@ -216,4 +215,4 @@ def gallery_index(context: AssetExecutionContext, object_store: ObjectStoreResou
     )
 
 
-__all__ = ["gallery_index", "gallery_piece", "media_previews", "piece_key"]
+__all__ = ["gallery_index", "gallery_piece", "piece_key"]

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from dagster import (
-    AssetObservation,
     Config,
     DagsterRunStatus,
     Failure,
@@ -31,7 +30,7 @@ from dagster import (
     op,
 )
 
-from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT
+from pv_assets.collection.nothing_new import unchanged_observation
 from pv_assets.collection.unchanged import LOOK_FAILED, Unchanged, look_before_run
 from pv_assets.operations.instance_pool import tune_instance_storage
 from pv_assets.operations.jobs import COLLECT_JOB_NAME, IN_PROGRESS_STATUSES
@@ -129,7 +128,7 @@ def collect_stations_in_batch(
         look = look_before_run(instance, station_api, store, station_id) if store is not None else "every station runs"
         if isinstance(look, Unchanged):
             unchanged.append(look)
-            yield unchanged_observation(station_id, look)  # written now, not when the batch ends
+            yield unchanged_observation(station_id, look, "the daily pass")  # written now, not when the batch ends
             context.log.info(f"{where}: unchanged, its run {look.run_id} stands")
         else:
             if look.startswith(LOOK_FAILED):
@@ -169,21 +168,6 @@ def collect_stations_in_batch(
 )
 def collect_station_batch_job():
     collect_stations_in_batch()
-
-
-def unchanged_observation(station_id: str, unchanged: Unchanged) -> AssetObservation:
-    """The record that the daily pass looked at the station and found nothing its run could change."""
-    return AssetObservation(
-        asset_key="infrastructure_records",
-        partition=station_id,
-        description="Looked at by the daily pass: the records, registry entry, dialect, settings and code are as "
-        "its last run saw them and every object it stored is in place, so no run.",
-        metadata={
-            "unchanged_since_run": unchanged.run_id,
-            "records": unchanged.records,
-            REFRESH_FINGERPRINT: unchanged.fingerprint,
-        },
-    )
 
 
 def batch_run_request(

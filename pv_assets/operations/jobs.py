@@ -1,29 +1,24 @@
 """The job that collects one station partition, and the tag its runs carry."""
 
-from dagster import AssetSelection, DagsterRunStatus, RunRequest, define_asset_job
+from dagster import AssetSelection, RunRequest, define_asset_job
 
+from pv_assets.gallery.health import station_health
 from pv_assets.lineage import STATION_ASSETS, gallery_index
+from pv_assets.operations.run_names import COLLECT_JOB_NAME, GALLERY_JOB_NAME, IN_PROGRESS_STATUSES
 from pv_assets.operations.tags import station_tags
 
-COLLECT_JOB_NAME = "collect_station"
-# A run in one of these states still holds its station: nobody starts another for it.
-IN_PROGRESS_STATUSES = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-]
+__all__ = ["COLLECT_JOB_NAME", "GALLERY_JOB_NAME", "IN_PROGRESS_STATUSES", "collect_station_job", "gallery_index_job"]
 
 collect_station_job = define_asset_job(
     COLLECT_JOB_NAME,
     selection=AssetSelection.assets(*STATION_ASSETS),
     description="Collect one station: login, records, manifest, media, previews, its gallery piece, and their checks.",
 )
-GALLERY_JOB_NAME = "build_gallery_index"
 gallery_index_job = define_asset_job(
     GALLERY_JOB_NAME,
-    selection=AssetSelection.assets(gallery_index),
-    description="Merge the stations' gallery pieces into the one index file the viewer reads.",
+    selection=AssetSelection.assets(gallery_index, station_health),
+    description="Merge the stations' gallery pieces into the one index file the viewer reads, and write every "
+    "station's health beside it.",
 )
 
 

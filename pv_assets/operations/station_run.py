@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ class StationRunOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
     not_started: bool = False  # another run was collecting the station
+    unchanged: bool = False  # no run: nothing could change since `run_id` (pv_assets/collection/nothing_new.py)
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
@@ -67,11 +68,18 @@ def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def summarize(station_id: str, result: Any) -> StationRunOutcome:
+def materialization_metadata(result: Any) -> dict[str, dict[str, Any]]:
+    """{asset: {key: value}} of a run's materializations, by asset (one step may materialize two:
+    uploaded_media and media_previews)."""
     metadata: dict[str, dict[str, Any]] = {}
-    for node, _ in SUMMARY_SOURCES.values():
-        for materialization in result.asset_materializations_for_node(node):
-            metadata[node] = {key: entry.value for key, entry in materialization.metadata.items()}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    return metadata
+
+
+def summarize(station_id: str, result: Any) -> StationRunOutcome:
+    metadata = materialization_metadata(result)
     summary = StationRunOutcome(station_id, result.success, result.run_id, counts_from_metadata(metadata))
     if not result.success:
         summary.error = failure_message(result.get_step_failure_events())
@@ -86,7 +94,7 @@ def active_collection(instance: Any, station_id: str) -> str | None:
     """
     from dagster import RunsFilter
 
-    from pv_assets.operations.jobs import IN_PROGRESS_STATUSES
+    from pv_assets.operations.run_names import IN_PROGRESS_STATUSES
 
     runs = RunsFilter(tags={"dagster/partition": station_id}, statuses=IN_PROGRESS_STATUSES)
     for record in instance.get_run_records(runs):
@@ -107,7 +115,7 @@ def batch_ended(instance: Any, run: Any) -> str | None:
     """Why a station run of a batch can never finish - its batch run ended first - or None."""
     from dagster import DagsterRunStatus
 
-    from pv_assets.operations.jobs import IN_PROGRESS_STATUSES
+    from pv_assets.operations.run_names import IN_PROGRESS_STATUSES
 
     batch_id = run.tags.get(BATCH_TAG)
     if not batch_id:
@@ -120,9 +128,17 @@ def batch_ended(instance: Any, run: Any) -> str | None:
 
 
 def collect_station(
-    job: Any, instance: Any, station_id: str, *, tags: Mapping[str, str], log_level: str = "CRITICAL"
+    job: Any,
+    instance: Any,
+    station_id: str,
+    *,
+    tags: Mapping[str, str],
+    log_level: str = "CRITICAL",
+    look: Callable[[str], StationRunOutcome | None] | None = None,
 ) -> StationRunOutcome:
-    """One Dagster run of the station in this process, unless the station is being collected already."""
+    """One Dagster run of the station in this process, unless the station is being collected already, or
+    `look` finds nothing its run could change (its summary then). `job`: the collect job, or a function that
+    returns it (loaded only when a run is needed)."""
     try:
         # The lock is the guard (atomic, held by the OS); the run lookup names the run for people.
         with station_lock(station_id, Path(instance.root_directory)):
@@ -130,7 +146,11 @@ def collect_station(
             if running:
                 error = f"already being collected by run {running}; not started twice"
                 return StationRunOutcome(station_id, False, "", error=error, not_started=True)
-            return _run_station(job, instance, station_id, tags, log_level)
+            unchanged = look(station_id) if look is not None else None
+            if unchanged is not None:
+                return unchanged
+            resolved = job if hasattr(job, "execute_in_process") else job()
+            return _run_station(resolved, instance, station_id, tags, log_level)
     except StationBusy as exc:
         return StationRunOutcome(station_id, False, "", error=f"{exc}; not started twice", not_started=True)
 

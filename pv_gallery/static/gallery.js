@@ -19,7 +19,7 @@
       current = (index + items.length) % items.length;
       var item = items[current];
       image.src = item.getAttribute("data-medium");
-      image.alt = item.querySelector("img") ? item.querySelector("img").alt : "";
+      image.alt = item.getAttribute("data-alt") || "";
       full.href = item.getAttribute("data-full");
       position.textContent = String(current + 1);
       items.forEach(function (other, n) { other.classList.toggle("current", n === current); });
@@ -39,6 +39,17 @@
     image.addEventListener("click", openFull);
     full.addEventListener("click", function (event) { event.preventDefault(); openFull(); });
     lightbox.addEventListener("click", function () { lightbox.hidden = true; });
+    // Swipe on a phone: a mostly horizontal move of at least 40 px steps to the next or previous photo.
+    var touchX = null, touchY = null;
+    image.addEventListener("touchstart", function (event) {
+      touchX = event.changedTouches[0].clientX; touchY = event.changedTouches[0].clientY;
+    }, { passive: true });
+    image.addEventListener("touchend", function (event) {
+      if (touchX === null) { return; }
+      var dx = event.changedTouches[0].clientX - touchX, dy = event.changedTouches[0].clientY - touchY;
+      touchX = null;
+      if (Math.abs(dx) >= 40 && Math.abs(dx) > 2 * Math.abs(dy)) { show(current + (dx < 0 ? 1 : -1)); }
+    });
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       if (target && (target.tagName === "INPUT" || target.tagName === "VIDEO" || target.tagName === "SELECT")) { return; }

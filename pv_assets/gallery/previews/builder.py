@@ -44,6 +44,7 @@ class PreviewTally:
     failed: int = 0
     preview_bytes: int = 0
     original_bytes_read: int = 0
+    built_from_staging: int = 0  # decoded from the staging file while the collection went on
     listed_keys: frozenset[str] = frozenset()  # the run's one listing of the preview prefixes
 
     def add(self, row: dict[str, Any]) -> None:
@@ -58,13 +59,15 @@ def listed_preview_keys(store: ObjectStore, object_keys: list[str]) -> set[str]:
     return {obj.key for prefix in prefixes for obj in store.list_prefix(prefix)}
 
 
-def build_one(store: ObjectStore, task: PreviewTask, max_pixels: int | None = None) -> dict[str, Any]:
+def build_one(store: ObjectStore, task: PreviewTask, max_pixels: int | None = None, staged=None) -> dict[str, Any]:
     """Read the original once, write its missing previews; a row with the outcome either way.
 
+    `staged`: the original's bytes as a seekable file still in staging (read there, not from the store).
     The problem says whose fault a failure is: `undecodable ...` and `too_many_pixels: ...` are the
     file's (kept as they are), `resource: ...` is this run's (retried on the next one)."""
     row = dict(task.row)
-    reader = StoreReader(store, row["object_key"], int(row["size"] or 0) or _size_of(store, row["object_key"]))
+    key = row["object_key"]
+    reader = staged or StoreReader(store, key, int(row["size"] or 0) or _size_of(store, key))
     try:
         if task.kind == "photo":
             made = photo_previews(reader, max_pixels)
@@ -75,7 +78,7 @@ def build_one(store: ObjectStore, task: PreviewTask, max_pixels: int | None = No
             files = {"poster_key": poster.poster}
             row.update(width=poster.width, height=poster.height, duration_s=poster.duration_s)
     except (Undecodable, TooManyPixels, ResourceFailure) as exc:
-        row.update(preview_outcome=FAILED, preview_problem=str(exc), original_bytes_read=reader.bytes_fetched)
+        row.update(preview_outcome=FAILED, preview_problem=str(exc), original_bytes_read=_fetched(reader))
         return row
     except KeyError:
         row.update(preview_outcome=FAILED, preview_problem="original missing from the object store")
@@ -86,9 +89,14 @@ def build_one(store: ObjectStore, task: PreviewTask, max_pixels: int | None = No
     row.update(
         preview_outcome=BUILT,
         preview_bytes=sum(len(data) for data in files.values()),
-        original_bytes_read=reader.bytes_fetched,
+        original_bytes_read=_fetched(reader),
     )
     return row
+
+
+def _fetched(reader) -> int:
+    """Bytes of the original read from the object store (none when it was read in staging)."""
+    return getattr(reader, "bytes_fetched", 0)
 
 
 def _size_of(store: ObjectStore, key: str) -> int:
@@ -98,9 +106,10 @@ def _size_of(store: ObjectStore, key: str) -> int:
     return stored.size
 
 
-def _guarded(store: ObjectStore, task: PreviewTask, max_pixels: int) -> dict[str, Any]:
+def build_guarded(store: ObjectStore, task: PreviewTask, max_pixels: int, staged=None) -> dict[str, Any]:
+    """build_one, where nothing but a broken object store raises: any other failure is the row's."""
     try:
-        return build_one(store, task, max_pixels)
+        return build_one(store, task, max_pixels, staged)
     except ObjectStoreError:
         raise
     except MemoryError:  # encoding or resizing ran out: the next run tries again
@@ -120,10 +129,14 @@ def build_previews(
     *,
     workers: int | None = None,
     log: Callable[[str], None] | None = None,
+    existing: set[str] | None = None,
 ) -> tuple[list[dict[str, Any]], PreviewTally]:
-    """One preview row per stored object of the uploaded_media rows, and the tally."""
-    keys = [row["object_key"] for row in outcomes if row.get("object_key")]
-    existing = listed_preview_keys(store, keys) if keys else set()
+    """One preview row per stored object of the uploaded_media rows, and the tally.
+
+    `existing`: the preview keys the run's one listing found (listed here when not given)."""
+    if existing is None:
+        keys = [row["object_key"] for row in outcomes if row.get("object_key")]
+        existing = listed_preview_keys(store, keys) if keys else set()
     tasks = plan_previews(outcomes, existing, previous or {})
     done = [task.row for task in tasks if not task.missing]
     todo = [task for task in tasks if task.missing]
@@ -132,11 +145,20 @@ def build_previews(
     tally = PreviewTally(listed_keys=frozenset(existing))
     max_pixels = settings().preview_max_pixels
     with ThreadPoolExecutor(max_workers=workers or preview_workers(), thread_name_prefix="preview") as pool:
-        built = list(pool.map(lambda task: _guarded(store, task, max_pixels), todo))
+        built = list(pool.map(lambda task: build_guarded(store, task, max_pixels), todo))
     rows = done + built
     for row in rows:
         tally.add(row)
     return rows, tally
 
 
-__all__ = ["BUILT", "FAILED", "SKIPPED", "PreviewTally", "build_previews", "listed_preview_keys", "preview_workers"]
+__all__ = [
+    "BUILT",
+    "FAILED",
+    "SKIPPED",
+    "PreviewTally",
+    "build_guarded",
+    "build_previews",
+    "listed_preview_keys",
+    "preview_workers",
+]

@@ -18,6 +18,7 @@ from pv_assets.gallery.previews.plan import STORED_OUTCOMES, content_type_of, it
 from resources.gallery_contract import INDEX_COLUMN_NAMES, personal_values, shown_fields
 from resources.identity import InvalidIdCardNumber, mask_id, normalize_id_card
 from resources.personal_data import mask_personal_text
+from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
 
 _NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
 
@@ -37,6 +38,15 @@ def _masked_id(raw: Any) -> str | None:
         return mask_id(normalize_id_card(raw))
     except InvalidIdCardNumber:
         return mask_id(str(raw or "").strip()) or None
+
+
+def photo_types_by_url(record: dict[str, Any]) -> dict[str, str]:
+    """URL -> what the photo shows, from the record's exact media items (pv_assets.collection.record_table)."""
+    try:
+        items = json.loads(record.get("media_items") or "[]")
+    except ValueError:
+        return {}
+    return {str(item[2]): str(item[3]) for item in items if len(item) >= 4 and item[0] == "photo" and item[3]}
 
 
 def _record_part(record: dict[str, Any], station_name: str | None, region_names: dict[str, str]) -> dict[str, Any]:
@@ -62,6 +72,7 @@ def gallery_rows(
     accepted_statuses: Sequence[str],
     previous_collected_at: dict[str, str] | None = None,
     region_names: dict[str, str] | None = None,
+    required_photo_types: Sequence[str] = DEFAULT_REQUIRED_PHOTO_TYPES,
 ) -> list[dict[str, Any]]:
     """The station's piece of the gallery index.
 
@@ -69,6 +80,7 @@ def gallery_rows(
     item id -> when the original was stored, from the station's previous piece (a skipped item
     was stored by an earlier run)."""
     previous_collected_at = previous_collected_at or {}
+    required = join_types(required_photo_types)
     by_item = {row["item_id"]: row for row in previews}
     items_of: dict[str, list[dict[str, Any]]] = {}
     for outcome in outcomes:
@@ -77,7 +89,8 @@ def gallery_rows(
     for record in records:
         if not is_accepted(record.get("pickup_status_raw"), record.get("pickup_status"), accepted_statuses):
             continue
-        base = _record_part(record, station_name, region_names or {})
+        base = {**_record_part(record, station_name, region_names or {}), "required_photo_types": required}
+        types = photo_types_by_url(record)
         items = items_of.get(str(record["record_id"]), [])
         if not items:
             rows.append(
@@ -93,6 +106,8 @@ def gallery_rows(
             rows.append(
                 {**dict.fromkeys(INDEX_COLUMN_NAMES), **base, **_item_part(outcome, by_item, previous_collected_at)}
             )
+            if rows[-1]["media_kind"] == "photo":
+                rows[-1]["photo_type"] = types.get(str(outcome.get("raw_url")), "other")
     return rows
 
 
