@@ -43,6 +43,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     templates.env.filters["urlpart"] = url_part
     templates.env.filters["localtime"] = functools.partial(local_time, zone=config.time_zone)
     templates.env.globals["time_zone"] = zone_label(config.time_zone)
+    templates.env.globals["run_url"] = config.run_url
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(HostCheckMiddleware, names=config.host_names),

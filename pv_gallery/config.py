@@ -14,7 +14,7 @@ import ipaddress
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from resources.settings import env_name, settings
 
@@ -72,6 +72,13 @@ class GalleryConfig:
     allowed_hosts: tuple[str, ...] = ()
     time_zone: str = "Asia/Shanghai"  # the group's: pages show every time in it, with its name
     stale_after_h: float = 72.0  # a station's last success older than this is flagged stale
+    dagster_ui_url: str | None = None  # where a failed run's page is, for the engineer behind the manager
+
+    def run_url(self, run_id: str | None) -> str | None:
+        """The Dagster UI's page of a run, or None when no UI address is configured."""
+        if not run_id or not self.dagster_ui_url:
+            return None
+        return f"{self.dagster_ui_url}/runs/{quote(run_id, safe='')}"
 
     def __post_init__(self):
         if not self.password and not self.trusted_user_header:
@@ -94,6 +101,15 @@ class GalleryConfig:
         if not self.session_secret:
             # One per process unless configured: installation links then change when the gallery restarts.
             object.__setattr__(self, "session_secret", secrets.token_urlsafe(32))
+        if self.dagster_ui_url is not None:
+            ui = self.dagster_ui_url.strip().rstrip("/")
+            parts = urlsplit(ui)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise GalleryConfigError(
+                    f"{env_name('dagster_ui_url')}={self.dagster_ui_url!r} is not an http(s) address of the Dagster UI "
+                    "(e.g. https://dagster.example.cn)"
+                )
+            object.__setattr__(self, "dagster_ui_url", ui)
         object.__setattr__(self, "allowed_hosts", tuple(h.lower().strip("[]") for h in self.allowed_hosts))
 
     @classmethod
@@ -116,6 +132,7 @@ class GalleryConfig:
             allowed_hosts=tuple(hosts),
             time_zone=knobs.gallery_time_zone,
             stale_after_h=knobs.gallery_stale_after_h,
+            dagster_ui_url=knobs.dagster_ui_url or None,
         )
 
     @property

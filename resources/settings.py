@@ -173,6 +173,12 @@ class Settings(BaseSettings):
         validation_alias="PV_GALLERY_TIME_ZONE",
         description="the group's time zone (IANA name): every time on the gallery's pages is shown in it",
     )
+    dagster_ui_url: str | None = Field(
+        None,
+        validation_alias="PV_DAGSTER_UI_URL",
+        description="the Dagster UI's address as engineers reach it (e.g. https://dagster.example.cn): the gallery "
+        "links a failed station's run to it; unset: the run id is shown as text",
+    )
     gallery_stale_after_h: float = Field(
         72.0,
         gt=0,

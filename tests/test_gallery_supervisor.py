@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pv_assets.gallery.health import Attempts, health_bytes, health_rows
+from pv_gallery.config import GalleryConfig, GalleryConfigError
 from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import LocalDirObjectStore
 from tests.test_gallery import login, make_client, station_rows
@@ -171,3 +172,13 @@ def test_an_unreadable_health_table_is_logged_and_the_index_still_shown(tmp_path
     html = login(make_client(store)).get("/").text
     assert sorted(row[0].split()[-1] for row in station_rows(html, "stations")) == ["A", "B"]
     assert f"station health {HEALTH_KEY} unreadable" in caplog.text and "run the gallery job again" in caplog.text
+
+
+def test_a_failed_run_links_to_the_dagster_ui_when_its_address_is_configured(client):
+    # Unset (the module's client): the run id as text, no link anywhere.
+    assert "run-c" in client.get("/station/C").text and "/runs/" not in client.get("/?sort=state").text
+    linked = login(make_client(client.app.state.store, dagster_ui_url="https://dagster.example.cn/"))
+    href = 'href="https://dagster.example.cn/runs/run-c"'
+    assert href in linked.get("/station/C").text and href in linked.get("/?sort=state").text
+    with pytest.raises(GalleryConfigError, match="PV_DAGSTER_UI_URL='javascript:alert\\(1\\)' is not an http"):
+        GalleryConfig(password="x" * 12, dagster_ui_url="javascript:alert(1)")
