@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
@@ -20,6 +22,7 @@ from pv_assets.operations.station_run import HOST_TAG, PID_TAG
 from pv_demo.demo import DEMO_SEED
 from pv_simulator import SimStationSpec, world_ref
 from pv_simulator.world_station import world_of
+from resources.gallery_contract import HEALTH_KEY
 from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore
 from resources.registry import load_registry
@@ -68,6 +71,15 @@ def test_collect_all_registers_partitions_runs_and_summarizes(
     gets = sim.station("ST-0001").media_gets
     assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 0
     assert sim.station("ST-0001").media_gets == gets
+
+    # The same station failing alone (its password changed): the health table the gallery reads says so at once.
+    write_registry(sim, project_env / "stations.yaml", monkeypatch, wrong_password_for=["ST-0001", "ST-0002"])
+    assert main(["collect", "--station", "ST-0001", "--stations", str(registry)]) == 1
+    health = pq.read_table(pa.BufferReader(LocalDirObjectStore(project_env / "store").get_bytes(HEALTH_KEY)))
+    assert {row["station_id"]: row["last_outcome"] for row in health.to_pylist()} == {
+        "ST-0001": "failed",
+        "ST-0002": "failed",
+    }
 
 
 def test_a_station_with_nothing_new_gets_no_run(simulator_factory, project_env, monkeypatch, capsys, staging_dir):

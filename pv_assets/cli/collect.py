@@ -121,7 +121,9 @@ def collect(
     if summary_json:
         Path(summary_json).write_text(json.dumps([dataclasses.asdict(s) for s in summaries]), "utf-8")
     print_summary(summaries)
-    if gallery_index and any(s.ok and not s.unchanged for s in summaries):  # an unchanged piece needs no merge
+    # Every station that ran, failed ones too: the merge also writes the health table, which must show a
+    # failure at once (an unchanged station needs neither).
+    if gallery_index and any(not s.unchanged for s in summaries):
         from pv_assets.gallery.run import build_gallery_index
 
         gallery = build_gallery_index(instance, str(registry.path))
