@@ -13,11 +13,12 @@ from minio import Minio
 from PIL import Image, ImageStat
 
 from pv_assets.collection.manifest_rows import plain_rows
-from pv_assets.definitions import GALLERY_JOB_NAME, make_definitions
+from pv_assets.definitions import COLLECT_JOB_NAME, GALLERY_JOB_NAME, make_definitions
 from pv_assets.gallery.previews.gallery_store import INDEX_KEY, piece_key
 from pv_assets.gallery.previews.plan import MEDIUM_LONG_SIDE, THUMB_LONG_SIDE
-from pv_assets.gallery.sensor import gallery_index_sensor
+from pv_assets.gallery.sensor import gallery_index_sensor, parse_cursor
 from pv_assets.operations.station_run import materialization_metadata
+from pv_assets.operations.tags import TRIGGER_TAG
 from pv_simulator import SimStationSpec
 from pv_simulator.pictures import CAMERA_MAKE, EXIF_GPS_IFD, GROUND, SKY
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, run_station, write_registry
@@ -180,6 +181,13 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
     failed = dagster_instance.create_run_for_job(job_def=gallery_job, status=DagsterRunStatus.FAILURE)
     retry = gallery_index_sensor(build_sensor_context(instance=dagster_instance, cursor=context.cursor))
     assert isinstance(retry, RunRequest) and retry.run_key.endswith(f"-after-{failed.run_id}")
+    # A station run that failed writes no piece, but the health table must show it: a merge is asked for.
+    collect_job = make_definitions().resolve_job_def(COLLECT_JOB_NAME)
+    dagster_instance.create_run_for_job(job_def=collect_job, status=DagsterRunStatus.FAILURE)
+    after_failure = build_sensor_context(instance=dagster_instance, cursor=context.cursor)
+    request = gallery_index_sensor(after_failure)
+    assert isinstance(request, RunRequest) and request.tags[TRIGGER_TAG] == "failed-station-runs"
+    assert parse_cursor(after_failure.cursor)[0] == parse_cursor(context.cursor)[0]  # no new piece
 
     # Partial update: only the re-run station's piece is read again; the other's rows are kept.
     clean_before = pq.read_table(io.BytesIO(store.get_bytes(piece_key(CLEAN))))
