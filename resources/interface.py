@@ -271,6 +271,8 @@ class StationInfoCall(_Section):
     station_code: FieldPath
     station_name: FieldPath | None = None
     region_company_code: FieldPath | None = None
+    # the regional company's name as the station gives it; the registry's region_names win over it
+    region_company_name: FieldPath | None = None
 
 
 # ----------------------------------------------------------------------------- records

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 RECORD_COLUMNS = [
     "station_id",
     "region_company_code",
+    "region_company_name",
     "record_id",
     "id_card_no",
     "pickup_status_raw",
@@ -129,20 +130,30 @@ def _split(text: str, separators: Sequence[str], placeholders: frozenset[str]) -
 
 
 def records_frame(
-    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+    records: list[dict[str, Any]],
+    interface: StationInterface,
+    station_id: str,
+    region_company_code: str | None,
+    region_company_name: str | None = None,
 ) -> pd.DataFrame:
     """The records as a table (the infrastructure_records asset)."""
     import pandas as pd  # only the table needs pandas; the rows below do not
 
-    rows = record_rows(records, interface, station_id, region_company_code)
+    rows = record_rows(records, interface, station_id, region_company_code, region_company_name)
     frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
     return none_for_missing(frame) if rows else frame
 
 
 def record_rows(
-    records: list[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+    records: list[dict[str, Any]],
+    interface: StationInterface,
+    station_id: str,
+    region_company_code: str | None,
+    region_company_name: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per record: canonical columns first, then the station's other fields as text."""
+    """One row per record: canonical columns first, then the station's other fields as text.
+    region_company_name is the name the station gives for region_company_code (its station-info call); a
+    record whose own region field names another region gets no name from it."""
     fields = interface.fields
     ph = interface.placeholders
     mapped_paths = [
@@ -166,6 +177,7 @@ def record_rows(
         row = {
             "station_id": station_id,
             "region_company_code": region,
+            "region_company_name": region_company_name if region == region_company_code else None,
             "record_id": str(as_text(dig(record, fields.record_id))).strip(),
             "id_card_no": clean_value(dig(record, fields.id_card_no), ph),
             "pickup_status_raw": raw_status,

@@ -79,6 +79,7 @@ class RecordsReader:
             "station_code": dig(document, info.station_code),
             "station_name": dig(document, info.station_name),
             "region_company_code": dig(document, info.region_company_code),
+            "region_company_name": dig(document, info.region_company_name),
         }
 
     # -- one page ---------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def photo_types_by_url(record: dict[str, Any]) -> dict[str, str]:
 def _record_part(record: dict[str, Any], station_name: str | None, region_names: dict[str, str]) -> dict[str, Any]:
     return {
         "region_company_code": record.get("region_company_code"),
-        "region_company_name": region_names.get(record.get("region_company_code") or ""),
+        "region_company_name": region_names.get(record.get("region_company_code") or "")
+        or record.get("region_company_name"),
         "station_id": record["station_id"],
         "station_name": station_name,
         "record_id": record["record_id"],
