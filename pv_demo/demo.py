@@ -28,14 +28,14 @@ from pv_assets.collection.staging import leftover_files
 from pv_assets.gallery.previews.gallery_store import INDEX_KEY, PIECES_PREFIX, read_index
 from pv_assets.gallery.previews.plan import PREVIEW_PREFIX
 from pv_assets.io_manager import audit_key, parquet_to_frame
+from pv_model.dialect import load_interface
+from pv_model.gallery_contract import HEALTH_KEY
+from pv_model.identity import normalize_id_card
+from pv_model.keys import mask_key
 from pv_simulator import StationSimulator, world_ref, world_specs, write_registry
 from pv_simulator.camera.prerender import prerender
 from pv_simulator.world.truth import write_truth
 from pv_simulator.world_station import world_of
-from resources.gallery_contract import HEALTH_KEY
-from resources.identity import normalize_id_card
-from resources.interface import load_interface
-from resources.keys import mask_key
 from resources.object_store import LocalDirObjectStore
 from resources.settings import staging_root
 

@@ -22,10 +22,10 @@ from pv_assets.gallery.previews.gallery_store import read_index
 from pv_assets.operations.station_run import HOST_TAG, PID_TAG
 from pv_demo.demo import DEMO_SEED
 from pv_gallery.health import read_health
+from pv_model.dialect import load_interface
+from pv_model.gallery_contract import HEALTH_KEY
 from pv_simulator import SimStationSpec, world_ref
 from pv_simulator.world_station import world_of
-from resources.gallery_contract import HEALTH_KEY
-from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore
 from resources.registry import load_registry
 from tests.conftest import write_registry

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from pv_model.dialect import InterfaceError, load_interface, load_interface_file
 from resources.envelope import classify_reply, parse_retry_after
-from resources.interface import InterfaceError, load_interface, load_interface_file
 
 V1 = load_interface("default")
 

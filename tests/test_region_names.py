@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pv_assets.collection.records_fetch import fetch_records
 from pv_assets.gallery.previews.gallery import gallery_rows
-from resources.interface import load_interface
-from resources.registry import Station
+from pv_model.dialect import load_interface
+from pv_model.registry import Station
 
 RECORD = {
     "recordId": "R1",

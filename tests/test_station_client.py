@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from pv_model.dialect import load_interface
 from pv_simulator import SimStationSpec
 from pv_simulator.station_world import region_company_name
-from resources.interface import load_interface
 from resources.net_guard import MediaUrlPolicy
 from resources.station_api import (
     ClientSettings,

@@ -1,6 +1,6 @@
 """Station records -> pv-media's record table, pure: the dialect's field map applied.
 
-Every field of the map is a field path into the record (see resources.interface). URL fields
+Every field of the map is a field path into the record (see pv_model.dialect). URL fields
 come in every shape stations use: a comma string (both commas), a JSON array of strings, an
 array of objects with a URL key (and maybe a type key saying photo or video), a string that
 holds a JSON array, or null / empty / a placeholder. Each URL keeps the field it came from.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pv_assets.collection.manifest_rows import none_for_missing
-from resources.interface import FieldMap, StationInterface, dig, top_field
+from pv_model.dialect import FieldMap, StationInterface, dig, top_field
 
 if TYPE_CHECKING:
     import pandas as pd

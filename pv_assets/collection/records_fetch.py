@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from pv_assets.collection.record_table import records_frame
-from resources.interface import StationInterface
-from resources.registry import Station
+from pv_model.dialect import StationInterface
+from pv_model.registry import Station
 from resources.station_api import StationApiError
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resources.interface import RecordsCall, dig, format_time
+from pv_model.dialect import RecordsCall, dig, format_time
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from resources.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
+from pv_model.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
 from resources.object_store import ObjectStore
 
 PIECE_ETAGS_META = b"pv_media.piece_etags"
