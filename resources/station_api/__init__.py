@@ -12,8 +12,8 @@ the type decided from the first bytes.
 from resources.station_api.client import StationClient
 from resources.station_api.config import ClientSettings, StationEndpoint, station_endpoint
 from resources.station_api.errors import LoginFailed, MediaFailure, StationApiError, TransientStationError
+from resources.station_api.login import SessionRecord, token_fingerprint
 from resources.station_api.media import Downloaded
-from resources.station_api.session import SessionRecord, token_fingerprint
 
 __all__ = [
     "ClientSettings",

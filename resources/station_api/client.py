@@ -14,9 +14,10 @@ from typing import Any
 from pv_model.dialect import StationInterface
 from resources.net_guard import MediaUrlPolicy
 from resources.station_api.config import ClientSettings, StationEndpoint
+from resources.station_api.login import SessionRecord
 from resources.station_api.media import Downloaded, MediaDownloader
 from resources.station_api.records import RecordsReader
-from resources.station_api.session import SessionRecord, StationSession
+from resources.station_api.session import StationSession
 
 
 class StationClient:
