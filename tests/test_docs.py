@@ -18,19 +18,20 @@ def test_every_named_test_exists(path, name):
     assert re.search(rf"^def {name}\(", (ROOT / path).read_text("utf-8"), re.M), f"{path}::{name}"
 
 
-def test_the_readme_lists_every_setting_with_its_default():
+def test_the_settings_page_lists_every_setting_with_its_default():
     from resources.settings import Settings, env_name
 
-    readme = (ROOT / "README.md").read_text("utf-8")
-    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+?) \|", readme, re.M))
+    page = (ROOT / "docs" / "settings.md").read_text("utf-8")
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+?) \|", page, re.M))
+    assert set(rows) == {env_name(name) for name in Settings.model_fields}, "docs/settings.md lists another set"
     for name, field in Settings.model_fields.items():
         variable = env_name(name)
-        assert variable in rows, f"README's settings table has no {variable}"
+        assert variable in rows, f"docs/settings.md has no {variable}"
         default = field.get_default(call_default_factory=True)
         shown = "(none)" if default is None else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         if isinstance(default, float) and default.is_integer():
             shown = f"`{int(default)}`"
-        assert rows[variable] == shown, f"{variable}: README says {rows[variable]}, the code {shown}"
+        assert rows[variable] == shown, f"{variable}: docs/settings.md says {rows[variable]}, the code {shown}"
 
 
 def test_the_readme_layout_names_paths_that_exist():
