@@ -6,11 +6,16 @@ loads."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 from resources.dagster_private import instance_file_config
@@ -104,3 +109,37 @@ def test_an_unknown_deployment_mode_is_refused_with_the_variable_and_the_choices
         deployment_mode()
     monkeypatch.setenv("PV_DEPLOYMENT", "Production")
     assert deployment_mode() == "production"
+
+
+@pytest.mark.integration
+def test_the_image_finds_the_shipped_dialects_where_the_dockerfile_puts_them(tmp_path):
+    """Installed as a wheel (as `uv sync --no-editable` does in the image) the package carries no conf/, and
+    the working directory is never searched: the image's PV_DIALECTS_DIR names where it copies them."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text("utf-8")
+    workdir = re.search(r"^WORKDIR\s+(\S+)$", dockerfile, flags=re.MULTILINE).group(1)
+    target = re.search(r"^COPY conf/dialects\s+(\S+)$", dockerfile, flags=re.MULTILINE).group(1)
+    declared = re.search(r"PV_DIALECTS_DIR=(\S+)", dockerfile).group(1)
+    assert declared == str(Path(workdir) / target)
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ and *.egg-info there
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"]["find"]
+    for package in (pattern.rstrip("*") for pattern in packages["include"]):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
+        cwd=source, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("pv_media-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    probe = "from pv_model.dialect import load_interface\nprint(load_interface('default').name)\n"
+    env = {k: v for k, v in os.environ.items() if k != "PV_DIALECTS_DIR"} | {"PYTHONPATH": str(site)}
+    alone = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert alone.returncode != 0 and "unknown dialect 'default'" in alone.stderr
+    env["PV_DIALECTS_DIR"] = str(ROOT / "conf" / "dialects")  # what the image's variable points at
+    found = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert found.returncode == 0 and found.stdout.strip() == "default", found.stderr[-2000:]
