@@ -30,9 +30,9 @@ import requests
 
 from bench.servers import ROOT, free_port
 from pv_gallery.index import INDEX_KEY, load_snapshot
-from resources.gallery_contract import HEALTH_KEY
-from resources.interface import load_interface
-from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
+from pv_model.dialect import load_interface
+from pv_model.gallery_contract import HEALTH_KEY
+from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
 
 PHOTO_TYPE_OF = dict(load_interface("default").fields.photo_types)
 

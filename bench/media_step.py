@@ -35,13 +35,13 @@ def main() -> int:
     from pv_assets.collection.collector import StationCollector
     from pv_assets.collection.manifest_rows import manifest_rows
     from pv_assets.collection.record_table import record_rows
-    from resources.interface import load_interface
+    from pv_model.dialect import load_interface
     from resources.object_store import MinioObjectStore
     from resources.registry import load_registry
-    from resources.station_api import ClientSettings, StationClient
+    from resources.station_api import ClientSettings, StationClient, station_endpoint
 
     station = load_registry(stations_file).get(station_id)
-    endpoint = station.endpoint()
+    endpoint = station_endpoint(station)
     account, password = endpoint.account, endpoint.password
     interface = load_interface(station.dialect)
     client = StationClient(endpoint, interface, ClientSettings())

@@ -1,6 +1,6 @@
 """The audit manifest's storage: DataFrames as Parquet (and the session record as JSON) in
 the same object store as the media, so the audit trail sits beside the objects. What is stored keeps
-no credential of a media link (`?token=...` becomes a keyed tag, resources.scrub.redact_link_secrets).
+no credential of a media link (`?token=...` becomes a keyed tag, pv_model.scrub.redact_link_secrets).
 
 `{prefix}/{asset}/{partition}.parquet` is the latest; every run also leaves
 `{prefix}/{asset}/{partition}/runs/{run_id}.parquet`, so history does not age out.
@@ -22,8 +22,8 @@ import threading
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from pv_model.scrub import redact_link_secrets
 from resources.dagster_resources import ObjectStoreResource
-from resources.scrub import redact_link_secrets
 
 AUDIT_PREFIX = "_pv-media/assets"
 

@@ -7,10 +7,10 @@ from urllib.parse import unquote
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
-from resources.identity import mask_id, mask_id_like, mask_ids_in
-from resources.keys import mask_key
-from resources.scrub import redact_link_secrets
-from resources.urls import url_identity
+from pv_model.identity import mask_id, mask_id_like, mask_ids_in
+from pv_model.keys import mask_key
+from pv_model.scrub import redact_link_secrets
+from pv_model.urls import url_identity
 
 # A preview shows ID numbers masked and leaves the other personal fields out.
 PREVIEW_ROWS = 5

@@ -2,9 +2,10 @@
 different sizes and health, typed camera-like photos, planted problems) collected into the embedded
 local store through real Dagster runs, then checked against the simulator and its truth file.
 
-The world's stale station is collected first as it was weeks ago (the simulator serves its records
-as of then) and left out of the main pass, so its last collection is the oldest and it misses what
-came since; the station whose password was changed fails at login alone.
+The world's stale station is collected first, with the clock turned back by its stale days (time-machine),
+as it was then (the simulator serves its records as of that day), and left out of the main pass: its
+runs carry that date, so the gallery flags it stale as it would a station nobody collected for weeks; the
+station whose password was changed fails at login alone.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import os
 import secrets
 import shutil
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import time_machine
 from rich.console import Console
 from rich.table import Table
 
@@ -25,13 +28,14 @@ from pv_assets.collection.staging import leftover_files
 from pv_assets.gallery.previews.gallery_store import INDEX_KEY, PIECES_PREFIX, read_index
 from pv_assets.gallery.previews.plan import PREVIEW_PREFIX
 from pv_assets.io_manager import audit_key, parquet_to_frame
+from pv_model.dialect import load_interface
+from pv_model.gallery_contract import HEALTH_KEY
+from pv_model.identity import normalize_id_card
+from pv_model.keys import mask_key
 from pv_simulator import StationSimulator, world_ref, world_specs, write_registry
 from pv_simulator.camera.prerender import prerender
 from pv_simulator.world.truth import write_truth
 from pv_simulator.world_station import world_of
-from resources.identity import normalize_id_card
-from resources.interface import load_interface
-from resources.keys import mask_key
 from resources.object_store import LocalDirObjectStore
 from resources.settings import staging_root
 
@@ -95,6 +99,22 @@ def _gallery_problems(store: LocalDirObjectStore, station_ids: list[str]) -> lis
     return problems
 
 
+def _stale_problems(world, store: LocalDirObjectStore) -> list[str]:
+    """The health table flags the world's stale stations stale, at the gallery's default age, and no other."""
+    from pv_gallery.config import GalleryConfig
+    from pv_gallery.health import read_health
+
+    if not store.stat(HEALTH_KEY):
+        return [f"no station health table at {HEALTH_KEY}"]
+    age, now = timedelta(hours=GalleryConfig.stale_after_h), datetime.now(UTC)
+    flagged = {sid for sid, (_, health) in read_health(store.get_bytes(HEALTH_KEY)).items() if health.stale(now, age)}
+    expected = {plan.station_id for plan in world.stations if plan.stale_days}
+    if flagged != expected:
+        return [f"stale in the gallery: {sorted(flagged) or 'none'}; the world's stale stations: {sorted(expected)}"]
+    console.print(f"stale in the gallery, as in the world: {', '.join(sorted(flagged))}")
+    return []
+
+
 def _world_table(world) -> None:
     table = Table(title=f"the simulated group: world {world.size.label}, seed {world.seed}")
     for column in ("station", "name", "region", "installations", "picked up", "as the world has it"):
@@ -138,10 +158,13 @@ def run_demo(
         for plan in stale:  # collected once, as the station was weeks ago
             state = sim.station(plan.station_id)
             state.as_of = f"{plan.stale_since:%Y-%m-%d %H:%M:%S}"
-            console.print(f"{plan.station_id} collected as it was on {state.as_of} (the stale station)")
-            summaries += collect(
-                [plan.station_id], all_stations=False, stations_file=str(registry), gallery_index=False
-            )[1]
+            console.print(
+                f"{plan.station_id} collected {plan.stale_days} days ago as it was on {state.as_of} (the stale one)"
+            )
+            with time_machine.travel(datetime.now(UTC) - timedelta(days=plan.stale_days), tick=True):
+                summaries += collect(
+                    [plan.station_id], all_stations=False, stations_file=str(registry), gallery_index=False
+                )[1]
         rest = [e["id"] for e in entries if e["id"] not in {plan.station_id for plan in stale}]
         summaries += collect(rest, all_stations=False, stations_file=str(registry))[1]
         store = LocalDirObjectStore(store_root)
@@ -200,6 +223,7 @@ def _check(world, sim: StationSimulator, store: LocalDirObjectStore, summaries, 
         if not summary.ok or len(stored) != expected:
             problems.append(f"{summary.station_id}: {len(stored)} objects stored, {expected} expected")
     problems += _gallery_problems(store, [s.station_id for s in summaries if s.ok])
+    problems += _stale_problems(world, store)
     leftovers = leftover_files(staging_root())
     if leftovers:
         problems.append(f"{len(leftovers)} files left in the staging directory {staging_root()}")

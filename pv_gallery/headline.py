@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pv_gallery.summaries import StationOverview
-from resources.photo_types import completeness
+from pv_model.photo_types import completeness
 
 STATES = ("failing", "never", "stale", "ok", "unknown")  # worst first: the sort order of the state column
 

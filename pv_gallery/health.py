@@ -1,6 +1,6 @@
 """Station health as the overview shows it: every registry station, its last attempt and outcome,
 a stale flag, and the reason in a manager's category. Read from the health table the station_health
-asset writes (resources.gallery_contract.HEALTH_KEY); stations it lists but the index does not get a
+asset writes (pv_model.gallery_contract.HEALTH_KEY); stations it lists but the index does not get a
 row of zeros, so a station whose login fails is on the overview all the same.
 """
 
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pv_gallery.summaries import StationOverview
-from resources.personal_data import mask_personal_text
+from pv_model.personal_data import mask_personal_text
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class StationHealth:
     last_outcome: str  # succeeded | failed | never
     last_success_at: str | None
     failure_reason: str | None  # technical, masked; behind a details toggle
-    failure_category: str | None  # resources.failure_categories
+    failure_category: str | None  # pv_model.failure_categories
     run_id: str | None
 
     @property

@@ -2,7 +2,7 @@
 
 One load sorts the table by station and record, so a station is a zero-copy slice, and computes
 the overview figures once; everything a page needs afterwards is a slice, a dict look-up or a
-binary search (item ids). The columns are the contract of issue 12 (resources/gallery_contract.py).
+binary search (item ids). The columns are the contract of issue 12 (pv_model/gallery_contract.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pv_gallery.installations import RENDITIONS, Installation, build_installatio
 from pv_gallery.item_lookup import IndexUnreadable, ItemLookup
 from pv_gallery.search import SearchTable
 from pv_gallery.summaries import region_summaries, station_summaries
-from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
+from pv_model.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import ObjectStore
 
 __all__ = ["INDEX_KEY", "RENDITIONS", "GalleryIndex", "IndexMissing", "IndexSnapshot", "IndexUnreadable"]

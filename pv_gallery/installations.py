@@ -2,7 +2,7 @@
 
 What a page shows of a record is allowed, not merely "not known to be personal": the record id,
 pickup status and failure reasons are masked by what they look like (an ID, phone, e-mail or bank
-number), the record's fields pass the gallery contract's allow-list again (resources.gallery_contract),
+number), the record's fields pass the gallery contract's allow-list again (pv_model.gallery_contract),
 and an installation is addressed by an opaque key - never by its record id, which may be an ID number.
 """
 
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from resources.failure_categories import category_of
-from resources.gallery_contract import personal_values, shown_fields
-from resources.personal_data import mask_personal_text
-from resources.photo_types import missing_types, split_types
+from pv_model.failure_categories import category_of
+from pv_model.gallery_contract import personal_values, shown_fields
+from pv_model.personal_data import mask_personal_text
+from pv_model.photo_types import missing_types, split_types
 
 RENDITIONS = {"thumb": "thumb_key", "medium": "medium_key", "poster": "poster_key", "original": "object_key"}
 CARD_FIELDS = 4  # descriptive fields on a station card; the installation page shows them all
@@ -72,7 +72,7 @@ class MediaItem:
 
     @property
     def category(self) -> str:
-        """The failure reason in a manager's category (resources.failure_categories)."""
+        """The failure reason in a manager's category (pv_model.failure_categories)."""
         return category_of(self.failure_reason)
 
 

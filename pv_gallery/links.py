@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resources.gallery_contract import station_page_url
+from pv_model.gallery_contract import station_page_url
 from resources.settings import settings
 
 
@@ -10,6 +10,6 @@ def gallery_station_url(station_id: str) -> str | None:
     """The station's gallery page, when the gallery's public address is configured; else None.
 
     Read at call time (no module reads the environment at import). The rule itself is the producer/viewer
-    contract's (resources.gallery_contract.station_page_url): pv_assets uses it without importing pv_gallery.
+    contract's (pv_model.gallery_contract.station_page_url): pv_assets uses it without importing pv_gallery.
     """
     return station_page_url(settings().gallery_public_url, station_id)

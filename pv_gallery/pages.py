@@ -15,7 +15,7 @@ from pv_gallery.installations import Installation
 from pv_gallery.search import MAX_QUERY_CHARS
 from pv_gallery.summaries import RegionSummary, StationOverview
 from pv_gallery.web import error_page, page_number, protected, render, snapshot, url_part
-from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
+from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
 
 STATION_PAGE_SIZE = 48
 OVERVIEW_PAGE_SIZE = 100

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pv_gallery.installations import installation_key, safe_fields
-from resources.personal_data import mask_personal_text
+from pv_model.personal_data import mask_personal_text
 
 MAX_RESULTS = 100
 MAX_QUERY_CHARS = 64

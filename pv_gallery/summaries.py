@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resources.completeness import Completeness, station_completeness
-from resources.failure_categories import category_of
-from resources.photo_types import completeness
+from pv_model.completeness import Completeness, station_completeness
+from pv_model.failure_categories import category_of
+from pv_model.photo_types import completeness
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
-from resources.interface import InterfaceError, known_dialects, load_interface
+from pv_model.dialect import InterfaceError, known_dialects, load_interface
 
 from .camera.prerender import prerender
 from .camera.render import PHOTO_PROFILES, UnknownProfile, check_profile

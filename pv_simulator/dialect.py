@@ -2,7 +2,7 @@
 
 The world keeps its records in the v1 shape of docs/station-api.md (recordId, pickupStatus
 已提货, "YYYY-MM-DD HH:MM:SS" times, one photoUrls field ...). `Dialect` reads the same
-`resources.interface.StationInterface` object as the station client and translates at the
+`pv_model.dialect.StationInterface` object as the station client and translates at the
 edge: login bodies, tokens, paging parameters and times in; envelopes, records and tokens out.
 
 The default dialect (v1 itself) renders exactly what v1 documents, including the HTTP-status
@@ -26,14 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from resources.interface import (
-    ROOT_PATH,
-    TOKEN_SOURCES,
-    StationInterface,
-    load_hook,
-    load_interface,
-    transform_password,
-)
+from pv_model.dialect import ROOT_PATH, TOKEN_SOURCES, StationInterface, load_hook, load_interface, transform_password
 
 from .documents import business_code, cookie_value, json_code, put, sibling, split_urls
 from .records_voice import V1_TIME_FORMAT, Paging, RecordsVoice

@@ -11,7 +11,7 @@ import re
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from resources.interface import EPOCH_MS, StationInterface
+from pv_model.dialect import EPOCH_MS, StationInterface
 
 
 def put(document: dict, dotted_path: str, value: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 
 from .dialect import Dialect
 from .handler import Handler

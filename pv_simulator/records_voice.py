@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from resources.interface import EPOCH_MS, EPOCH_S, ROOT_PATH
+from pv_model.dialect import EPOCH_MS, EPOCH_S, ROOT_PATH
 
 from .documents import (
     decode_cursor,

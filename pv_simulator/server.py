@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 
 from .dialect import REGIONAL_PREFIX, Dialect
 from .http_base import Server

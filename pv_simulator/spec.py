@@ -26,7 +26,7 @@ class SimStationSpec:
     photos_per_record: tuple[int, int] = (1, 3)
     videos_per_record: tuple[int, int] = (0, 0)
     all_picked_up: bool = False
-    # The interface the station speaks: a dialect name of resources.interface (conf/dialects/*.yaml).
+    # The interface the station speaks: a dialect name of pv_model.dialect (conf/dialects/*.yaml).
     dialect: str = "default"
     # URL fields as v1 writes them ("text"), or in every shape stations use, varied per record ("mixed").
     url_shapes: str = "text"

@@ -2,7 +2,7 @@
 
 The world keeps a record's photos in v1 fields, one per kind of photo (`WORLD_PHOTO_FIELDS`, the
 same names conf/dialects/default.yaml declares) plus `photoUrls` for the others. A dialect says
-what its photos show in one of two shapes (resources.interface.FieldMap):
+what its photos show in one of two shapes (pv_model.dialect.FieldMap):
 
 - `photo_types`: a field per kind (`photoInfo.roof`, `roofPics` ...);
 - `photo_type_values`: objects in one list whose type key says the kind (`{"kind": "roof"}`).
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resources.interface import FieldMap
+from pv_model.dialect import FieldMap
 
 # canonical photo type -> the world's v1 field for it
 WORLD_PHOTO_FIELDS: dict[str, str] = {

@@ -17,7 +17,7 @@ from pathlib import Path
 import urllib3
 from minio.error import MinioException, S3Error
 
-from resources.keys import mask_key
+from pv_model.keys import mask_key
 from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError, _local_etag
 
 CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})

@@ -15,12 +15,13 @@ from typing import Any
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
+from pv_model.dialect import load_interface
+from pv_model.registry import Registry, Station
 from resources.dagster_private import keeps_runs_on_this_host
-from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, store_from_settings
-from resources.registry import Registry, Station, load_registry
+from resources.registry import load_registry
 from resources.settings import Settings, settings
-from resources.station_api import ClientSettings, StationClient
+from resources.station_api import ClientSettings, StationClient, station_endpoint
 
 
 def instance_is_shared(instance: Any) -> bool:
@@ -159,7 +160,7 @@ class StationApiResource(ConfigurableResource):
         self, station_id: str, settings: ClientSettings, max_connections: int | None = None, station: Any = None
     ):
         station = station or self.station(station_id)
-        return StationClient(station.endpoint(max_connections), load_interface(station.dialect), settings)
+        return StationClient(station_endpoint(station, max_connections), load_interface(station.dialect), settings)
 
     def quick_client(self, station_id: str, station: Any = None) -> StationClient:
         """A throw-away client for a sensor's look: short timeouts, one attempt, so a down station costs seconds.

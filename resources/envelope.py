@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from resources.interface import Envelope, StationInterface, dig
+from pv_model.dialect import Envelope, StationInterface, dig
 from resources.sniff import looks_like_html
 
 ReplyKind = Literal["ok", "token_expired", "rate_limited", "transient", "bad_credentials", "error"]

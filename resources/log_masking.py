@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from resources.scrub import scrub
+from pv_model.scrub import scrub
 
 LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "minio")
 

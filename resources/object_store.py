@@ -23,7 +23,7 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 
-from resources.keys import mask_key
+from pv_model.keys import mask_key
 from resources.settings import Settings, settings
 from resources.store_retry import store_retry
 

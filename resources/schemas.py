@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from resources.interface import SCHEMA_DIR, dialect_schema, schema_text
-from resources.registry import StationEntry, StationSettings
+from pv_model.dialect import SCHEMA_DIR, dialect_schema, schema_text
+from pv_model.registry import StationEntry, StationSettings
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
-# Packages that may also import an extra's distributions: the simulated world encodes HEIC with pillow-heif.
-PACKAGE_EXTRAS = {"pv_simulator": ("simulator",)}
+# Packages that may also import an extra's distributions: the simulated world encodes HEIC with pillow-heif;
+# the demo runs that world and turns the clock back for its stale station (time-machine).
+PACKAGE_EXTRAS = {"pv_simulator": ("simulator",), "pv_demo": ("simulator",)}
 # Code that is not shipped and may import every extra.
 DEV_TREES = ("tests", "bench")
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
 from pv_gallery.index import INDEX_KEY
-from resources.identity import mask_id
+from pv_model.identity import mask_id
 from resources.object_store import ObjectStore
 
 INDEX_SCHEMA = pa.schema(

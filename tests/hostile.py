@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 from resources.station_api import ClientSettings, StationClient, StationEndpoint
 
 TOKEN = "hostile-token-Zq81"  # noqa: S105 - a test token, looked for in messages

@@ -8,7 +8,7 @@ import json
 from pv_assets.collection.manifest_rows import build_manifest, plain_rows
 from pv_assets.collection.record_table import TEXT_PROBLEM, records_frame
 from pv_assets.io_manager import frame_to_parquet, parquet_to_frame
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 
 ID = "11010519491231002X"
 

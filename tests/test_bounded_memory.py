@@ -23,7 +23,7 @@ GROWTH_LIMIT_MIB = 48
 CHILD = """
 import json, sys, tempfile
 from pathlib import Path
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 from resources.station_api import ClientSettings, MediaFailure, StationApiError, StationClient, StationEndpoint
 
 def peak_kib():
@@ -99,7 +99,7 @@ RECORDS_CHILD = """
 import json, sys
 from types import SimpleNamespace
 from pv_assets.collection.records_fetch import fetch_records
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 from resources.station_api import ClientSettings, StationApiError, StationClient, StationEndpoint
 
 def peak_kib():

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,10 +21,11 @@ from pv_assets.definitions import COLLECT_JOB_NAME, make_definitions
 from pv_assets.gallery.previews.gallery_store import read_index
 from pv_assets.operations.station_run import HOST_TAG, PID_TAG
 from pv_demo.demo import DEMO_SEED
+from pv_gallery.health import read_health
+from pv_model.dialect import load_interface
+from pv_model.gallery_contract import HEALTH_KEY
 from pv_simulator import SimStationSpec, world_ref
 from pv_simulator.world_station import world_of
-from resources.gallery_contract import HEALTH_KEY
-from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore
 from resources.registry import load_registry
 from tests.conftest import write_registry
@@ -166,6 +168,19 @@ def test_demo_runs_from_a_fresh_directory_and_exits_zero(tmp_path, dialect):
     assert not list((tmp_path / "staging").rglob("*.part"))
     gallery_figures_equal_the_truth(LocalDirObjectStore(tmp_path / "demo" / "object-store"), truth)
     completeness_check_was_run(tmp_path / "demo", truth)
+    stale_in_the_health_table_as_in_the_world(LocalDirObjectStore(tmp_path / "demo" / "object-store"), truth)
+
+
+def stale_in_the_health_table_as_in_the_world(store, truth) -> None:
+    """The world's stale station was collected with the clock turned back: its last success is weeks old,
+    so the gallery flags it (at the default 72 h) and no other station."""
+    health = read_health(store.get_bytes(HEALTH_KEY))
+    now, age = datetime.now(UTC), timedelta(hours=72)
+    assert truth["figures"]["stale_stations"]
+    assert sorted(sid for sid, (_, h) in health.items() if h.stale(now, age)) == truth["figures"]["stale_stations"]
+    for station_id in truth["figures"]["stale_stations"]:
+        since = datetime.fromisoformat(health[station_id][1].last_success_at)
+        assert timedelta(days=20) < now - since < timedelta(days=30)
 
 
 def completeness_check_was_run(demo, truth: dict) -> None:

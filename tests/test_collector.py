@@ -9,8 +9,8 @@ from pv_assets.collection.collector import StationCollector
 from pv_assets.collection.manifest_rows import build_manifest
 from pv_assets.collection.record_table import record_rows
 from pv_assets.metadata import masked_preview
+from pv_model.dialect import load_interface
 from pv_simulator import SimStationSpec
-from resources.interface import load_interface
 from resources.object_store import LocalDirObjectStore, ObjectStoreError
 from tests.conftest import fast_station_api, run_station, write_registry
 from tests.test_station_client import make_client

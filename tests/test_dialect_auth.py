@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
+from pv_model.dialect import load_interface
 from pv_simulator import SimStationSpec
-from resources.interface import load_interface
 from resources.station_api import LoginFailed, StationClient, StationEndpoint
 from resources.station_api.auth import UnsendableToken, cookie_value, header_value, transform_password
 

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from pv_assets.cli.main import main
+from pv_model.dialect import load_interface
+from pv_model.identity import mask_id
 from pv_simulator import SimStationSpec
-from resources.identity import mask_id
-from resources.interface import load_interface
 from resources.station_api import StationApiError, StationClient, StationEndpoint
 from tests.conftest import write_registry
 
@@ -84,7 +84,9 @@ def test_the_deadline_ends_a_slow_station_run(simulator_factory):
 NEXT_LINK = """\
 name: linked
 envelope: {{style: none}}
-login: {{path: /api/v1/auth/login, body: {{account: "{{account}}", password: "{{password}}"}}, token: token}}
+login:
+  {{path: /api/v1/auth/login, body: {{account: "{{account}}", password: "{{password}}"}}, token: token,
+   send_header: Authorization}}
 records:
   path: /api/v1/infrastructure/records
   paging: next_link
@@ -109,7 +111,8 @@ def test_next_link_paging_from_the_body_or_the_link_header(link, simulator_facto
 
 
 def test_the_registry_requires_a_region_the_dialect_cannot_name(simulator_factory, tmp_path, monkeypatch):
-    from resources.registry import RegistryError, load_registry
+    from pv_model.registry import RegistryError
+    from resources.registry import load_registry
 
     sim = simulator_factory([SimStationSpec("ST-0001", records=2, seed=76, dialect="solaredge")])
     registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
@@ -138,3 +141,20 @@ def test_a_wrong_items_path_is_named_not_read_as_an_empty_station(simulator_fact
     client.interface = iface.model_copy(update={"records": iface.records.model_copy(update={"items": "installs"})})
     with pytest.raises(StationApiError, match="records page 1 failed: response has no 'installs'"):
         list(client.iter_records())
+
+
+def test_a_token_sent_where_the_vendor_does_not_look_names_the_vendors_code_and_the_delivery(simulator_factory):
+    """FusionSolar wants the token in XSRF-TOKEN; a dialect that sends it as a Bearer header is refused on every
+    call. The error carries the vendor's own code (305) and says where the dialect sends the token."""
+    sim = simulator_factory([SimStationSpec("ST-0001", records=3, seed=77, dialect="fusionsolar")])
+    shipped = load_interface("fusionsolar")
+    wrong = shipped.model_copy(
+        update={"login": shipped.login.model_copy(update={"send_header": "Authorization", "send_prefix": "Bearer "})}
+    )
+    spec = sim.specs[0]
+    client = StationClient(StationEndpoint("ST-0001", sim.base_url("ST-0001"), spec.account, spec.password), wrong)
+    with pytest.raises(StationApiError) as caught:
+        client.station_info()
+    assert caught.value.code == "305"
+    assert "token rejected again right after a fresh login" in str(caught.value)
+    assert "this dialect sends the token in the header 'Authorization' with the prefix 'Bearer '" in str(caught.value)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from resources.envelope import classify_reply
-from resources.interface import (
+from pv_model.dialect import (
     SCHEMA_DIR,
     InterfaceError,
     dig,
@@ -19,6 +18,7 @@ from resources.interface import (
     parse_interface,
     schema_text,
 )
+from resources.envelope import classify_reply
 from resources.schemas import schemas
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_a_bad_value_names_the_key_and_what_was_wrong(tmp_path: Path):
     bad.write_text(MINIMAL.replace("photo_urls: attachments", "photo_urls: attachments..url"))
     with pytest.raises(InterfaceError, match=r"vendor.yaml:12: key 'fields.photo_urls.0' .* is not a field path"):
         load_interface_file(bad)
-    bad.write_text(MINIMAL + "login: {path: /login, token: t}\n")
+    bad.write_text(MINIMAL + "login: {path: /login, token: t, send_header: Authorization}\n")
     with pytest.raises(InterfaceError, match="only one authentication scheme, got login and api_key"):
         load_interface_file(bad)
 
@@ -217,7 +217,7 @@ def test_every_url_shape_is_read_and_keeps_its_field():
 def test_times_as_strftime_epoch_seconds_or_milliseconds():
     from datetime import UTC, datetime
 
-    from resources.interface import format_time, parse_time
+    from pv_model.dialect import format_time, parse_time
 
     moment = datetime(2026, 11, 3, 12, 0, 5, tzinfo=UTC)
     for time_format in ("%Y-%m-%d %H:%M:%S", "epoch_s", "epoch_ms"):

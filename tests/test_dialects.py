@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from pv_assets.collection.staging import leftover_files
+from pv_model.dialect import InterfaceError, known_dialects, load_interface
+from pv_model.identity import normalize_id_card
+from pv_model.registry import RegistryError
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
-from resources.identity import normalize_id_card
-from resources.interface import InterfaceError, known_dialects, load_interface
 from resources.object_store import LocalDirObjectStore
-from resources.registry import RegistryError, load_registry
+from resources.registry import load_registry
 from tests.conftest import fast_station_api, media_objects, run_station, sha256, write_registry
 
 ROOT = Path(__file__).resolve().parents[1]

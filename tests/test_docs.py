@@ -36,7 +36,7 @@ def test_the_readme_lists_every_setting_with_its_default():
 def test_the_readme_layout_names_paths_that_exist():
     readme = (ROOT / "README.md").read_text("utf-8")
     layout = readme.split("## Layout", 1)[1].split("```", 2)[1]
-    named = re.findall(r"^((?:pv_assets|resources|pv_simulator|pv_gallery|bench)[\w/.]*)", layout, re.M)
+    named = re.findall(r"^((?:pv_model|pv_assets|resources|pv_simulator|pv_gallery|bench)[\w/.]*)", layout, re.M)
     assert len(named) >= 15
     for path in named:
         assert (ROOT / path).exists(), f"README layout names {path}, which does not exist"

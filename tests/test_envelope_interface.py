@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from pv_model.dialect import InterfaceError, load_interface, load_interface_file
 from resources.envelope import classify_reply, parse_retry_after
-from resources.interface import InterfaceError, load_interface, load_interface_file
 
 V1 = load_interface("default")
 
@@ -77,7 +77,7 @@ def test_a_broken_dialect_names_the_file_and_the_key(tmp_path: Path):
     source = Path(load_interface("default").source).read_text(encoding="utf-8")
     broken = tmp_path / "vendor.yaml"
     broken.write_text(source.replace("path: /api/v1/infrastructure/records", "path: api/records"), "utf-8")
-    with pytest.raises(InterfaceError, match=r"vendor\.yaml:36: key 'records\.path' must start with '/'"):
+    with pytest.raises(InterfaceError, match=r"vendor\.yaml:37: key 'records\.path' must start with '/'"):
         load_interface_file(broken)
     broken.write_text(source.replace("  items: data.records\n", ""), "utf-8")
     with pytest.raises(InterfaceError, match=r"key 'records\.items' is missing"):

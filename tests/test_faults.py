@@ -14,9 +14,10 @@ import pytest
 from bench.stack import free_port as closed_port  # a port nobody listens on
 from pv_assets.cli.main import main
 from pv_assets.collection.staging import leftover_files
+from pv_model.dialect import load_interface
+from pv_model.identity import normalize_id_card
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource, MinioResource
-from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY, fast_station_api, media_objects, run_station, write_registry
 
@@ -51,11 +52,11 @@ def test_station_down_mid_paging_fails_the_run_and_the_next_run_gets_everything(
     sim, registry, store_resource, store = station
     # Page 1 answers (slow:0 passes through), then the station is gone for the whole retry budget.
 
-    import resources.interface as interface
+    import resources.dagster_resources as dagster_resources
 
-    v1 = interface.load_interface("default")
+    v1 = load_interface("default")
     monkeypatch.setattr(
-        interface,
+        dagster_resources,
         "load_interface",
         lambda name="default": v1.model_copy(update={"records": v1.records.model_copy(update={"page_size": 10})}),
     )

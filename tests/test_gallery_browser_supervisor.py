@@ -22,7 +22,7 @@ from pv_assets.gallery.health import Attempts, health_bytes, health_rows
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
 from pv_gallery.server import uvicorn_config
-from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
+from pv_model.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data
 from tests.test_gallery_browser import CHROMIUM, PASSWORD, shot

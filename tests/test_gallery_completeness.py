@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from pv_gallery.summaries import region_summaries, station_summaries
-from resources.gallery_contract import INDEX_COLUMN_NAMES, INDEX_COLUMNS
+from pv_model.gallery_contract import INDEX_COLUMN_NAMES, INDEX_COLUMNS
 
 REQUIRED = "roof_panorama,inverter"
 

@@ -15,7 +15,7 @@ import pytest
 
 from pv_assets.gallery.health import Attempts, health_bytes, health_rows
 from pv_gallery.config import GalleryConfig, GalleryConfigError
-from resources.gallery_contract import HEALTH_KEY, INDEX_KEY
+from pv_model.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import LocalDirObjectStore
 from tests.test_gallery import login, make_client, station_rows
 from tests.test_gallery_completeness import ROWS, index_table

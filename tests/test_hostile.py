@@ -39,7 +39,7 @@ MIB = 1024 * 1024
 # The child reports its peak resident memory (VmHWM) after the imports and after the call.
 CHILD = """
 import json, sys
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 from resources.station_api import ClientSettings, StationApiError, StationClient, StationEndpoint
 
 def peak_kib():

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from resources.identity import (
+from pv_model.identity import (
     InvalidIdCardNumber,
     id_checksum_ok,
     mask_id,
@@ -12,14 +12,7 @@ from resources.identity import (
     mask_values_in,
     normalize_id_card,
 )
-from resources.keys import (
-    InvalidKeySegment,
-    mask_key,
-    object_key_stem,
-    pseudonymize_id,
-    stem_of,
-    url_hash,
-)
+from pv_model.keys import InvalidKeySegment, mask_key, object_key_stem, pseudonymize_id, stem_of, url_hash
 from resources.sniff import NotMedia, sniff_media_type
 
 VALID_ID = "11010519491231002X"  # the GB 11643 standard's own example

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pv_assets.io_manager import without_link_secrets
 from pv_assets.metadata import masked_preview
-from resources.scrub import redact_link_secrets, scrub
+from pv_model.scrub import redact_link_secrets, scrub
 
 LINK = "https://cdn.example.cn/a/1.jpg?{}=s3cr3t-Value-91&size=large"
 

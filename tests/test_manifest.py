@@ -8,7 +8,7 @@ import pytest
 from pv_assets.collection.checks import check_no_identity_collisions
 from pv_assets.collection.manifest_rows import MANIFEST_COLUMNS, build_manifest, manifest_rows, plain_rows
 from pv_assets.collection.record_table import records_frame
-from resources.interface import load_interface
+from pv_model.dialect import load_interface
 
 BASE = "http://st.example.com"
 ID = "11010519491231002X"

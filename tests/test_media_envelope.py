@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from pv_model.identity import normalize_id_card
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
-from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from resources.station_api import MediaFailure
 from tests.conftest import fast_station_api, media_objects, run_station, sha256, write_registry

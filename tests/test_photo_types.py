@@ -7,9 +7,10 @@ import json
 import pytest
 
 from pv_assets.collection.record_table import record_rows
-from resources.interface import load_interface
-from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, completeness, missing_types
-from resources.registry import RegistryError, load_registry
+from pv_model.dialect import load_interface
+from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, completeness, missing_types
+from pv_model.registry import RegistryError
+from resources.registry import load_registry
 
 REGISTRY = """
 defaults:

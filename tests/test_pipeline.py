@@ -8,9 +8,9 @@ import pytest
 
 from pv_assets.collection.staging import leftover_files
 from pv_assets.operations.station_run import materialization_metadata
+from pv_model.identity import normalize_id_card
 from pv_simulator import SimStationSpec
 from resources.dagster_resources import LocalStoreResource
-from resources.identity import normalize_id_card
 from resources.object_store import LocalDirObjectStore
 from tests.conftest import (
     fast_station_api,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from resources.registry import RegistryError, load_registry
+from pv_model.registry import RegistryError
+from resources.registry import load_registry
 
 GOOD = """\
 defaults:
@@ -182,7 +183,7 @@ def test_a_parsed_registry_is_reused_by_the_next_process_without_parsing(tmp_pat
     def no_parsing(*_args):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(registry_module, "parse_yaml", no_parsing)
+    monkeypatch.setattr(registry_module, "read_yaml", no_parsing)
     again = load_registry(path)
     assert again.stations == first.stations and again.stations[0].source.endswith("stations.yaml:4")
     # A changed file is parsed again (new sha256), never served from the cache.

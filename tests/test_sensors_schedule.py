@@ -13,8 +13,8 @@ from pv_assets.operations import sensors
 from pv_assets.operations.change_cursor import ChangeCursor, StationWatch, due_stations, has_changed
 from pv_assets.operations.schedules import build_daily_full_refresh
 from pv_assets.operations.sensors import station_change_sensor, station_registry_sensor
+from pv_model.registry import RegistryError
 from pv_simulator import SimStationSpec
-from resources.registry import RegistryError
 from tests.conftest import evaluate_sensor, fast_station_api, write_registry
 
 STATIONS = ["ST-0001", "ST-0002", "ST-0003"]

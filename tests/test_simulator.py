@@ -13,10 +13,10 @@ import pytest
 import requests
 from stdnum.cn import ric
 
+from pv_model.dialect import InterfaceError, dig, load_interface, top_field
 from pv_simulator import SimStationSpec, StationSimulator, iter_media, media_sha256
 from pv_simulator.__main__ import build_specs
 from pv_simulator.dialect import put, split_urls
-from resources.interface import InterfaceError, dig, load_interface, top_field
 
 pytestmark = pytest.mark.integration  # the simulator over HTTP (tests/tiers.py)
 

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from pv_model.dialect import load_interface
 from pv_simulator import SimStationSpec
-from resources.interface import load_interface
+from pv_simulator.station_world import region_company_name
 from resources.net_guard import MediaUrlPolicy
 from resources.station_api import (
     ClientSettings,
@@ -114,6 +115,8 @@ def test_a_token_that_dies_at_every_call_still_gets_everything(sim, tmp_path):
     records = list(client.iter_records())
     info = client.station_info()
     assert len(records) == len(sim.records("ST-0001")) and info["station_code"] == "ST-0001"
+    spec = sim.station("ST-0001").spec
+    assert info["region_company_name"] == region_company_name(spec.region_company_code) != spec.region_company_code
     media = ok_media(sim, "/files/")
     result, data = download(client, media, tmp_path)
     assert sha256(data) == media.sha256

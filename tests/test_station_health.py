@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from pv_assets.gallery.health import Attempts, health_rows
-from resources.failure_categories import category_of
+from pv_model.failure_categories import category_of
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from resources.urls import (
+from pv_model.urls import (
     InvalidMediaUrl,
     normalize_media_url,
     parse_url_items,

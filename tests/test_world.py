@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric
 
+from pv_model.dialect import PHOTO_TYPES, load_interface
 from pv_simulator.typed_photos import WORLD_PHOTO_FIELDS
 from pv_simulator.world import REQUIRED_PHOTO_TYPES, WORLD_NOW, WorldSizeError, check_seed, group_world, world_size
 from pv_simulator.world.geography import distance_m
 from pv_simulator.world.model import REUSE_TRANSFORMS
 from pv_simulator.world.truth import THRESHOLDS, truth_document, write_truth
-from resources.interface import PHOTO_TYPES, load_interface
 
 ROOT = Path(__file__).resolve().parents[1]
 

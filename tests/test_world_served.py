@@ -14,12 +14,12 @@ import requests
 from PIL import Image, ImageOps
 
 from pv_assets.collection.record_table import media_refs
+from pv_model.dialect import dig, known_dialects, load_interface, parse_path
 from pv_simulator import StationSimulator, world_ref, world_specs
 from pv_simulator.camera.exif import DATETIME_ORIGINAL, EXIF_IFD, MAKE, MODEL, ORIENTATION, read_gps
 from pv_simulator.world.geography import distance_m
 from pv_simulator.world.truth import truth_document
 from pv_simulator.world_station import world_of
-from resources.interface import dig, known_dialects, load_interface, parse_path
 from resources.station_api import StationClient, StationEndpoint
 
 pytestmark = pytest.mark.integration  # the world served over HTTP (tests/tiers.py)

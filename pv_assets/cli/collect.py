@@ -22,7 +22,8 @@ from pv_assets.cli.console import err, out, prepare_dagster_home
 from pv_assets.operations.station_lock import setup_lock
 from pv_assets.operations.station_run import SUMMARY_COLUMNS, StationRunOutcome, collect_station
 from pv_assets.operations.tags import TRIGGER_TAG
-from resources.registry import RegistryError, load_registry
+from pv_model.registry import RegistryError
+from resources.registry import load_registry
 
 CLI_TAGS = {TRIGGER_TAG: "cli"}
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             "install the development extra: `make install` or `uv sync --extra dev`"
         )
         return 2
-    from resources.interface import InterfaceError, load_interface
+    from pv_model.dialect import InterfaceError, load_interface
 
     try:  # a typo is a usage error, before anything is started or created
         load_interface(args.dialect)

@@ -21,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pv_assets.collection.dialect_check import check_station
-    from resources.registry import RegistryError
+    from pv_model.registry import RegistryError
 
     try:
         return check_station(args.station, args.stations, emit=lambda line: out.print(line, markup=False))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
-from resources.identity import mask_id, mask_id_like
+from pv_model.identity import mask_id, mask_id_like
 from resources.object_store import StoredObject
 
 CHECK_DESCRIPTIONS = {

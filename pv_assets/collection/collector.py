@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pv_assets.collection.manifest_rows import MANIFEST_COLUMNS, plain_rows
-from resources.keys import key_prefix, mask_key, object_key, stem_of
+from pv_model.keys import key_prefix, mask_key, object_key, stem_of
 from resources.object_store import ObjectRejected, ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
 

@@ -12,11 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pv_assets.collection.record_table import media_refs, record_rows
+from pv_model.dialect import StationInterface, parse_time
+from pv_model.identity import mask_id
+from pv_model.registry import Station
+from pv_model.scrub import scrub
 from resources.dagster_resources import StationApiResource
-from resources.identity import mask_id
-from resources.interface import StationInterface, parse_time
-from resources.registry import Station
-from resources.scrub import scrub
 from resources.station_api import StationApiError, StationClient
 from resources.station_api.records import Page, RecordsReader
 

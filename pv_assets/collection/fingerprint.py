@@ -15,8 +15,8 @@ import pandas as pd
 from pydantic import SecretStr
 
 from pv_assets.io_manager import frame_to_parquet
-from resources.interface import load_interface
-from resources.registry import Station
+from pv_model.dialect import load_interface
+from pv_model.registry import Station
 from resources.settings import settings
 
 REFRESH_FINGERPRINT = "refresh_fingerprint"

@@ -15,8 +15,8 @@ from pv_assets.collection.checks import (
 )
 from pv_assets.collection.manifest_rows import build_manifest, count_accepted, plain_rows
 from pv_assets.metadata import frame_metadata
+from pv_model.dialect import load_interface
 from resources.dagster_resources import StationApiResource
-from resources.interface import load_interface
 from resources.settings import settings
 
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "source_url", "key_stem", "problem"]

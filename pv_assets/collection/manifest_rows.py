@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from resources.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
-from resources.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
-from resources.urls import DEFAULT_SEPARATORS, parse_url_items, url_identity
+from pv_model.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
+from pv_model.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
+from pv_model.urls import DEFAULT_SEPARATORS, parse_url_items, url_identity
 
 if TYPE_CHECKING:
     import pandas as pd

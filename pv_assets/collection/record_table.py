@@ -1,6 +1,6 @@
 """Station records -> pv-media's record table, pure: the dialect's field map applied.
 
-Every field of the map is a field path into the record (see resources.interface). URL fields
+Every field of the map is a field path into the record (see pv_model.dialect). URL fields
 come in every shape stations use: a comma string (both commas), a JSON array of strings, an
 array of objects with a URL key (and maybe a type key saying photo or video), a string that
 holds a JSON array, or null / empty / a placeholder. Each URL keeps the field it came from.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pv_assets.collection.manifest_rows import none_for_missing
-from resources.interface import FieldMap, StationInterface, dig, top_field
+from pv_model.dialect import FieldMap, StationInterface, dig, top_field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 RECORD_COLUMNS = [
     "station_id",
     "region_company_code",
+    "region_company_name",
     "record_id",
     "id_card_no",
     "pickup_status_raw",
@@ -166,20 +167,30 @@ def _split(text: str, separators: Sequence[str], placeholders: frozenset[str]) -
 
 
 def records_frame(
-    records: Iterable[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+    records: Iterable[dict[str, Any]],
+    interface: StationInterface,
+    station_id: str,
+    region_company_code: str | None,
+    region_company_name: str | None = None,
 ) -> pd.DataFrame:
     """The records as a table (the infrastructure_records asset)."""
     import pandas as pd  # only the table needs pandas; the rows below do not
 
-    rows = record_rows(records, interface, station_id, region_company_code)
+    rows = record_rows(records, interface, station_id, region_company_code, region_company_name)
     frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
     return none_for_missing(frame) if rows else frame
 
 
 def record_rows(
-    records: Iterable[dict[str, Any]], interface: StationInterface, station_id: str, region_company_code: str | None
+    records: Iterable[dict[str, Any]],
+    interface: StationInterface,
+    station_id: str,
+    region_company_code: str | None,
+    region_company_name: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per record: canonical columns first, then the station's other fields as text."""
+    """One row per record: canonical columns first, then the station's other fields as text.
+    region_company_name is the name the station gives for region_company_code (its station-info call); a
+    record whose own region field names another region gets no name from it."""
     fields = interface.fields
     ph = interface.placeholders
     mapped_paths = [
@@ -204,6 +215,7 @@ def record_rows(
         row = {
             "station_id": station_id,
             "region_company_code": region,
+            "region_company_name": region_company_name if region == region_company_code else None,
             "record_id": str(as_text(dig(record, fields.record_id))).strip(),
             "id_card_no": clean_value(dig(record, fields.id_card_no), ph),
             "pickup_status_raw": raw_status,

@@ -12,8 +12,8 @@ from typing import Any
 
 from pv_assets.collection.manifest_rows import manifest_rows, plain_rows
 from pv_assets.collection.records_fetch import fetch_records
-from resources.interface import load_interface
-from resources.scrub import is_redacted_link
+from pv_model.dialect import load_interface
+from pv_model.scrub import is_redacted_link
 
 GONE = "the station no longer lists this link (its credential is not kept in the audit, so it cannot be fetched)"
 

@@ -4,8 +4,8 @@ from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from pv_assets.collection.asset_options import collection_asset
 from pv_assets.operations.instance_pool import tune_instance_storage
+from pv_model.registry import RegistryError
 from resources.dagster_resources import StationApiResource
-from resources.registry import RegistryError
 from resources.station_api import LoginFailed
 
 

@@ -31,8 +31,8 @@ from pv_assets.gallery.previews.plan import PERMANENT_PREVIEW_PROBLEMS, PREVIEW_
 from pv_assets.io_manager import audit_key, parquet_to_frame
 from pv_assets.lineage import STATION_ASSETS
 from pv_assets.operations.jobs import COLLECT_JOB_NAME
+from pv_model.scrub import scrub
 from resources.object_store import ObjectStore
-from resources.scrub import scrub
 
 LOOK_FAILED = "looking before the run failed"
 # The checks of the records and of the manifest are about what the station sent: a re-run fetches the same

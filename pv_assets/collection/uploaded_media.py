@@ -33,8 +33,8 @@ from pv_assets.metadata import frame_metadata
 from pv_assets.operations.progress import ProgressResource
 from pv_assets.operations.station_lock import StationBusy, station_lock
 from pv_assets.partitions import station_partitions
+from pv_model.keys import key_prefix
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
-from resources.keys import key_prefix
 from resources.object_store import ObjectStoreError
 from resources.settings import settings, staging_root
 from resources.station_api import LoginFailed, StationApiError

@@ -36,8 +36,8 @@ from pv_assets.gallery.previews.plan import PREVIEW_COLUMNS, PREVIEW_CONTENT_TYP
 from pv_assets.gallery.previews.render import contact_sheet
 from pv_assets.io_manager import audit_key, parquet_to_frame
 from pv_assets.metadata import frame_metadata
+from pv_model.gallery_contract import station_page_url
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
-from resources.gallery_contract import station_page_url
 from resources.object_store import ObjectStore
 from resources.settings import settings
 

@@ -1,16 +1,16 @@
 """Completeness of the required photo types as an asset check on the gallery index, so the Dagster UI
 shows it beside the index: how many picked-up installations have every required type, and which types
-and stations fall short (resources.completeness computes it, as the gallery's pages do)."""
+and stations fall short (pv_model.completeness computes it, as the gallery's pages do)."""
 
 import io
 
 import pyarrow.parquet as pq
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from resources.completeness import station_completeness
+from pv_model.completeness import station_completeness
+from pv_model.gallery_contract import INDEX_KEY
+from pv_model.photo_types import completeness
 from resources.dagster_resources import ObjectStoreResource
-from resources.gallery_contract import INDEX_KEY
-from resources.photo_types import completeness
 
 COLUMNS = ["station_id", "record_id", "status", "media_kind", "photo_type", "required_photo_types"]
 SHOWN_STATIONS = 20  # the least complete stations named in the check's metadata

@@ -1,7 +1,7 @@
 """Every registry station's health - last attempt, outcome, last success, reason - as one table in the store.
 
 The viewer reads only the store: this asset turns the Dagster run history into
-_pv-media/gallery/station-health.parquet (resources.gallery_contract.HEALTH_COLUMNS). A station whose
+_pv-media/gallery/station-health.parquet (pv_model.gallery_contract.HEALTH_COLUMNS). A station whose
 login fails never writes a gallery piece; here it is a row with its reason all the same.
 """
 
@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from pv_assets.gallery.run_history import Attempts, station_attempts
+from pv_model.failure_categories import category_of
+from pv_model.gallery_contract import HEALTH_COLUMNS, HEALTH_KEY
+from pv_model.personal_data import mask_personal_text
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
-from resources.failure_categories import category_of
-from resources.gallery_contract import HEALTH_COLUMNS, HEALTH_KEY
-from resources.personal_data import mask_personal_text
 
 SCHEMA = pa.schema([(name, pa.type_for_alias(kind)) for name, kind in HEALTH_COLUMNS])
 MAX_REASON_CHARS = 500

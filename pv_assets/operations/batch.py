@@ -36,8 +36,8 @@ from pv_assets.operations.instance_pool import tune_instance_storage
 from pv_assets.operations.jobs import COLLECT_JOB_NAME, IN_PROGRESS_STATUSES
 from pv_assets.operations.station_run import StationRunOutcome, batch_ended, collect_station
 from pv_assets.operations.tags import BATCH_RUN_TAG, BATCH_TAG, TRIGGER_TAG
+from pv_model.scrub import scrub
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
-from resources.scrub import scrub
 
 BATCH_JOB_NAME = "collect_station_batch"
 

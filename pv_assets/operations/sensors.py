@@ -18,10 +18,10 @@ from dagster import (
 from pv_assets.operations.change_cursor import ChangeCursor, PendingFirstRuns, due_stations, has_changed
 from pv_assets.operations.jobs import IN_PROGRESS_STATUSES, collect_station_job, station_run_request
 from pv_assets.partitions import STATION_PARTITIONS_NAME, station_partitions
+from pv_model.dialect import load_interface
+from pv_model.registry import RegistryError
 from resources.dagster_resources import StationApiResource
 from resources.deadline import total_deadline
-from resources.interface import load_interface
-from resources.registry import RegistryError
 from resources.settings import settings
 from resources.station_api import StationApiError
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from resources.keys import safe_segment
+from pv_model.keys import safe_segment
 from resources.settings import dagster_home
 
 _held: dict[str, tuple[int, int]] = {}  # station id -> (fd, depth) held by this process

@@ -50,7 +50,7 @@ class Exif:
 @dataclass(frozen=True)
 class Photo:
     name: str  # the file name in the URL, unique within its installation
-    type: str  # canonical photo type (resources.interface.PHOTO_TYPES)
+    type: str  # canonical photo type (pv_model.dialect.PHOTO_TYPES)
     fmt: str  # jpeg | heic | png | webp
     scene: str  # what is drawn: the photo type, or screenshot / document / site for `other`
     scene_seed: int  # what the picture shows; a reused photo keeps its source's

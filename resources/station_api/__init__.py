@@ -10,7 +10,7 @@ the type decided from the first bytes.
 """
 
 from resources.station_api.client import StationClient
-from resources.station_api.config import ClientSettings, StationEndpoint
+from resources.station_api.config import ClientSettings, StationEndpoint, station_endpoint
 from resources.station_api.errors import LoginFailed, MediaFailure, StationApiError, TransientStationError
 from resources.station_api.media import Downloaded
 from resources.station_api.session import SessionRecord, token_fingerprint
@@ -24,6 +24,7 @@ __all__ = [
     "StationApiError",
     "StationClient",
     "StationEndpoint",
+    "station_endpoint",
     "TransientStationError",
     "token_fingerprint",
 ]

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from resources.interface import HOOK_GROUP, Signing, StationInterface, load_hook, transform_password
+from pv_model.dialect import HOOK_GROUP, Signing, StationInterface, load_hook, transform_password
 
-__all__ = ["HOOK_GROUP", "OutgoingRequest", "authorise", "load_hook", "transform_password"]
+__all__ = ["HOOK_GROUP", "OutgoingRequest", "authorise", "load_hook", "token_delivery", "transform_password"]
 # RFC 6265 cookie-octet: printable US-ASCII without space, '"', ',', ';' and '\'.
 _COOKIE_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",;\\%')
 
@@ -93,6 +93,21 @@ def sign(request: OutgoingRequest, signing: Signing, now: float | None = None) -
     if signing.content_md5_header:
         request.headers[signing.content_md5_header] = content_md5
     request.headers[signing.header] = header_value(signing.value.format(key_id=request.key_id, signature=signature))
+
+
+def token_delivery(interface: StationInterface) -> str:
+    """How this dialect sends its token, in words, for the error a wrong delivery ends in."""
+    if interface.auth_scheme == "oauth2":
+        return f"in the header {interface.oauth2.send_header!r} (oauth2.send_header)"
+    login = interface.login
+    if login is None:
+        return f"by the {interface.auth_scheme} scheme"
+    places = []
+    if login.send_header:
+        places.append(f"in the header {login.send_header!r} with the prefix {login.send_prefix!r} (login.send_header)")
+    if login.send_cookie:
+        places.append(f"in the cookie {login.send_cookie!r} (login.send_cookie)")
+    return " and ".join(places)
 
 
 def authorise(

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from resources.interface import StationInterface
+from pv_model.dialect import StationInterface
 from resources.net_guard import MediaUrlPolicy
 from resources.station_api.config import ClientSettings, StationEndpoint
 from resources.station_api.media import Downloaded, MediaDownloader

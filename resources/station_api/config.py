@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pv_model.registry import Station
 
 USER_AGENT = "pv-media/0.1 (+station media collector)"
 
@@ -45,3 +49,19 @@ class StationEndpoint:
     max_pages: int | None = None
     max_records: int | None = None
     records_deadline_s: float | None = None
+
+
+def station_endpoint(station: Station, max_connections: int | None = None) -> StationEndpoint:
+    """What the station client needs of a registry station, credentials read from the environment now."""
+    account, password = station.credentials()
+    return StationEndpoint(
+        station.id,
+        station.base_url,
+        account,
+        password,
+        station.max_connections if max_connections is None else max_connections,
+        station.media_hosts,
+        max_pages=station.max_pages,
+        max_records=station.max_records,
+        records_deadline_s=station.records_deadline_s,
+    )

@@ -49,12 +49,17 @@ class TransientMedia(Exception):
 
 
 class TokenRejected(Exception):
-    """The station refused a token. The token is kept as an attribute, never in the message."""
+    """The station refused a token. The token is kept as an attribute, never in the message; the station's
+    own code and words are kept for the error a person reads."""
 
-    def __init__(self, token: str | None):
+    def __init__(self, token: str | None, code: str | None = None, message: str | None = None):
         super().__init__("token rejected")
-        self.token = token
+        self.token, self.code, self.message = token, code, message
 
 
 class TokenRejectedAfterLogin(Exception):
     """A token obtained by this very call was rejected at once: logging in again would loop."""
+
+    def __init__(self, code: str | None = None, message: str | None = None):
+        super().__init__(message or "token rejected")
+        self.code, self.message = code, message

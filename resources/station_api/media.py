@@ -19,6 +19,7 @@ from typing import Any
 import requests
 import urllib3
 
+from pv_model.urls import InvalidMediaUrl, redirect_target
 from resources.deadline import total_deadline
 from resources.envelope import TRANSIENT_HTTP, Reply, classify_reply, parse_retry_after
 from resources.net_guard import ForbiddenTarget
@@ -32,7 +33,6 @@ from resources.station_api.errors import (
     TransientMedia,
 )
 from resources.station_api.session import StationSession
-from resources.urls import InvalidMediaUrl, redirect_target
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class MediaDownloader:
                 response = self._get_media(url, token)
                 answer = self._answer(response, limit, envelope=True)
                 if response.status_code == 401 or (answer.reply is not None and answer.reply.kind == "token_expired"):
-                    raise TokenRejected(token)
+                    raise TokenRejected(token, answer.reply.code if answer.reply else None)
                 return answer
             except BaseException:
                 if response is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resources.interface import RecordsCall, dig, format_time
+from pv_model.dialect import RecordsCall, dig, format_time
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
 
@@ -82,6 +82,7 @@ class RecordsReader:
             "station_code": dig(document, info.station_code),
             "station_name": dig(document, info.station_name),
             "region_company_code": dig(document, info.region_company_code),
+            "region_company_name": dig(document, info.region_company_name),
         }
 
     # -- one page ---------------------------------------------------------------------------

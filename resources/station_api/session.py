@@ -29,17 +29,18 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from pv_model.dialect import Envelope, StationInterface, dig
+from pv_model.scrub import scrub
 from resources.deadline import total_deadline
 from resources.envelope import Reply, classify_reply
-from resources.interface import Envelope, StationInterface, dig
 from resources.net_guard import ForbiddenTarget, GuardedAdapter, MediaUrlPolicy, Resolver, resolve_host
-from resources.scrub import scrub
 from resources.station_api.auth import (
     OutgoingRequest,
     UnsendableToken,
     authorise,
     encode_body,
     header_value,
+    token_delivery,
     transform_password,
 )
 from resources.station_api.body import ACCEPT_ENCODING, BodyCutOff, BodyTooLarge, UnsupportedEncoding, iter_body
@@ -303,7 +304,7 @@ class StationSession:
         def send(token: str) -> Reply:
             reply = self._send_json(call, method, path, params=query, body=body, token=token)
             if reply.kind == "token_expired":
-                raise TokenRejected(token)
+                raise TokenRejected(token, reply.code, reply.message)
             return reply
 
         def attempt() -> Any:
@@ -311,14 +312,19 @@ class StationSession:
                 reply = self.with_token(send)
                 document = self._accept(call, reply)
                 return (document, reply.headers) if with_headers else document
-            except TokenRejectedAfterLogin:
+            except TokenRejectedAfterLogin as exc:
                 if self.interface.auth_scheme not in ("login", "oauth2"):
                     # No login call to fail: refused credentials show on the first call, and are a failed login.
                     raise LoginFailed(
                         self.station_id, "login", f"the station refused the {self.interface.auth_scheme} credentials"
                     ) from None
+                said = f" ({exc.message})" if exc.message else ""
                 raise StationApiError(
-                    self.station_id, call, "token rejected again right after a fresh login", "401"
+                    self.station_id,
+                    call,
+                    f"token rejected again right after a fresh login{said}; this dialect sends the token "
+                    f"{token_delivery(self.interface)} - check that against the vendor's API description",
+                    exc.code or "HTTP 401",
                 ) from None
 
         try:
@@ -344,8 +350,8 @@ class StationSession:
             if mine:
                 try:
                     return use(token)
-                except TokenRejected:
-                    raise TokenRejectedAfterLogin from None
+                except TokenRejected as exc:
+                    raise TokenRejectedAfterLogin(exc.code, exc.message) from None
                 finally:
                     self.end_trial()
         raise TokenRejectedAfterLogin

@@ -10,7 +10,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Metada
 
 from pv_assets.collection.checks import result_from, specs_from
 from pv_assets.gallery.previews.plan import PREVIEW_KEY_COLUMNS, STORED_OUTCOMES
-from resources.keys import mask_key
+from pv_model.keys import mask_key
 
 CHECK_DESCRIPTIONS = {
     "media_previews": {

@@ -15,17 +15,17 @@ from typing import Any
 from pv_assets.collection.manifest_rows import is_accepted
 from pv_assets.collection.record_table import RECORD_COLUMNS
 from pv_assets.gallery.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
-from resources.gallery_contract import INDEX_COLUMN_NAMES, personal_values, shown_fields
-from resources.identity import InvalidIdCardNumber, mask_id, normalize_id_card
-from resources.personal_data import mask_personal_text
-from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
+from pv_model.gallery_contract import INDEX_COLUMN_NAMES, personal_values, shown_fields
+from pv_model.identity import InvalidIdCardNumber, mask_id, normalize_id_card
+from pv_model.personal_data import mask_personal_text
+from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
 
 _NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
 
 
 def record_fields(record: dict[str, Any]) -> str:
     """The record's descriptive fields a page may show, as a JSON object (the gallery contract's allow-list:
-    resources.gallery_contract.shown_fields): values masked by what they look like (ID, phone, e-mail, bank
+    pv_model.gallery_contract.shown_fields): values masked by what they look like (ID, phone, e-mail, bank
     numbers), and the record's personal values (its owner's name) masked wherever they appear - stations
     write the owner's name into a project name ("张三户用分布式光伏项目")."""
     descriptive = {name: value for name, value in record.items() if name not in _NOT_DESCRIPTIVE}
@@ -52,7 +52,8 @@ def photo_types_by_url(record: dict[str, Any]) -> dict[str, str]:
 def _record_part(record: dict[str, Any], station_name: str | None, region_names: dict[str, str]) -> dict[str, Any]:
     return {
         "region_company_code": record.get("region_company_code"),
-        "region_company_name": region_names.get(record.get("region_company_code") or ""),
+        "region_company_name": region_names.get(record.get("region_company_code") or "")
+        or record.get("region_company_name"),
         "station_id": record["station_id"],
         "station_name": station_name,
         "record_id": record["record_id"],

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pv_model.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
 from resources.conditional_write import VersionConflict, put_if_version, read_versioned
-from resources.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
 from resources.object_store import ObjectStore, ObjectStoreError
 
 PIECE_ETAGS_META = b"pv_media.piece_etags"

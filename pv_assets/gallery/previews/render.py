@@ -277,7 +277,7 @@ def _duration(container, stream) -> float | None:
 
 
 def _short(exc: BaseException) -> str:
-    from resources.identity import mask_id_like
+    from pv_model.identity import mask_id_like
 
     return mask_id_like(str(exc))[:200]
 

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from resources.identity import mask_id_like
+from pv_model.identity import mask_id_like
 
 REDACTED = "[redacted]"
 # Secrets shorter than this would cut ordinary words out of messages; none of ours are that short.

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from resources.personal_data import mask_personal_text
+from pv_model.personal_data import mask_personal_text
 
 GALLERY_PREFIX = "_pv-media/gallery"
 INDEX_KEY = f"{GALLERY_PREFIX}/index.parquet"
@@ -43,7 +43,7 @@ INDEX_COLUMNS: list[tuple[str, str]] = [
     ("collected_at", "string"),
     # The regional company's name from the registry's `regions:` (null when it names none: show the code).
     ("region_company_name", "string"),
-    # What a photo shows (resources.photo_types; "other" when the dialect does not say), null for videos.
+    # What a photo shows (pv_model.photo_types; "other" when the dialect does not say), null for videos.
     ("photo_type", "string"),
     # The record's required photo types, comma-separated (the registry's setting for its station).
     ("required_photo_types", "string"),
@@ -57,7 +57,7 @@ INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
 # says it is about a person (owner, phone, ID, e-mail, bank, household, account, ...). Anything else
 # is left out. Nested values are walked: `household.mobile` is personal by its first part,
 # `location.lat` descriptive by its last. Every value shown is masked again by what it looks like
-# (resources.personal_data): an ID, phone, e-mail or bank number in a descriptive field is masked too.
+# (pv_model.personal_data): an ID, phone, e-mail or bank number in a descriptive field is masked too.
 
 # ASCII names: a whole word (camelCase, snake_case, kebab-case split) or, for the long stems, its start.
 _PERSONAL_WORDS = frozenset(
@@ -333,6 +333,6 @@ HEALTH_COLUMNS: list[tuple[str, str]] = [
     ("last_outcome", "string"),  # succeeded | failed | never
     ("last_success_at", "string"),  # null: never succeeded
     ("failure_reason", "string"),  # the latest failure's technical reason, masked; null when it succeeded
-    ("failure_category", "string"),  # resources.failure_categories
+    ("failure_category", "string"),  # pv_model.failure_categories
     ("run_id", "string"),  # the latest run, for the Dagster UI link
 ]

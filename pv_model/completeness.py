@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resources.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
+from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES
 
 TYPES = DEFAULT_REQUIRED_PHOTO_TYPES  # the types a registry may require ("other" never is)
 

@@ -1,7 +1,7 @@
 """What a photo shows, in the group's words, and which photos an installation must have.
 
 Dialects map their photo fields (or attachment type values) to these canonical types
-(resources.interface.FieldMap.photo_type_of); the registry says which are required
+(pv_model.dialect.FieldMap.photo_type_of); the registry says which are required
 (`required_photo_types:` in `defaults:`, overridden per region in `region_photo_types:` or per
 station). Pure: the producer of the gallery index and the viewer both use it.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from resources.interface import PHOTO_TYPES
+from pv_model.dialect import PHOTO_TYPES
 
 # Every picked-up installation of the group needs these unless the registry says otherwise.
 DEFAULT_REQUIRED_PHOTO_TYPES: tuple[str, ...] = tuple(t for t in PHOTO_TYPES if t != "other")

@@ -7,8 +7,8 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from resources.identity import mask_id
-from resources.urls import url_identity
+from pv_model.identity import mask_id
+from pv_model.urls import url_identity
 
 # Matched whole (fullmatch): `$` would let "RC-9\n" through, since it matches before a final newline.
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
