@@ -101,6 +101,8 @@ def test_a_lone_surrogate_in_one_record_is_replaced_and_flagged_and_every_file_i
     assert table.loc["R3", "remark"] == "屋顶\ufffd"
     assert table.loc["R3", "text_problem"] == "text that UTF-8 cannot carry replaced with U+FFFD in: remark"
     assert table.drop(index="R3").text_problem.isna().all()
+    (materialized,) = result.asset_materializations_for_node("infrastructure_records")
+    assert materialized.metadata["records_with_replaced_text"].value == 1
 
 
 def audit_tables(store) -> dict[str, pd.DataFrame]:

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from pv_model.dialect import RecordsCall, dig, format_time
+from resources.station_api.config import ClientSettings
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
 
@@ -31,7 +32,7 @@ class PagingLimits:
     max_pages: int = 10_000
     max_records: int = 2_000_000
     deadline_s: float = 4 * 3600.0
-    max_bytes: int = 512 * 1024**2  # the records' JSON text (ClientSettings.max_records_bytes, PV_RECORDS_MAX_MIB)
+    max_bytes: int = ClientSettings.max_records_bytes  # the records' JSON text (PV_RECORDS_MAX_MIB)
 
 
 @dataclass(frozen=True)
