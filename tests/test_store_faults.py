@@ -14,7 +14,7 @@ from pv_assets.collection.collector import StationCollector
 from pv_simulator.media_gen import media_bytes
 from resources.object_store import PART_SIZE, LocalDirObjectStore, MinioObjectStore
 from tests.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
-from tests.hostile import HostileStation
+from tests.hostile import HostileStation, manifest_row
 
 pytestmark = pytest.mark.integration  # a fault-injecting proxy and a station over real sockets (tests/tiers.py)
 
@@ -81,14 +81,7 @@ def test_a_full_staging_disk_is_disk_full_with_the_path(tmp_path, monkeypatch):
     with HostileStation({"/files/a.jpg": lambda h: h.send_raw(200, photo, "image/jpeg")}) as station:
         store = LocalDirObjectStore(tmp_path / "store")
         collector = StationCollector(station.client(), store, staging, "run-1", workers=1)
-        row = {
-            "station_id": "ST-H",
-            "record_id": "R1",
-            "url_hash": "0badcafe",
-            "media_field": "photo",
-            "source_url": station.base_url + "/files/a.jpg",
-            "key_stem": "RC-1/ST-H/11010519491231002X_0badcafe",
-        }
+        row = manifest_row(station.base_url + "/files/a.jpg")
         outcome = collector._guarded(row)  # noqa: SLF001 - the worker's own entry, where internal_error was made
     assert outcome["outcome"] == "failed"
     assert outcome["reason"] == f"disk_full: no space left on the device of the staging folder {staging}"
