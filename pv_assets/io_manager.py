@@ -44,11 +44,12 @@ def without_link_secrets(frame: pd.DataFrame) -> pd.DataFrame | None:
     changed = {}
     for column in frame.columns:
         values = frame[column]
-        if values.dtype.kind not in "OUT" and str(values.dtype) not in ("string", "str"):
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
             continue
-        redacted = values.map(lambda v: redact_link_secrets(v) if isinstance(v, str) else v)
-        if not redacted.equals(values):
-            changed[column] = redacted
+        cells = values.tolist()
+        redacted = [redact_link_secrets(v) if isinstance(v, str) else v for v in cells]
+        if redacted != cells:  # list equality: a missing value is the same object on both sides
+            changed[column] = pd.Series(redacted, index=frame.index, dtype=values.dtype)
     if not changed:
         return None
     out = frame.copy(deep=False)
