@@ -17,10 +17,19 @@ ATTEMPTS = 5  # retries of a refused answer after the first try: about 15 s of b
 CONNECT_ATTEMPTS = 2
 BACKOFF_FACTOR_S = 0.5
 BACKOFF_MAX_S = 8.0
+MAX_RETRY_AFTER_S = 30.0  # a store's Retry-After is honoured up to this; urllib3 alone would wait any length
+
+
+class StoreRetry(urllib3.Retry):
+    """urllib3's Retry, with the store's Retry-After capped (`new()` keeps the class for every later attempt)."""
+
+    def get_retry_after(self, response) -> float | None:
+        wait = super().get_retry_after(response)
+        return None if wait is None else min(wait, MAX_RETRY_AFTER_S)
 
 
 def store_retry() -> urllib3.Retry:
-    return urllib3.Retry(
+    return StoreRetry(
         total=ATTEMPTS,
         connect=CONNECT_ATTEMPTS,
         read=CONNECT_ATTEMPTS,
