@@ -86,4 +86,3 @@ def test_a_full_staging_disk_is_disk_full_with_the_path(tmp_path, monkeypatch):
     assert outcome["outcome"] == "failed"
     assert outcome["reason"] == f"disk_full: no space left on the device of the staging folder {staging}"
     assert not [p for p in Path(staging).rglob("*") if p.is_file()]
-
