@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 # ASCII digits only, matched whole: `\d` takes Devanagari or Arabic-Indic digits too, and `$` a final newline.
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
@@ -37,11 +38,29 @@ def normalize_id_card(raw: object) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def id_checksum_ok(normalized: str) -> bool:
-    """True when the GB 11643 checksum (and birth date) of the number is valid.
+    """True when an 18-character number has a real birth date and the right GB 11643 check character.
 
-    Cached: stdnum also looks the area code up in its database (~0.2 ms), and an owner's number
-    repeats on every one of their media items."""
-    return ric.is_valid(normalized)
+    Not the area code: a number keeps the area code of its first registration, which python-stdnum's
+    database may say was created or renamed after the birth year (stdnum's is_valid then says no to a
+    valid number). id_area_known asks that question apart."""
+    if len(normalized) != 18 or not normalized[:17].isdigit():
+        return False
+    try:
+        ric.get_birth_date(normalized)
+    except ValidationError:
+        return False
+    return ric.calc_check_digit(normalized) == normalized[17]
+
+
+@functools.lru_cache(maxsize=65536)
+def id_area_known(normalized: str) -> bool:
+    """Whether python-stdnum's area database knows the number's area code at its birth date (~0.2 ms, cached):
+    information for an auditor, never a reason to call a number invalid."""
+    try:
+        ric.get_birth_place(normalized)
+    except ValidationError:
+        return False
+    return True
 
 
 def mask_id(value: object) -> str:

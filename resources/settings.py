@@ -42,7 +42,15 @@ class Settings(BaseSettings):
         description="parsed registries, keyed by the file's sha256 (safe to delete)",
     )
     dialects_dir: Path | None = Field(
-        None, validation_alias="PV_DIALECTS_DIR", description="looked at first for dialect files"
+        None,
+        validation_alias="PV_DIALECTS_DIR",
+        description="the group's dialect files, looked at before the shipped ones (a name there wins)",
+    )
+    # Read by pv_model.dialect.hooks itself (the models import nothing of pv-media); declared here for the README.
+    dialect_hook_modules: str | None = Field(
+        None,
+        validation_alias="PV_DIALECT_HOOK_MODULES",
+        description="modules a dialect's `hook: module:function` may name (comma-separated); a hook is code",
     )
 
     # -- the object store (MinIO / S3); keys reach the resource as dagster.EnvVar ---------------

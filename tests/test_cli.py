@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -59,6 +60,9 @@ def test_collect_all_registers_partitions_runs_and_summarizes(
     records, picked_up, media_items, uploaded, skipped, failed, size = numbers[-7:]
     assert records == 12 and uploaded + skipped + failed == media_items and uploaded > 0 and size > 0
     assert failed == sum(1 for m in sim.expected_media("ST-0001") if m.picked_up and m.outcome != "ok")
+    # The failures by reason without -v: as many as the table's failed column.
+    line = next(line for line in printed.splitlines() if line.startswith("ST-0001: media items failed - "))
+    assert sum(int(n) for n in re.findall(r" (\d+)(?:,|$| \()", line)) == failed > 0
 
     instance = DagsterInstance.get()
     assert sorted(instance.get_dynamic_partitions("station")) == ["ST-0001", "ST-0002"]

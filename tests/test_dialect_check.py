@@ -158,3 +158,76 @@ def test_a_token_sent_where_the_vendor_does_not_look_names_the_vendors_code_and_
     assert caught.value.code == "305"
     assert "token rejected again right after a fresh login" in str(caught.value)
     assert "this dialect sends the token in the header 'Authorization' with the prefix 'Bearer '" in str(caught.value)
+
+
+def test_an_items_path_that_points_at_nothing_fails_with_the_lists_the_answer_has(simulator_factory):
+    """It used to be a successful run with 0 records while the station's own total said 30."""
+    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=78)])
+    shipped = load_interface("default")
+    wrong = shipped.model_copy(update={"records": shipped.records.model_copy(update={"items": "data.items"})})
+    spec = sim.specs[0]
+    client = StationClient(StationEndpoint("ST-0001", sim.base_url("ST-0001"), spec.account, spec.password), wrong)
+    with pytest.raises(StationApiError) as caught:
+        list(client.iter_records())
+    total = len(sim.records("ST-0001"))
+    assert (
+        f"records page 1 failed: records.items 'data.items' points at nothing, but the station says total {total}; "
+        f"lists in the answer: 'data.records' ({min(total, 200)} items)"
+    ) in str(caught.value)
+
+
+def test_a_first_page_that_is_empty_while_the_total_is_not_names_first_page_and_the_offset_question(
+    simulator_factory,
+):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=79)])
+    shipped = load_interface("default")
+    # Asking from page 100: the station answers an empty page and its total, as a page counter misread would.
+    wrong = shipped.model_copy(update={"records": shipped.records.model_copy(update={"first_page": 100})})
+    spec = sim.specs[0]
+    client = StationClient(StationEndpoint("ST-0001", sim.base_url("ST-0001"), spec.account, spec.password), wrong)
+    with pytest.raises(StationApiError) as caught:
+        list(client.iter_records())
+    assert "page 1 has no records at 'data.records', but the station says total" in str(caught.value)
+    assert "check records.first_page (100: does the station count pages from 0 or 1?)" in str(caught.value)
+    assert "whether 'pageNo' counts records, not pages (then paging: offset)" in str(caught.value)
+
+
+def test_dialect_check_applies_the_media_host_rule_and_shows_a_station_code_mismatch(
+    simulator_factory, tmp_path, monkeypatch, capsys
+):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=30, seed=80)])
+    overrides = {"ST-0001": {"media_hosts": [], "station_code": "ST-9999"}}
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch, overrides=overrides)
+    first = sim.records("ST-0001")[0]["recordId"]
+    sim.station("ST-0001").update_record(first, photoUrls=f"http://{sim.cdn_host}/cdn/a.jpg,files/own.jpg")
+    assert main(["dialect", "check", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        "MISMATCH: the registry expects station code 'ST-9999' (station_code, else the id) but the account "
+        "belongs to 'ST-0001'"
+    ) in shown
+    flat = " ".join(shown.split())  # the console wraps long lines
+    assert (
+        f"photo http://{sim.cdn_host}/cdn/a.jpg REFUSED: host localhost resolves to 127.0.0.1, which is a loopback "
+        "address and not the station host or one of its media_hosts (the vendor's CDN? add its host to media_hosts "
+        "in the registry)"
+    ) in flat
+    own = re.escape(f"photo files/own.jpg -> {sim.base_url('ST-0001')}/files/own.jpg")
+    assert re.search(own + r"(?! REFUSED| WARNING)", flat)  # the station's own host: allowed, no verdict
+
+
+def test_dialect_check_says_when_the_page_parameter_counts_records(simulator_factory, tmp_path, monkeypatch, capsys):
+    sim = simulator_factory([SimStationSpec("ST-0001", records=230, seed=81)])
+    state = sim.station("ST-0001")
+    original = state.records_page
+
+    def offset_like(page_no, page_size, updated_since, start=None):  # pageNo counts records from 1
+        return original(1, page_size, updated_since, start=page_no - 1)
+
+    monkeypatch.setattr(state, "records_page", offset_like)
+    registry = write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
+    main(["dialect", "check", "--station", "ST-0001", "--stations", str(registry)])
+    assert (
+        "likely fix: page 2 repeats page 1 shifted by one record: 'pageNo' counts records, not pages - write "
+        "paging: offset, offset_param: pageNo"
+    ) in capsys.readouterr().out

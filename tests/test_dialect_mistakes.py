@@ -124,3 +124,29 @@ def test_a_hook_comes_only_from_an_entry_point_or_an_allowed_module(tmp_path, mo
     )
     assert load_interface_file(path).hook == "tests.test_dialect_mistakes:dialect"
     assert load_hook("resources.dialect_hooks:sign_timestamp").__name__ == "sign_timestamp"  # the shipped example
+
+
+def test_a_request_a_hook_prints_shows_no_params_body_or_headers():
+    from resources.station_api.auth import OutgoingRequest
+
+    request = OutgoingRequest(
+        "POST",
+        "https://st.example/api",
+        {"Authorization": "Bearer tok-123"},
+        {"api_key": "key-456"},
+        b'{"password": "pw-789"}',
+        "application/json",
+        key_id="id",
+        secret="sec-000",
+    )
+    shown = repr(request)
+    assert "https://st.example/api" in shown
+    assert not any(secret in shown for secret in ("tok-123", "key-456", "pw-789", "sec-000"))
+
+
+def test_the_dialect_variables_are_the_settings_the_readme_lists():
+    from pv_model.dialect import DIALECTS_DIR_ENV
+    from resources.settings import env_name
+
+    assert env_name("dialects_dir") == DIALECTS_DIR_ENV
+    assert env_name("dialect_hook_modules") == HOOK_MODULES_ENV

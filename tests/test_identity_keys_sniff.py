@@ -128,3 +128,26 @@ def test_personal_values_inside_text_are_masked_longest_first():
     text = "张三丰户用分布式光伏项目, 联系人张三 13812345678"
     masked = mask_values_in(text, ["张三", "张三丰", "13812345678", ""])
     assert masked == "张**户用分布式光伏项目, 联系人张* 1**********"
+
+
+@pytest.mark.parametrize("number", ["460100195001010010", "50010119500101001X", "320115195001010014"])
+def test_a_valid_number_whose_area_code_is_younger_than_its_owner_is_valid(number):
+    """Hainan (46), Chongqing (50) and Nanjing's Jiangning district (320115) were created after 1950, yet people
+    born in 1950 carry those codes: a number keeps the area code of its first registration. python-stdnum's
+    is_valid says no; the checksum and the birth date say yes, and the area question is asked apart."""
+    from stdnum.cn import ric
+
+    from pv_model.identity import id_area_known, id_checksum_ok
+
+    assert not ric.is_valid(number)
+    assert id_checksum_ok(number) and not id_area_known(number)
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [("110105195001010013", "wrong check digit"), ("110105195002300012", "30 February"), ("11010519500101001", "17")],
+)
+def test_a_wrong_check_digit_or_birth_date_is_still_invalid(number, why):
+    from pv_model.identity import id_checksum_ok
+
+    assert not id_checksum_ok(number), why

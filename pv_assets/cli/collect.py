@@ -135,7 +135,7 @@ def collect(
             soft_wrap=True,
         )
     out.print(f"objects and audit manifests: {describe_store()}", soft_wrap=True)
-    return (0 if all(s.ok for s in summaries) else 1), summaries
+    return (0 if all(s.collected for s in summaries) else 1), summaries
 
 
 def collect_job(stations_file: str, on_progress: Any) -> Any:
@@ -231,7 +231,8 @@ def collect_in_processes(
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         summaries = []
         for summary in pool.map(run_child, station_ids):
-            err.print(f"  {summary.station_id}: {'ok' if summary.ok else 'FAILED'}")
+            state = "ALL ITEMS FAILED" if summary.every_item_failed else "ok" if summary.ok else "FAILED"
+            err.print(f"  {summary.station_id}: {state}")
             summaries.append(summary)
     return summaries
 
@@ -243,10 +244,19 @@ def print_summary(summaries: list[StationRunOutcome]) -> None:
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="right")
     for s in summaries:
-        status = "unchanged" if s.unchanged else "ok" if s.ok else "FAILED"
-        table.add_row(s.station_id, status, *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS])
+        status = (
+            "unchanged" if s.unchanged else "ALL ITEMS FAILED" if s.every_item_failed else "ok" if s.ok else "FAILED"
+        )
+        style = "red" if not s.collected else ""
+        table.add_row(s.station_id, status, *[str(s.counts.get(c, "-")) for c in SUMMARY_COLUMNS], style=style)
     out.print(table)
     for s in summaries:
+        if s.failures:
+            reasons = ", ".join(
+                f"{reason} {count}" for reason, count in sorted(s.failures.items(), key=lambda r: -r[1])
+            )
+            what = "[red]every media item failed[/red]" if s.every_item_failed else "media items failed"
+            out.print(f"{s.station_id}: {what} - {reasons} (docs/fault-matrix.md; the next run retries them)")
         if not s.ok:
             out.print(f"[red]{s.station_id} failed:[/red] {s.error}")
         elif s.unchanged:

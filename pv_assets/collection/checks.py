@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
-from pv_model.identity import mask_id, mask_id_like
+from pv_model.identity import id_area_known, id_checksum_ok, mask_id, mask_id_like
 from resources.object_store import StoredObject
 
 CHECK_DESCRIPTIONS = {
@@ -22,6 +22,8 @@ CHECK_DESCRIPTIONS = {
         "unique_record_ids": "Every recordId appears once: paging de-duplicated what the station sent twice.",
         "known_pickup_statuses": "Every pickup status value is one the dialect knows; an unknown value (a WARN "
         "that names it) means the vendor changed something and those records are not collected.",
+        "records_not_vanished": "The station did not go from records to none: zero records where the last run had "
+        "some is most often a dialect's records.items path that no longer points at the list.",
     },
     "media_manifest": {
         "unique_object_keys": "No two manifest rows would be stored under the same object key.",
@@ -85,6 +87,23 @@ def check_unique_record_ids(records: pd.DataFrame) -> AssetCheckResult:
             # Record ids are the station's to choose: some use the owner's ID number.
             "examples": mask_id_like(", ".join(str(d) for d in duplicates[:5])),
         },
+    )
+
+
+def check_records_not_vanished(count: int, previous: int | None, items_path: str) -> AssetCheckResult:
+    """Fails when a station that had records has none: the fix is named in the description."""
+    vanished = count == 0 and bool(previous)
+    metadata = {"records": count, "records_last_run": -1 if previous is None else previous, "items_path": items_path}
+    if not vanished:
+        return _result("infrastructure_records", "records_not_vanished", True, metadata)
+    return AssetCheckResult(
+        asset_key="infrastructure_records",
+        check_name="records_not_vanished",
+        passed=False,
+        severity=AssetCheckSeverity.ERROR,
+        metadata=metadata,
+        description=f"0 records where the last run had {previous}: check the dialect's records.items "
+        f"({items_path!r}) against what the station answers (pv-media dialect check --station <id>)",
     )
 
 
@@ -161,6 +180,8 @@ def check_valid_id_card_numbers(manifest: pd.DataFrame) -> AssetCheckResult:
             "id_numbers": len(numbers),
             "invalid_checksum": len(invalid),
             "not_an_id_number": missing,
+            # Information only: a valid number keeps the area code of its first registration.
+            "area_code_unknown_to_stdnum": sum(not id_area_known(n) for n in numbers if id_checksum_ok(n)),
             "examples_masked": ", ".join(mask_id(n) for n in invalid[:5]),
         },
         severity=AssetCheckSeverity.WARN,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pv_assets.collection.dialect_hints import envelope_hint, media_verdict, paging_hint
 from pv_assets.collection.record_table import media_refs, record_rows
 from pv_model.dialect import StationInterface, parse_time
 from pv_model.identity import mask_id
@@ -48,6 +49,9 @@ def check_station(station_id: str, stations_file: str | None = None, emit: Calla
         return _check(client, station, iface, show)
     except StationApiError as exc:
         show(f"  FAILED: {exc}")
+        hint = envelope_hint(iface, exc.code)
+        if hint:
+            show(f"  likely fix: {hint}")
         return 1
     finally:
         secrets = [client.session._token or ""]  # noqa: SLF001 - scrubbed from anything printed after this
@@ -72,6 +76,12 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
             f"station info: code {info.get('station_code')!r}, name {info.get('station_name')!r}, "
             f"region {info.get('region_company_code')!r}"
         )
+        code = str(info.get("station_code") or "").strip()
+        if code and code.lower() != station.expected_station_code.lower():
+            show(
+                f"  MISMATCH: the registry expects station code {station.expected_station_code!r} (station_code, "
+                f"else the id) but the account belongs to {code!r}: a collection refuses it when station_code is set"
+            )
         region = region or (str(info["region_company_code"]) if info.get("region_company_code") else None)
     else:
         source = "each record's " + iface.fields.region_company_code if iface.region_from_records else "the registry"
@@ -81,6 +91,9 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
     page = reader.fetch_page(1, start, None)
     show(f"envelope: ok ({_verdict(iface)})")
     show(f"paging: {_decision(reader, page)}")
+    offset_hint = paging_hint(reader, page)
+    if offset_hint:
+        show(f"  likely fix: {offset_hint}")
     rows = record_rows(page.items[:SHOWN_RECORDS], iface, station.id, region)
     for item, row in zip(page.items[:SHOWN_RECORDS], rows, strict=True):
         show(
@@ -95,7 +108,7 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
             show(f"  {path}:")
             for ref in refs:
                 if ref.field == path:
-                    show(f"    {ref.kind} {ref.url}")
+                    show(f"    {ref.kind} {media_verdict(ref.url, client.endpoint.base_url, client.session.policy)}")
     if not page.items:
         show("records: the first page is empty")
     return 0

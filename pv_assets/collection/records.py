@@ -5,8 +5,14 @@ import time
 from dagster import AssetExecutionContext, Failure, Output, asset
 
 from pv_assets.collection.asset_options import collection_asset
-from pv_assets.collection.checks import check_known_pickup_statuses, check_specs, check_unique_record_ids
+from pv_assets.collection.checks import (
+    check_known_pickup_statuses,
+    check_records_not_vanished,
+    check_specs,
+    check_unique_record_ids,
+)
 from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT, refresh_fingerprint
+from pv_assets.collection.last_collection import last_collection
 from pv_assets.collection.record_table import TEXT_PROBLEM
 from pv_assets.collection.records_fetch import CannotCollect, fetch_records
 from pv_assets.metadata import frame_metadata
@@ -61,3 +67,5 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
     )
     yield check_unique_record_ids(frame)
     yield check_known_pickup_statuses(frame)
+    last = last_collection(context.instance, station_id)
+    yield check_records_not_vanished(len(frame), last.records if last else None, client.interface.records.items)

@@ -24,7 +24,8 @@ import pandas as pd
 
 from pv_assets.collection.checks import CHECK_DESCRIPTIONS
 from pv_assets.collection.collector import INVALID_INPUT, stored_listing
-from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT, refresh_fingerprint
+from pv_assets.collection.fingerprint import refresh_fingerprint
+from pv_assets.collection.last_collection import LastCollection, last_collection
 from pv_assets.collection.records_fetch import fetch_records
 from pv_assets.gallery.previews.gallery_store import piece_key
 from pv_assets.gallery.previews.plan import PERMANENT_PREVIEW_PROBLEMS, PREVIEW_KEY_COLUMNS, STORED_OUTCOMES
@@ -42,26 +43,6 @@ CHECKS_ABOUT_THE_DATA = frozenset(
 )
 # Checks about single items: failed only by items a re-run meets again as they are, they do not count.
 ITEM_CHECKS = frozenset({"no_failed_items", "every_object_has_previews"})
-
-
-@dataclasses.dataclass(frozen=True)
-class LastCollection:
-    run_id: str
-    fingerprint: str | None
-
-
-def last_collection(instance: Any, station_id: str) -> LastCollection | None:
-    """The run of the station's last infrastructure_records materialization, and the fingerprint it recorded."""
-    from dagster import AssetKey, AssetRecordsFilter
-
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey("infrastructure_records"), asset_partitions=[station_id]), limit=1
-    ).records
-    if not records:
-        return None
-    materialization = records[0].asset_materialization
-    value = materialization.metadata.get(REFRESH_FINGERPRINT) if materialization else None
-    return LastCollection(records[0].run_id, getattr(value, "value", None))
 
 
 def latest_run_failed(instance: Any, station_id: str, collected_by: str) -> str | None:

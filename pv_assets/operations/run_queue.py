@@ -135,7 +135,7 @@ def follow_runs(
     """
     from dagster import DagsterRunStatus
 
-    from pv_assets.operations.station_run import StationRunOutcome, counts_from_metadata
+    from pv_assets.operations.station_run import StationRunOutcome, counts_from_metadata, failures_from_metadata
 
     followed = [FollowedRun(station_id, run_id) for station_id, run_id in runs.items()]
     retries_enabled = bool(getattr(instance, "run_retries_enabled", False))
@@ -176,7 +176,8 @@ def follow_runs(
         run = instance.get_run_by_id(item.run_id)
         ok = run.status == DagsterRunStatus.SUCCESS
         summary = StationRunOutcome(item.station_id, ok, item.run_id)
-        summary.counts = counts_from_metadata(materialization_metadata(instance, item.run_id))
+        metadata = materialization_metadata(instance, item.run_id)
+        summary.counts, summary.failures = counts_from_metadata(metadata), failures_from_metadata(metadata)
         if not item.finished:
             summary.ok, summary.error = False, f"still {item.status} when the wait ended; the run goes on"
         elif not ok:

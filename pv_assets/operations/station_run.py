@@ -30,6 +30,18 @@ class StationRunOutcome:
     error: str = ""
     not_started: bool = False  # another run was collecting the station
     unchanged: bool = False  # no run: nothing could change since `run_id` (pv_assets/collection/nothing_new.py)
+    failures: dict[str, int] = field(default_factory=dict)  # failed media items by reason
+
+    @property
+    def every_item_failed(self) -> bool:
+        """The run succeeded but stored nothing: every media item failed (a CDN host not allowed, say)."""
+        stored = self.counts.get("uploaded", 0) + self.counts.get("skipped", 0)
+        return self.counts.get("failed", 0) > 0 and stored == 0
+
+    @property
+    def collected(self) -> bool:
+        """What the exit code says: the run succeeded, and stored something when there was anything to store."""
+        return self.ok and not self.every_item_failed
 
 
 SUMMARY_COLUMNS = ["records", "picked_up", "media_items", "uploaded", "skipped", "failed", "bytes"]
@@ -68,6 +80,12 @@ def counts_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def failures_from_metadata(metadata: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Failed media items by reason, from uploaded_media's metadata."""
+    found = metadata.get("uploaded_media", {}).get("failures_by_reason") or {}
+    return {str(reason): int(count) for reason, count in found.items()} if isinstance(found, dict) else {}
+
+
 def materialization_metadata(result: Any) -> dict[str, dict[str, Any]]:
     """{asset: {key: value}} of a run's materializations, by asset (one step may materialize two:
     uploaded_media and media_previews)."""
@@ -81,6 +99,7 @@ def materialization_metadata(result: Any) -> dict[str, dict[str, Any]]:
 def summarize(station_id: str, result: Any) -> StationRunOutcome:
     metadata = materialization_metadata(result)
     summary = StationRunOutcome(station_id, result.success, result.run_id, counts_from_metadata(metadata))
+    summary.failures = failures_from_metadata(metadata)
     if not result.success:
         summary.error = failure_message(result.get_step_failure_events())
     return summary

@@ -26,7 +26,7 @@ from pv_model.dialect.loading import (
     parse_interface,
 )
 from pv_model.dialect.model import StationInterface
-from pv_model.dialect.paths import ROOT_PATH, dig, dig_all, parse_path, top_field
+from pv_model.dialect.paths import ROOT_PATH, dig, dig_all, list_paths, parse_path, top_field
 from pv_model.dialect.schema import SCHEMA_DIR, dialect_schema, schema_text
 from pv_model.dialect.times import EPOCH_MS, EPOCH_S, format_time, parse_time
 
@@ -56,6 +56,7 @@ __all__ = [
     "dig_all",
     "format_time",
     "known_dialects",
+    "list_paths",
     "load_hook",
     "load_interface",
     "load_interface_file",

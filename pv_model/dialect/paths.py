@@ -75,3 +75,17 @@ def top_field(path: str) -> str:
     """The record's top-level field a path starts at (for the columns kept as they are)."""
     parts = parse_path(path)
     return parts[0] if parts else path
+
+
+def list_paths(document: Any, max_depth: int = 3) -> list[tuple[str, int]]:
+    """(field path, length) of every non-empty list of objects in a document, shallowest first: what a
+    wrong `records.items` path may have meant."""
+    found: list[tuple[str, int]] = []
+    pending: list[tuple[str, Any, int]] = [("", document, 0)]
+    while pending:
+        path, node, depth = pending.pop(0)
+        if isinstance(node, list) and node and isinstance(node[0], dict):
+            found.append((path or ROOT_PATH, len(node)))
+        elif isinstance(node, dict) and depth < max_depth:
+            pending.extend((f"{path}.{key}" if path else str(key), value, depth + 1) for key, value in node.items())
+    return found

@@ -47,9 +47,11 @@ class OutgoingRequest:
 
     method: str
     url: str
-    headers: dict[str, str]
-    params: dict[str, Any]
-    body: bytes | None
+    # Headers, params and body may carry a token, an API key or a password: never in a repr (a hook that
+    # prints the request prints only the method and the URL).
+    headers: dict[str, str] = field(repr=False)
+    params: dict[str, Any] = field(repr=False)
+    body: bytes | None = field(repr=False)
     content_type: str | None
     key_id: str = field(repr=False)  # the registry's account variable
     secret: str = field(repr=False)  # the registry's password variable

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pv_model.dialect import RecordsCall, dig, format_time
+from pv_model.dialect import RecordsCall, dig, format_time, list_paths
 from resources.station_api.config import ClientSettings
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
@@ -128,6 +128,8 @@ class RecordsReader:
             total = int(dig(document, spec.total)) if spec.total else None
         except (TypeError, ValueError, OverflowError):
             total = None
+        if number == 1 and not items and total:
+            raise StationApiError(self.session.station_id, call, self._no_records_but_total(document, total))
         following = None
         if spec.paging == "cursor":
             following = dig(document, spec.cursor_path)
@@ -137,6 +139,21 @@ class RecordsReader:
                 following = next_link_from_header(headers.get("Link"))
         following = str(following).strip() if following not in (None, "", False) else None
         return Page(number, items, total, following)
+
+    def _no_records_but_total(self, document: Any, total: int) -> str:
+        """Page 1 has no records while the station counts some: what in the dialect to look at."""
+        spec = self.spec
+        lists = ", ".join(f"'{path}' ({length} items)" for path, length in list_paths(document)[:3])
+        if dig(document, spec.items) is None:
+            where = f"lists in the answer: {lists}" if lists else "the answer holds no list of records"
+            return f"records.items '{spec.items}' points at nothing, but the station says total {total}; {where}"
+        hint = ""
+        if spec.paging == "page":
+            hint = (
+                f"; check records.first_page ({spec.first_page}: does the station count pages from 0 or 1?) and "
+                f"whether '{spec.page_param}' counts records, not pages (then paging: offset)"
+            )
+        return f"page 1 has no records at '{spec.items}', but the station says total {total}{hint}"
 
     # -- every page -------------------------------------------------------------------------
 
