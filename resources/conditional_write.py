@@ -2,8 +2,9 @@
 still the one stored. For read-modify-write objects (the gallery index) that two runs may update at once.
 
 - S3 / MinIO: the object's ETag; the write is a PUT with `If-Match: <etag>`, or `If-None-Match: *` when the
-  object did not exist. A store that has moved on answers `412 PreconditionFailed` (a racing create may
-  answer `409 ConditionalRequestConflict`).
+  object did not exist. A store that has moved on answers `412 PreconditionFailed` (a racing write may
+  answer `409 ConditionalRequestConflict`, an object deleted since `404 NoSuchKey`). minio's `put_object`
+  would send these headers as user metadata, so the PUT goes through its PutObject call directly.
 - The local directory: the file's validator (size, mtime, inode; every atomic write is a new inode),
   compared and replaced under an exclusive `flock` on a lock file beside the object's metadata.
 """
@@ -20,7 +21,8 @@ from minio.error import MinioException, S3Error
 from pv_model.keys import mask_key
 from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError, _local_etag
 
-CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+# 412: the version moved on; 409: a racing write; NoSuchKey: `If-Match` on an object deleted since it was read.
+CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"})
 
 
 class VersionConflict(Exception):

@@ -63,3 +63,10 @@ def test_a_conditional_write_refuses_a_stale_version_and_a_create_over_an_existi
     with pytest.raises(VersionConflict):
         put_if_version(store, "_pv-media/x.bin", b"four", "application/octet-stream", version)
     assert store.get_bytes("_pv-media/x.bin") == b"three"
+    _data, version = read_versioned(store, "_pv-media/x.bin")
+    if hasattr(store, "root"):
+        (store.root / "_pv-media/x.bin").unlink()
+    else:
+        store._client.remove_object(store.bucket, "_pv-media/x.bin")  # noqa: SLF001
+    with pytest.raises(VersionConflict):  # deleted since it was read: S3 answers 404 NoSuchKey to If-Match
+        put_if_version(store, "_pv-media/x.bin", b"five", "application/octet-stream", version)
