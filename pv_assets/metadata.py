@@ -9,6 +9,7 @@ from dagster import MetadataValue, TableColumn, TableSchema
 
 from pv_model.identity import mask_id, mask_id_like, mask_ids_in
 from pv_model.keys import mask_key
+from pv_model.scrub import redact_link_secrets
 from pv_model.urls import url_identity
 
 # A preview shows ID numbers masked and leaves the other personal fields out.
@@ -32,7 +33,7 @@ def _masked_cell(column: str, value: object, row_ids: set[str]) -> str:
     if column.endswith("url"):
         # Signatures out, escapes decoded, so an ID number in a file name is seen - and masked.
         text = unquote(url_identity(text)) if "://" in text else unquote(text)
-    return mask_id_like(mask_ids_in(text, row_ids))[:100]
+    return mask_id_like(mask_ids_in(redact_link_secrets(text), row_ids))[:100]
 
 
 def masked_preview(frame: pd.DataFrame, columns: list[str], rows: int = PREVIEW_ROWS) -> MetadataValue:

@@ -145,6 +145,7 @@ class StationApiResource(ConfigurableResource):
             **{name: getattr(self, name) for name in shared},
             max_media_bytes=self.max_media_mib * 1024 * 1024,
             max_reply_bytes=knobs.api_reply_max_mib * 1024 * 1024,
+            max_records_bytes=knobs.records_max_mib * 1024 * 1024,
             call_deadline_s=knobs.call_deadline_s,
             media_deadline_s=knobs.media_deadline_s,
         )

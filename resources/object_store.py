@@ -25,6 +25,7 @@ from minio.error import MinioException, S3Error
 
 from pv_model.keys import mask_key
 from resources.settings import Settings, settings
+from resources.store_retry import store_retry
 
 # Uploads from the staging file: minio reads a file up to one part into memory and sends bigger ones
 # as multipart, a part at a time; 5 MiB (S3's smallest part) keeps each worker's memory small.
@@ -157,8 +158,7 @@ class MinioObjectStore(RangeReads):
         http = urllib3.PoolManager(
             maxsize=max_pool,
             timeout=urllib3.Timeout(connect=5.0, read=timeout_s),
-            # A few quick retries for a blip; an unreachable store fails the run in seconds, not minutes.
-            retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+            retries=store_retry(),  # POSTs too: a multipart create or complete may meet a `503 SlowDown`
         )
         self._client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         validation_alias="PV_API_REPLY_MAX_MIB",
         description="cap on one API reply, counted on the decoded bytes (a small gzip page can expand to GBs)",
     )
+    records_max_mib: int = Field(
+        512,
+        ge=1,
+        validation_alias="PV_RECORDS_MAX_MIB",
+        description="cap on the records one station run fetches, counted on their JSON text: a station that pages "
+        "forever with big fields is stopped here before the page limit (the run fails naming the station)",
+    )
     call_deadline_s: float = Field(
         120.0, gt=0, validation_alias="PV_CALL_DEADLINE_S", description="total time one API call may take"
     )

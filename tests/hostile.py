@@ -132,6 +132,18 @@ class HostileStation:
         self.server.server_close()
 
 
+def manifest_row(source_url: str) -> dict:
+    """One media_manifest row for a collector test, its key stem fixed."""
+    return {
+        "station_id": "ST-H",
+        "record_id": "R1",
+        "url_hash": "0badcafe",
+        "media_field": "photo",
+        "source_url": source_url,
+        "key_stem": "RC-1/ST-H/11010519491231002X_0badcafe",
+    }
+
+
 def gzip_bomb(decoded_bytes: int, prefix: bytes = b'{"code":0,"msg":"success","data":{"records":["') -> bytes:
     """A gzip body that decodes to `decoded_bytes` (mostly zeros), built without holding them."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)

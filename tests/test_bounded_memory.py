@@ -93,3 +93,65 @@ def test_a_gzip_bomb_media_body_streams_to_staging_with_flat_memory():
         report = run_child("media", station.base_url)
     assert report["outcome"] == f"downloaded {decoded} bytes as image/jpeg", report
     assert report["grown_mib"] < GROWTH_LIMIT_MIB, report
+
+
+RECORDS_CHILD = """
+import json, sys
+from types import SimpleNamespace
+from pv_assets.collection.records_fetch import fetch_records
+from pv_model.dialect import load_interface
+from resources.station_api import ClientSettings, StationApiError, StationClient, StationEndpoint
+
+def peak_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+base_url, cap_bytes, max_pages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+endpoint = StationEndpoint("ST-H", base_url, "st-h", "pw", 2, (), max_pages=max_pages)
+settings = ClientSettings(max_attempts=1, max_records_bytes=cap_bytes)
+client = StationClient(endpoint, load_interface("default"), settings, sleep=lambda s: None)
+station = SimpleNamespace(id="ST-H", region_company_code="RC-1", station_code=None, expected_station_code="ST-H",
+                          source="stations.yaml:1")
+client.login()
+base = peak_kib()
+try:
+    outcome = f"{len(fetch_records(station, client).frame)} records"
+except StationApiError as exc:
+    outcome = str(exc)
+print(json.dumps({"base_kib": base, "peak_kib": peak_kib(), "outcome": outcome}))
+"""
+
+
+def test_a_station_paging_forever_with_big_fields_stops_at_the_size_limit_with_flat_memory():
+    """5 KB fields, 40 records a page, every page new: the records fetch ends at the size cap (8 MiB here; the
+    page limit would allow 50 MB), naming the station and the setting; memory grows with the cap, no more."""
+    field = "屋" * 1700  # 5,100 bytes of UTF-8
+
+    def records(handler):
+        page = int(handler.path.split("pageNo=")[1].split("&")[0])
+        items = [
+            {"recordId": f"R{page}-{n}", "idCardNo": "11010519491231002X", "pickupStatus": "已提货", "remark": field}
+            for n in range(40)
+        ]
+        handler.send_json({"code": 0, "msg": "success", "data": {"total": 10**9, "records": items}})
+
+    with HostileStation({"/api/v1/infrastructure/records": records}) as station:
+        done = subprocess.run(
+            [sys.executable, "-c", RECORDS_CHILD, station.base_url, str(8 * MIB), "250"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        )
+        pages = sum(1 for _method, path, _headers in station.seen if "/infrastructure/records" in path)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    grown_mib = (report["peak_kib"] - report["base_kib"]) / 1024
+    assert report["outcome"] == (
+        "station ST-H: records page 41 failed: stopped at 8 MiB of records (the size limit: "
+        "PV_RECORDS_MAX_MIB, default 512); nothing was stored for this run's records"
+    ), report
+    assert pages <= 41 + 8  # the look-ahead window
+    # 1,600 records of ~5.2 KB kept as rows: about the cap (the whole 250 pages, fetched before, grew 38 MiB).
+    assert grown_mib < 3 * 8, report

@@ -29,7 +29,7 @@ from resources.object_store import (
 )
 from resources.station_api import ClientSettings, LoginFailed, MediaFailure, StationApiError
 from tests.conftest import fast_station_api, run_station, write_registry
-from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb
+from tests.hostile import PASSWORD, TOKEN, HostileStation, cut_gzip, gzip_bomb, manifest_row
 
 pytestmark = pytest.mark.integration  # hostile stations over real sockets (tests/tiers.py)
 
@@ -299,14 +299,7 @@ def test_a_store_that_refuses_one_object_fails_the_item_and_a_store_level_refusa
         with HostileStation({"*": s3}) as fake_s3:
             store = MinioObjectStore(fake_s3.base_url.split("//")[1], "ak", "sk", "pv-media", region="us-east-1")
             collector = StationCollector(station.client(), store, tmp_path / "staging", "run-1", workers=1)
-            row = {
-                "station_id": "ST-H",
-                "record_id": "R1",
-                "url_hash": "0badcafe",
-                "media_field": "photo",
-                "source_url": station.base_url + "/files/a.jpg",
-                "key_stem": "RC-1/ST-H/11010519491231002X_0badcafe",
-            }
+            row = manifest_row(station.base_url + "/files/a.jpg")
             if item_only:
                 outcome = collector.collect_one(row)
                 assert outcome["outcome"] == "failed" and outcome["reason"].startswith("store_rejected:")

@@ -13,6 +13,7 @@ from pv_assets.collection.checks import (
 )
 from pv_assets.collection.fingerprint import REFRESH_FINGERPRINT, refresh_fingerprint
 from pv_assets.collection.last_collection import last_collection
+from pv_assets.collection.record_table import TEXT_PROBLEM
 from pv_assets.collection.records_fetch import CannotCollect, fetch_records
 from pv_assets.metadata import frame_metadata
 from resources.dagster_resources import StationApiResource
@@ -46,10 +47,15 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
     for warning in fetched.warnings:
         context.log.warning(warning)
     frame = fetched.frame
+    replaced = int(frame[TEXT_PROBLEM].notna().sum()) if TEXT_PROBLEM in frame else 0
+    if replaced:
+        context.log.warning(f"station {station_id}: {replaced} records held text UTF-8 cannot carry (lone surrogates); "
+                            f"replaced with U+FFFD and flagged in the column {TEXT_PROBLEM}")  # fmt: skip
     yield Output(
         frame,
         metadata={
             "records": len(frame),
+            "records_with_replaced_text": replaced,
             "region_company_code": fetched.region or "unknown",
             "region_source": fetched.region_source,
             "station_code": str(fetched.info.get("station_code") or ""),

@@ -9,7 +9,8 @@ holds a JSON array, or null / empty / a placeholder. Each URL keeps the field it
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,7 +32,13 @@ RECORD_COLUMNS = [
     "photo_urls",
     "video_urls",
     "media_items",
+    "text_problem",
 ]
+TEXT_PROBLEM = "text_problem"
+# Lone surrogates are valid JSON ("\\ud83d") but no UTF-8 encoder takes them: one in one field failed
+# every Parquet write of the station. They are the only characters of a str that UTF-8 cannot carry.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 MediaKind = Literal["photo", "video"]
 MAX_URL_DEPTH = 4  # a list of lists of objects is as deep as a station's URL field gets
 
@@ -63,6 +70,36 @@ def clean_value(value: Any, placeholders: frozenset[str]) -> str | None:
     """Every field as text or None: stations mix numbers and strings ("12.6" and 12.6) and use "--"."""
     text = as_text(value)
     return None if text is None or text.strip() in placeholders else text
+
+
+def _encodable(value: Any) -> tuple[Any, bool]:
+    """`value` with every lone surrogate replaced by U+FFFD (in keys too), and whether any was."""
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return value, False
+        return _SURROGATE.sub(REPLACEMENT, value), True
+    if isinstance(value, list):
+        pairs = [_encodable(item) for item in value]
+        return [item for item, _ in pairs], any(changed for _, changed in pairs)
+    if isinstance(value, dict):
+        out, changed = {}, False
+        for key, item in value.items():
+            clean_key, key_changed = _encodable(key)
+            out[clean_key], item_changed = _encodable(item)
+            changed = changed or key_changed or item_changed
+        return out, changed
+    return value, False
+
+
+def encodable_record(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The record with text UTF-8 cannot carry replaced, and the top fields where it was (for the row's flag)."""
+    cleaned, fields = {}, []
+    for name, value in record.items():
+        clean_name, name_changed = _encodable(name)
+        cleaned[clean_name], value_changed = _encodable(value)
+        if name_changed or value_changed:
+            fields.append(clean_name)
+    return cleaned, fields
 
 
 def media_refs(record: dict[str, Any], interface: StationInterface) -> list[RecordMediaUrl]:
@@ -130,7 +167,7 @@ def _split(text: str, separators: Sequence[str], placeholders: frozenset[str]) -
 
 
 def records_frame(
-    records: list[dict[str, Any]],
+    records: Iterable[dict[str, Any]],
     interface: StationInterface,
     station_id: str,
     region_company_code: str | None,
@@ -145,7 +182,7 @@ def records_frame(
 
 
 def record_rows(
-    records: list[dict[str, Any]],
+    records: Iterable[dict[str, Any]],
     interface: StationInterface,
     station_id: str,
     region_company_code: str | None,
@@ -168,6 +205,7 @@ def record_rows(
     mapped = {top_field(path) for path in mapped_paths if path}
     rows = []
     for record in records:
+        record, replaced = encodable_record(record)
         raw_status = clean_value(dig(record, fields.pickup_status), ph)
         status_key = raw_status.strip() if raw_status is not None else None
         region = region_company_code
@@ -188,6 +226,9 @@ def record_rows(
             # The exact items with their source field: URLs may hold commas, and the audit names the field.
             "media_items": json.dumps([[r.kind, r.field, r.url, r.photo_type] for r in refs], ensure_ascii=False)
             if refs
+            else None,
+            TEXT_PROBLEM: f"text that UTF-8 cannot carry replaced with U+FFFD in: {', '.join(replaced)}"
+            if replaced
             else None,
         }
         for name, path in fields.keep.items():

@@ -51,8 +51,9 @@ def fetch_records(station: Station, client: Any) -> FetchedRecords:
             raise CannotCollect(f"{mismatch}; fix the credentials or station_code in {station.source}")
         warnings.append(f"{mismatch}; set station_code in the registry to have this checked")
     region = region or (str(info["region_company_code"]) if info.get("region_company_code") else None)
-    records = list(client.iter_records())
     named = str(info.get("region_company_code") or "") == (region or "") and info.get("region_company_name")
+    # Each record becomes its row as it arrives and is let go: never the raw records and the rows at once.
+    records = client.iter_records()
     frame = records_frame(records, client.interface, station.id, region, str(named).strip() if named else None)
     source = region_source(station.region_company_code, info, client.interface)
     return FetchedRecords(frame, info, region, source, warnings)

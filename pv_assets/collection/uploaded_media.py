@@ -22,6 +22,8 @@ from pv_assets.collection.checks import (
 )
 from pv_assets.collection.collector import StationCollector, stored_listing
 from pv_assets.collection.manifest_rows import plain_rows
+from pv_assets.collection.records_fetch import CannotCollect
+from pv_assets.collection.secret_links import needs_links, restore_links
 from pv_assets.collection.staging import clean_stale, run_staging_dir
 from pv_assets.gallery.assets import PREVIEWS_DESCRIPTION, previews_output, previous_previews
 from pv_assets.gallery.previews import checks as preview_checks
@@ -35,7 +37,7 @@ from pv_model.keys import key_prefix
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 from resources.object_store import ObjectStoreError
 from resources.settings import settings, staging_root
-from resources.station_api import LoginFailed
+from resources.station_api import LoginFailed, StationApiError
 
 UPLOAD_POOL = "minio_uploads"
 PREVIEW_COLUMNS = ["record_id", "id_card_masked", "media_field", "outcome", "reason", "object_key", "size"]
@@ -108,6 +110,14 @@ def uploaded_media(
     started = time.monotonic()
     run_id = context.run.run_id
     manifest_rows = plain_rows(media_manifest)
+    if needs_links(manifest_rows):  # a manifest read from the store: its links' credentials were not kept
+        try:
+            manifest_rows = restore_links(manifest_rows, station, client)
+        except (StationApiError, CannotCollect) as exc:
+            raise Failure(description=f"{exc}; the links are read again from the station (the stored manifest "
+                                      "keeps no credential of a link)") from None  # fmt: skip
+        media_manifest = pd.DataFrame(manifest_rows, columns=media_manifest.columns)
+        context.log.info("the stored manifest keeps no credential of a link: links read again from the station")
     try:
         # Runs launched by the daemon take the station's lock here; the CLI already holds it (re-entrant).
         lock_home = Path(context.instance.root_directory)  # DAGSTER_HOME for a persistent instance

@@ -28,6 +28,8 @@ class ClientSettings:
     min_bytes_per_s: float = 8 * 1024
     # Every API reply is capped by its decoded size (a small gzip page can expand to gigabytes).
     max_reply_bytes: int = 64 * 1024**2
+    # What one run may fetch of a station's records, counted on their JSON text (pages x records misses 5 KB fields).
+    max_records_bytes: int = 512 * 1024**2
     # A total deadline per request, whatever the per-read timeout: an API call, one media download.
     call_deadline_s: float = 120.0
     media_deadline_s: float = 3600.0

@@ -5,6 +5,7 @@ decided from the first bytes."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import os
@@ -202,20 +203,23 @@ class MediaDownloader:
     def _stream_to_staging(self, answer: _Answer, final_url: str, staging_dir: Path, limit: int) -> Downloaded:
         response = answer.response
         media_type = _sniff(answer.head) if len(answer.head) >= SNIFF_BYTES else None
-        staging_dir.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix="dl-", suffix=".part", dir=staging_dir)
-        path = Path(name)
+        path: Path | None = None
         digest = hashlib.sha256()
         size = 0
         head = answer.head
         try:
-            with os.fdopen(handle, "wb") as out, _body_errors_live(lambda: size):
-                for chunk in answer.chunks:
-                    size += len(chunk)
-                    if size > limit:
-                        raise MediaFailure("too_large", f"body exceeds the {limit}-byte cap")
-                    digest.update(chunk)
-                    out.write(chunk)
+            # The staging file's own writes (its close flushes the last of them) apart from the body's reads.
+            with _staging_errors(staging_dir):
+                staging_dir.mkdir(parents=True, exist_ok=True)
+                handle, name = tempfile.mkstemp(prefix="dl-", suffix=".part", dir=staging_dir)
+                path = Path(name)
+                with os.fdopen(handle, "wb") as out, _body_errors_live(lambda: size):
+                    for chunk in answer.chunks:
+                        size += len(chunk)
+                        if size > limit:
+                            raise MediaFailure("too_large", f"body exceeds the {limit}-byte cap")
+                        digest.update(chunk)
+                        out.write(chunk)
             if media_type is None:
                 media_type = _sniff(head)
             try:
@@ -223,7 +227,8 @@ class MediaDownloader:
             except NotMedia as exc:
                 raise MediaFailure("not_media", str(exc)) from None
         except BaseException:
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
             raise
         return Downloaded(path, size, digest.hexdigest(), media_type, final_url, response.headers.get("Content-Type"))
 
@@ -245,6 +250,21 @@ def _body_errors(size: int) -> Iterator[None]:
         yield
 
 
+# A disk that is full (or over its quota) is the machine's fault, never the body's: not retried as a cut-off download.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def _staging_errors(staging_dir: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        detail = f"no space left on the device of the staging folder {staging_dir}"
+        raise MediaFailure("disk_full", detail, transient=True) from None
+
+
 @contextlib.contextmanager
 def _body_errors_live(size: Callable[[], int]) -> Iterator[None]:
     """What reading a body can fail with, as a media outcome."""
@@ -257,6 +277,8 @@ def _body_errors_live(size: Callable[[], int]) -> Iterator[None]:
     except BodyCutOff as exc:
         raise TransientMedia(f"download cut off: {exc}") from None
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise  # the staging file's write, not the body's read (see _staging_errors)
         raise TransientMedia(f"download cut off after {size()} bytes ({exc.__class__.__name__})") from None
 
 

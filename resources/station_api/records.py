@@ -9,6 +9,7 @@ reaching one ends the station with an error that says which and where to raise i
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from pv_model.dialect import RecordsCall, dig, format_time, list_paths
+from resources.station_api.config import ClientSettings
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
 
@@ -30,6 +32,7 @@ class PagingLimits:
     max_pages: int = 10_000
     max_records: int = 2_000_000
     deadline_s: float = 4 * 3600.0
+    max_bytes: int = ClientSettings.max_records_bytes  # the records' JSON text (PV_RECORDS_MAX_MIB)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class RecordsReader:
             max_pages=endpoint.max_pages or spec.max_pages or defaults.max_pages,
             max_records=endpoint.max_records or spec.max_records or defaults.max_records,
             deadline_s=endpoint.records_deadline_s or spec.deadline_s or defaults.deadline_s,
+            max_bytes=self.session.settings.max_records_bytes,
         )
 
     def station_info(self) -> dict[str, Any]:
@@ -255,8 +259,10 @@ class RecordsReader:
         """Every record, each record ID once (a record can move between pages), within the run's limits."""
         spec = self.spec
         id_field = self.session.interface.fields.record_id
-        max_records = self.limits().max_records
+        limits = self.limits()
+        max_records = limits.max_records
         seen: set[str] = set()
+        fetched_bytes = 0
         pages_without_news = 0
         for page in self.pages(updated_since):
             call = f"records page {page.number}"
@@ -276,6 +282,17 @@ class RecordsReader:
                         call,
                         f"stopped at {max_records} records (the record limit: max_records in the registry "
                         "or records.max_records in the dialect)",
+                    )
+                # Counted as they come: the caller turns each record into its row and lets it go, so what a run
+                # holds grows with this sum, and the cap ends it before the machine runs out of memory.
+                fetched_bytes += len(json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+                if fetched_bytes > limits.max_bytes:
+                    raise StationApiError(
+                        self.session.station_id,
+                        call,
+                        f"stopped at {limits.max_bytes / 1024**2:g} MiB of records (the size limit: "
+                        f"PV_RECORDS_MAX_MIB, default {PagingLimits.max_bytes // 1024**2}); "
+                        "nothing was stored for this run's records",
                     )
                 seen.add(key)
                 news += 1

@@ -22,11 +22,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pv_model.gallery_contract import INDEX_COLUMNS, INDEX_KEY, PIECES_PREFIX
-from resources.object_store import ObjectStore
+from resources.conditional_write import VersionConflict, put_if_version, read_versioned
+from resources.object_store import ObjectStore, ObjectStoreError
 
 PIECE_ETAGS_META = b"pv_media.piece_etags"
 PARQUET = "application/vnd.apache.parquet"
 ROW_GROUP_ROWS = 64 * 1024
+# Merges that meet another merge start again from the index that one wrote; a merge takes seconds, so a
+# few rounds are plenty unless something writes the index in a loop.
+MERGE_ATTEMPTS = 8
 
 SCHEMA = pa.schema([pa.field(name, getattr(pa, type_name)()) for name, type_name in INDEX_COLUMNS])
 
@@ -89,10 +93,8 @@ class IndexUpdate:
     listed_stations: frozenset[str]
 
 
-def _previous_index(store: ObjectStore) -> tuple[pa.Table | None, dict[str, str]]:
-    try:
-        data = store.get_bytes(INDEX_KEY)
-    except KeyError:
+def _previous_index(data: bytes | None) -> tuple[pa.Table | None, dict[str, str]]:
+    if data is None:
         return None, {}
     table = pq.read_table(io.BytesIO(data))
     meta = (table.schema.metadata or {}).get(PIECE_ETAGS_META)
@@ -102,9 +104,26 @@ def _previous_index(store: ObjectStore) -> tuple[pa.Table | None, dict[str, str]
 
 
 def update_index(store: ObjectStore) -> IndexUpdate:
-    """Bring the whole index up to date with the pieces, reading only the changed ones."""
+    """Bring the whole index up to date with the pieces, reading only the changed ones.
+
+    Read-modify-write with a conditional write: when another merge wrote the index meanwhile, this one
+    would put older rows back (and the sensor would see nothing new), so it merges again from that index."""
+    for _attempt in range(MERGE_ATTEMPTS):
+        try:
+            return _merge_once(store)
+        except VersionConflict:
+            continue
+    raise ObjectStoreError(
+        f"object store {store.describe()}: the gallery index was rewritten by other merges {MERGE_ATTEMPTS} times "
+        "while this merge ran; the next merge brings it up to date"
+    )
+
+
+def _merge_once(store: ObjectStore) -> IndexUpdate:
+    # The index first: a piece written after this read is listed below, or changes the index's version.
+    data, version = read_versioned(store, INDEX_KEY)
     listed = {station_of_piece(o.key): o.etag or f"size:{o.size}" for o in store.list_prefix(PIECES_PREFIX)}
-    previous, previous_etags = _previous_index(store)
+    previous, previous_etags = _previous_index(data)
     changed = sorted(s for s, etag in listed.items() if previous is None or previous_etags.get(s) != etag)
     dropped = sorted(set(previous_etags) - set(listed))
     parts: list[pa.Table] = []
@@ -121,7 +140,7 @@ def update_index(store: ObjectStore) -> IndexUpdate:
     merged = merged.sort_by([("station_id", "ascending"), ("record_id", "ascending"), ("item_id", "ascending")])
     merged = merged.replace_schema_metadata({PIECE_ETAGS_META: json.dumps(listed, sort_keys=True)})
     data = _parquet_bytes(merged)
-    store.put_bytes(INDEX_KEY, data, PARQUET)
+    put_if_version(store, INDEX_KEY, data, PARQUET, version)
     return IndexUpdate(
         stations=len(listed),
         rows=merged.num_rows,
