@@ -1,7 +1,7 @@
 """The stages of a station's collection, one module each, in lineage order; then what a viewer needs."""
 
-from pv_assets.collection.manifest import media_manifest
 from pv_assets.collection.infrastructure_records import infrastructure_records
+from pv_assets.collection.manifest import media_manifest
 from pv_assets.collection.token import station_token
 from pv_assets.collection.uploaded_media import uploaded_media
 from pv_assets.gallery.assets import gallery_index, gallery_piece
