@@ -19,7 +19,7 @@ import urllib3
 from minio.error import MinioException, S3Error
 
 from pv_model.keys import mask_key
-from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError, _local_etag
+from resources.object_store import LocalDirObjectStore, MinioObjectStore, ObjectStore, ObjectStoreError, local_etag
 
 # 412: the version moved on; 409: a racing write; NoSuchKey: `If-Match` on an object deleted since it was read.
 CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"})
@@ -35,7 +35,7 @@ def read_versioned(store: ObjectStore, key: str) -> tuple[bytes | None, str | No
         try:
             with open(store.root / key, "rb") as source:
                 # The validator of the very file read: a write since replaced the path, not this inode.
-                return source.read(), _local_etag(os.fstat(source.fileno()))
+                return source.read(), local_etag(os.fstat(source.fileno()))
         except FileNotFoundError:
             return None, None
     if isinstance(store, MinioObjectStore):
@@ -74,7 +74,7 @@ def _put_local(store: LocalDirObjectStore, key: str, data: bytes, content_type: 
 
 def _local_version(path: Path) -> str | None:
     try:
-        return _local_etag(path.stat())
+        return local_etag(path.stat())
     except FileNotFoundError:
         return None
 

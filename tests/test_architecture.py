@@ -269,18 +269,9 @@ def _over_limit() -> list[str]:
     return too_long
 
 
-# Being split on the branch that moves the pure models to pv_model/ (issue 20): remove each name when it lands.
-SPLIT_ELSEWHERE = {
-    "resources/object_store.py",
-}
-
-
 def test_no_module_is_over_400_lines():
     """Outside tests/ and bench/: a module that long holds more than one responsibility; split it by them."""
-    too_long = _over_limit()
-    assert [entry for entry in too_long if entry.split(":")[0] not in SPLIT_ELSEWHERE] == []
-    # The exemptions go stale loudly: one no longer too long must leave the list.
-    assert {entry.split(":")[0] for entry in too_long} == SPLIT_ELSEWHERE
+    assert _over_limit() == []
 
 
 # The seed's step codes (S1-S8, b-g, d1/d2): "S2/b", "d2/S4-S5/e". S3 is left out: it names the object store.
