@@ -142,6 +142,7 @@ def test_after_collect_every_check_ran_for_every_station(simulator_factory, tmp_
     names = {
         "unique_record_ids",
         "known_pickup_statuses",
+        "records_not_vanished",
         "unique_object_keys",
         "absolute_http_urls",
         "valid_id_card_numbers",

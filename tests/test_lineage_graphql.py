@@ -38,7 +38,7 @@ EXPECTED_DEPENDENCIES = {
 UNPARTITIONED = {"gallery_index", "station_health"}  # the fan-in over every station's piece; every station
 EXPECTED_CHECKS = {
     "station_token": set(),
-    "infrastructure_records": {"unique_record_ids", "known_pickup_statuses"},
+    "infrastructure_records": {"unique_record_ids", "known_pickup_statuses", "records_not_vanished"},
     "media_manifest": {
         "unique_object_keys",
         "absolute_http_urls",

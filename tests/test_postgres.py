@@ -279,7 +279,7 @@ def test_a_station_run_keeps_its_connections_and_asks_the_catalogue_and_partitio
         ).records
         assert latest.run_id == result.run_id
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 10
+    assert len(checks) == 11
     for evaluation in checks:
         [last] = pg_instance.event_log_storage.get_asset_check_execution_history(evaluation.asset_check_key, limit=1)
         assert (last.run_id, last.status.value) == (result.run_id, "SUCCEEDED")
