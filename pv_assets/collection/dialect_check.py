@@ -94,14 +94,14 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
     offset_hint = paging_hint(reader, page)
     if offset_hint:
         show(f"  likely fix: {offset_hint}")
-    rows = record_rows(page.items[:SHOWN_RECORDS], iface, station.id, region)
+    rows = record_rows(page.items[:SHOWN_RECORDS], iface, station.id, region, None, station.placeholders)
     for item, row in zip(page.items[:SHOWN_RECORDS], rows, strict=True):
         show(
             f"record {row['record_id']}: id {mask_id(row['id_card_no']) if row['id_card_no'] else None}, "
             f"pickup {row['pickup_status_raw']!r} -> {row['pickup_status']}, updated {_when(row, iface)}, "
             f"region {row['region_company_code']!r}"
         )
-        refs = media_refs(item, iface)
+        refs = media_refs(item, iface, station.placeholders)
         if not refs:
             show("  media: none found (check fields.photo_urls / video_urls)")
         for path in dict.fromkeys(ref.field for ref in refs):

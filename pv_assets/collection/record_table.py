@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pv_assets.collection.manifest_rows import none_for_missing
-from pv_model.dialect import FieldMap, StationInterface, dig, top_field
+from pv_model.dialect import FieldMap, StationInterface, dig, fill_url_template, top_field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,8 +102,12 @@ def encodable_record(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
     return cleaned, fields
 
 
-def media_refs(record: dict[str, Any], interface: StationInterface) -> list[RecordMediaUrl]:
-    """Every media URL of a record, in field order, each with its kind and source field."""
+def media_refs(
+    record: dict[str, Any], interface: StationInterface, station_values: Mapping[str, str] | None = None
+) -> list[RecordMediaUrl]:
+    """Every media URL of a record, in field order, each with its kind and source field. The items of a field
+    with a URL template are ids: their URL is the template filled with the item, the record and the station's
+    values (pv_model.dialect.placeholders)."""
     fields = interface.fields
     refs: list[RecordMediaUrl] = []
     for kind, paths in (("photo", fields.photo_urls), ("video", fields.video_urls)):
@@ -114,9 +118,13 @@ def media_refs(record: dict[str, Any], interface: StationInterface) -> list[Reco
                 found = _urls(dig(record, parent + "[*]"), kind, fields, interface, 0, url_key=key)
             else:
                 found = _urls(dig(record, path), kind, fields, interface, 0, split=True)
+            template = fields.url_templates.get(path)
             refs.extend(
                 RecordMediaUrl(
-                    item_kind, path, url, fields.photo_type_of(path, type_value) if item_kind == "photo" else None
+                    item_kind,
+                    path,
+                    fill_url_template(template, url, record, station_values or {}) if template else url,
+                    fields.photo_type_of(path, type_value) if item_kind == "photo" else None,
                 )
                 for item_kind, url, type_value in found
             )
@@ -172,11 +180,12 @@ def records_frame(
     station_id: str,
     region_company_code: str | None,
     region_company_name: str | None = None,
+    station_values: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The records as a table (the infrastructure_records asset)."""
     import pandas as pd  # only the table needs pandas; the rows below do not
 
-    rows = record_rows(records, interface, station_id, region_company_code, region_company_name)
+    rows = record_rows(records, interface, station_id, region_company_code, region_company_name, station_values)
     frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
     return none_for_missing(frame) if rows else frame
 
@@ -187,6 +196,7 @@ def record_rows(
     station_id: str,
     region_company_code: str | None,
     region_company_name: str | None = None,
+    station_values: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per record: canonical columns first, then the station's other fields as text.
     region_company_name is the name the station gives for region_company_code (its station-info call); a
@@ -211,7 +221,7 @@ def record_rows(
         region = region_company_code
         if fields.region_company_code:
             region = clean_value(dig(record, fields.region_company_code), ph) or region_company_code
-        refs = media_refs(record, interface)
+        refs = media_refs(record, interface, station_values)
         row = {
             "station_id": station_id,
             "region_company_code": region,

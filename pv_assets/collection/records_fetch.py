@@ -54,7 +54,8 @@ def fetch_records(station: Station, client: Any) -> FetchedRecords:
     named = str(info.get("region_company_code") or "") == (region or "") and info.get("region_company_name")
     # Each record becomes its row as it arrives and is let go: never the raw records and the rows at once.
     records = client.iter_records()
-    frame = records_frame(records, client.interface, station.id, region, str(named).strip() if named else None)
+    name = str(named).strip() if named else None
+    frame = records_frame(records, client.interface, station.id, region, name, station.placeholders)
     source = region_source(station.region_company_code, info, client.interface)
     return FetchedRecords(frame, info, region, source, warnings)
 

@@ -27,6 +27,8 @@ from pv_model.dialect.loading import (
 )
 from pv_model.dialect.model import StationInterface
 from pv_model.dialect.paths import ROOT_PATH, dig, dig_all, list_paths, parse_path, top_field
+from pv_model.dialect.placeholders import BUILT_IN as STATION_PLACEHOLDERS
+from pv_model.dialect.placeholders import fill, fill_url_template, station_names
 from pv_model.dialect.schema import SCHEMA_DIR, dialect_schema, schema_text
 from pv_model.dialect.times import EPOCH_MS, EPOCH_S, format_time, parse_time
 
@@ -39,6 +41,7 @@ __all__ = [
     "PROJECT_DIALECTS",
     "ROOT_PATH",
     "SCHEMA_DIR",
+    "STATION_PLACEHOLDERS",
     "TOKEN_SOURCES",
     "ApiKey",
     "Envelope",
@@ -54,6 +57,8 @@ __all__ = [
     "dialect_schema",
     "dig",
     "dig_all",
+    "fill",
+    "fill_url_template",
     "format_time",
     "known_dialects",
     "list_paths",
@@ -64,6 +69,7 @@ __all__ = [
     "parse_path",
     "parse_time",
     "schema_text",
+    "station_names",
     "top_field",
     "transform_password",
 ]

@@ -34,15 +34,19 @@ class Login(_Section):
     send_header: NonEmpty | None = None
     send_prefix: str = ""
     send_cookie: NonEmpty | None = None
+    send_query: NonEmpty | None = Field(
+        None, description="a query parameter that carries the token on every call, downloads included"
+    )
     api_base: FieldPath | None = Field(None, description="JSON path of the base URL all later calls use")
 
     @model_validator(mode="after")
     def _goes_out(self) -> Login:
         # No default: a token sent where the vendor does not look fails every call with "token rejected".
-        if not self.send_header and not self.send_cookie:
+        if not self.send_header and not self.send_cookie and not self.send_query:
             raise ValueError(
                 "says nowhere how the token goes out with each call: add send_header (e.g. Authorization, with "
-                "send_prefix 'Bearer ') or send_cookie (the cookie's name), as the vendor's API description says"
+                "send_prefix 'Bearer '), send_cookie (the cookie's name) or send_query (the query parameter's "
+                "name), as the vendor's API description says"
             )
         if self.token_from == "json":  # noqa: S105
             check_field_path(self.token)

@@ -51,6 +51,9 @@ class RecordsCall(_Section):
     next_link_path: FieldPath | None = None
     items: FieldPath
     total: FieldPath | None = Field(None, description="path of the total, a hint only")
+    pages: FieldPath | None = Field(
+        None, description="path of the number of pages: a station that repeats its last page past the end stops there"
+    )
     stop_on: tuple[StopRule, ...] | None = Field(None, description="stop rules; by default the style's own")
     updated_since_param: NonEmpty | None = None
     time_format: NonEmpty = Field("%Y-%m-%d %H:%M:%S", description="a strftime pattern, epoch_s or epoch_ms")

@@ -40,6 +40,12 @@ class FieldMap(_Section):
     photo_types: dict[FieldPath, PhotoType] = Field(
         default_factory=dict, description="photo field (one of photo_urls) -> what its photos show"
     )
+    url_templates: dict[FieldPath, str] = Field(
+        default_factory=dict,
+        description="media field (one of photo_urls / video_urls) -> the URL its items (ids) are fetched from: "
+        "{item}, {record.<path>}, {station_code}, {station_id} or a registry dialect_params name; relative to the "
+        "station's base",
+    )
     photo_type_values: dict[TextValue, PhotoType] = Field(
         default_factory=dict, description="type value of attachment objects (at type_key) -> what the photo shows"
     )
@@ -51,6 +57,12 @@ class FieldMap(_Section):
         unknown = sorted(set(self.photo_types) - set(self.photo_urls))
         if unknown:
             raise ValueError(f"photo_types names {', '.join(map(repr, unknown))}, which is not one of photo_urls")
+        templated = sorted(set(self.url_templates) - {*self.photo_urls, *self.video_urls})
+        if templated:
+            raise ValueError(f"url_templates names {', '.join(map(repr, templated))}, not one of the media fields")
+        without_item = sorted(field for field, template in self.url_templates.items() if "{item}" not in template)
+        if without_item:
+            raise ValueError(f"url_templates for {', '.join(map(repr, without_item))} must hold {{item}}")
         if self.photo_type_values and not self.type_key:
             raise ValueError("photo_type_values needs type_key (the key of attachment objects that holds the value)")
         clash = sorted({v.lower() for v in self.photo_type_values} & {v.lower() for v in self.video_types})

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from pv_model.dialect import InterfaceError, load_interface
+from pv_model.dialect import STATION_PLACEHOLDERS, InterfaceError, load_interface, station_names
 from pv_model.keys import InvalidKeySegment, safe_segment
 from pv_model.photo_types import check_photo_types, required_for
 
@@ -25,6 +25,7 @@ SECRET_FIELDS = {"password", "account", "token", "secret", "passwd", "pwd", "acc
 # Environment variable names as people write them: capitals, digits, '_'. A value in lower case
 # where a NAME belongs is most likely the secret itself, so it is refused without being shown.
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class RegistryError(ValueError):
@@ -59,6 +60,19 @@ class StationSettings(BaseModel):
     records_deadline_s: float | None = Field(None, gt=0)
     # Photo types every picked-up installation needs (pv_model.photo_types); unset: the group's six.
     required_photo_types: list[Text] | None = None
+    # Values the station's dialect writes as {name} in its calls and URL templates (pv_model.dialect.placeholders):
+    # plain identifiers, never secrets (those go in environment variables).
+    dialect_params: dict[str, Text] = Field(default_factory=dict)
+
+    @field_validator("dialect_params")
+    @classmethod
+    def _plain_params(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _PARAM_NAME.fullmatch(name) or name in STATION_PLACEHOLDERS or name == "item":
+                raise ValueError(f"'{name}' is not a parameter name (letters, digits, '_'; not a built-in one)")
+            if any(word in name.lower() for word in ("password", "secret", "token", "key", "pwd")):
+                raise ValueError(f"'{name}' looks like a secret: secrets go in environment variables")
+        return value
 
     @field_validator("required_photo_types")
     @classmethod
@@ -141,6 +155,13 @@ class StationEntry(StationSettings):
                     f"region_company_code is required: dialect '{self.dialect}' has no station-info call "
                     "that names it and no record field for it"
                 )
+        missing = sorted(station_names(load_interface(self.dialect)) - STATION_PLACEHOLDERS - set(self.dialect_params))
+        if missing:
+            written = ", ".join("{" + name + "}" for name in missing)
+            raise ValueError(
+                f"dialect '{self.dialect}' writes {written} in its calls or URL templates: give the value under "
+                f"dialect_params (e.g. dialect_params: {{{missing[0]}: ...}})"
+            )
         return self
 
     @field_validator("id")
@@ -174,9 +195,16 @@ class Station:
     max_records: int | None = None
     records_deadline_s: float | None = None
     required_photo_types: tuple[str, ...] | None = None  # the station's own setting, not the defaults'
+    dialect_params: dict[str, str] = field(default_factory=dict, compare=False)
     # Where the entry is, for messages: its line is looked up only when a message needs it.
     entry_lines: EntryLines | None = field(default=None, compare=False, repr=False)
     index: int = field(default=0, compare=False)
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What the station's dialect may write as {name}: the built-in values, then its dialect_params."""
+        built_in = {"station_id": self.id, "station_code": self.expected_station_code}
+        return {**built_in, "region_company_code": self.region_company_code or "", **self.dialect_params}
 
     @property
     def source(self) -> str:

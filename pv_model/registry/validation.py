@@ -125,6 +125,7 @@ def _station(entry: Any, index: int, defaults: dict[str, Any], lines: EntryLines
         max_pages=model.max_pages,
         max_records=model.max_records,
         records_deadline_s=model.records_deadline_s,
+        dialect_params=dict(model.dialect_params),
         required_photo_types=tuple(model.required_photo_types) if "required_photo_types" in entry else None,
         entry_lines=lines,
         index=index,

@@ -109,6 +109,8 @@ def token_delivery(interface: StationInterface) -> str:
         places.append(f"in the header {login.send_header!r} with the prefix {login.send_prefix!r} (login.send_header)")
     if login.send_cookie:
         places.append(f"in the cookie {login.send_cookie!r} (login.send_cookie)")
+    if login.send_query:
+        places.append(f"in the query parameter {login.send_query!r} (login.send_query)")
     return " and ".join(places)
 
 
@@ -126,6 +128,9 @@ def authorise(
         if login.send_cookie:
             # Built here, for this request: no cookie jar decides where a token goes.
             request.headers["Cookie"] = f"{login.send_cookie}={cookie_value(token)}"
+        if login.send_query:
+            # In the query of every call, downloads too; log lines and audit tables redact it (pv_model.scrub).
+            request.params[login.send_query] = token
     elif scheme == "oauth2" and token is not None:
         oauth = interface.oauth2
         request.headers[oauth.send_header] = header_value(f"{oauth.send_prefix}{token}")

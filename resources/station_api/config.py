@@ -49,6 +49,8 @@ class StationEndpoint:
     max_pages: int | None = None
     max_records: int | None = None
     records_deadline_s: float | None = None
+    # {name} values for the dialect's calls and URL templates (pv_model.registry.Station.placeholders)
+    placeholders: dict[str, str] = field(default_factory=dict)
 
 
 def station_endpoint(station: Station, max_connections: int | None = None) -> StationEndpoint:
@@ -64,4 +66,5 @@ def station_endpoint(station: Station, max_connections: int | None = None) -> St
         max_pages=station.max_pages,
         max_records=station.max_records,
         records_deadline_s=station.records_deadline_s,
+        placeholders=station.placeholders,
     )

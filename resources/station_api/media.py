@@ -108,7 +108,7 @@ class MediaDownloader:
         try:
             request = self.session.authorised_request("GET", url, token)  # an API key may go in the query
             return self.session.http.get(
-                url,
+                request.url,  # as a hook may have rewritten it (same origin only)
                 params=request.params or None,
                 headers=request.headers,
                 stream=True,

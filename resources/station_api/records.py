@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pv_model.dialect import RecordsCall, dig, format_time, list_paths
+from pv_model.dialect import RecordsCall, dig, fill, format_time, list_paths
 from resources.station_api.config import ClientSettings
 from resources.station_api.errors import StationApiError
 from resources.station_api.session import StationSession
@@ -41,6 +41,12 @@ class Page:
     items: list
     total: int | None
     next: str | None  # the cursor or the next link, when the style has one
+    pages: int | None = None  # the number of pages, where the dialect names it
+
+
+def past_the_end(page: Page, seen: int) -> bool:
+    """A page that brought nothing new lies past the end when the station's own total or page count says so."""
+    return (page.total is not None and seen >= page.total) or (page.pages is not None and page.number > page.pages)
 
 
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
@@ -76,9 +82,11 @@ class RecordsReader:
         info = self.session.interface.station_info
         if info is None:
             return {}
+        values = self.session.endpoint.placeholders
         document = self.session.call(
-            "station info", info.method, info.path, dict(info.params), in_body=info.method == "POST"
-        )
+            "station info", info.method, fill(info.path, values), fill(dict(info.params), values),
+            in_body=info.method == "POST",
+        )  # fmt: skip
         return {
             "station_code": dig(document, info.station_code),
             "station_name": dig(document, info.station_name),
@@ -90,7 +98,7 @@ class RecordsReader:
 
     def _params(self, position: Any, size: int, updated_since: datetime | None) -> dict[str, Any]:
         spec = self.spec
-        params: dict[str, Any] = dict(spec.params)
+        params: dict[str, Any] = fill(dict(spec.params), self.session.endpoint.placeholders)
         if spec.paging == "page":
             params[spec.page_param] = position
         elif spec.paging == "offset":
@@ -111,8 +119,9 @@ class RecordsReader:
             document, headers = self.session.call(call, spec.method, position, None, with_headers=True)
         else:
             params = self._params(position, size or spec.page_size, updated_since)
+            path = fill(spec.path, self.session.endpoint.placeholders)
             document, headers = self.session.call(
-                call, spec.method, spec.path, params, in_body=spec.params_in == "body", with_headers=True
+                call, spec.method, path, params, in_body=spec.params_in == "body", with_headers=True
             )
         items = dig(document, spec.items)
         if items is None:
@@ -138,7 +147,11 @@ class RecordsReader:
             if following is None and headers is not None:
                 following = next_link_from_header(headers.get("Link"))
         following = str(following).strip() if following not in (None, "", False) else None
-        return Page(number, items, total, following)
+        try:
+            pages = int(dig(document, spec.pages)) if spec.pages else None
+        except (TypeError, ValueError, OverflowError):
+            pages = None
+        return Page(number, items, total, following, pages)
 
     def _no_records_but_total(self, document: Any, total: int) -> str:
         """Page 1 has no records while the station counts some: what in the dialect to look at."""
@@ -297,6 +310,9 @@ class RecordsReader:
                 seen.add(key)
                 news += 1
                 yield item
+            if not news and page.items and past_the_end(page, len(seen)):
+                # A page past the end that repeats the last one (PageHelper's "reasonable" mode): done.
+                return
             pages_without_news = 0 if news or not page.items else pages_without_news + 1
             if pages_without_news >= self.session.settings.max_repeated_pages:
                 ignored = {"page": spec.page_param, "offset": spec.offset_param, "cursor": spec.cursor_param}
@@ -304,7 +320,9 @@ class RecordsReader:
                     self.session.station_id,
                     call,
                     f"{pages_without_news} pages in a row repeat records already seen; "
-                    f"the station seems to ignore '{ignored.get(spec.paging) or 'the next link'}'",
+                    f"the station seems to ignore '{ignored.get(spec.paging) or 'the next link'}', or it repeats its "
+                    "last page past the end (PageHelper's reasonable mode): declare records.total or records.pages "
+                    "so paging stops there",
                 )
 
     def probe_changes(self, updated_since: datetime | None) -> tuple[int | None, int]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -63,6 +64,11 @@ class _NoCookieJar(http.cookiejar.DefaultCookiePolicy):
 
 
 MAX_TOKEN_ROUNDS = 64
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class StationSession(LoginMixin):
@@ -166,6 +172,15 @@ class StationSession(LoginMixin):
                 authorise(self.interface, request, token)
             except UnsendableToken as exc:
                 raise LoginFailed(self.station_id, "login", str(exc)) from None
+            if request.url != url and origin(request.url) != origin(url):
+                # A hook may rewrite the path or query (the callers send request.url); never the host the
+                # credentials it just added go to.
+                raise StationApiError(
+                    self.station_id,
+                    "hook",
+                    f"the dialect's hook {self.interface.hook!r} sent the request to another origin "
+                    f"({origin(request.url)} instead of {origin(url)}); a hook may change the path and query only",
+                )
         return request
 
     @contextlib.contextmanager
@@ -224,7 +239,7 @@ class StationSession(LoginMixin):
                 try:
                     response = self.http.request(
                         method,
-                        url,
+                        request.url,  # as a hook may have rewritten it
                         params=request.params or None,
                         data=request.body,
                         headers=request.headers,
