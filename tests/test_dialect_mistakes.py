@@ -83,10 +83,8 @@ def test_a_login_must_say_how_its_token_goes_out(tmp_path):
         load_interface_file(dialect(tmp_path, text + "pickup_status: {1: picked_up}\n"))
     message = str(caught.value)
     assert "vendor.yaml:2: key 'login' says nowhere how the token goes out with each call" in message
-    assert (
-        "add send_header (e.g. Authorization, with send_prefix 'Bearer '), send_cookie (the cookie's name) or send_query"
-        in message
-    )
+    assert "add send_header (e.g. Authorization, with send_prefix 'Bearer '), send_cookie" in message
+    assert "or send_query (the query parameter's name)" in message
 
 
 def test_a_station_value_meaning_unknown_has_a_status_of_its_own(tmp_path):
