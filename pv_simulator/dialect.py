@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from pv_model.dialect import ROOT_PATH, TOKEN_SOURCES, StationInterface, load_hook, load_interface, transform_password
 
 from .documents import business_code, cookie_value, json_code, put, sibling, split_urls
+from .file_ids import download_path
 from .records_voice import V1_TIME_FORMAT, Paging, RecordsVoice
 
 __all__ = ["Dialect", "Paging", "StatusDocument", "V1_TIME_FORMAT", "put", "sibling", "split_urls"]
@@ -118,6 +119,8 @@ class Dialect(RecordsVoice):
         api = {self.iface.records.path: "records"}
         if self.iface.station_info is not None:
             api[self.iface.station_info.path] = "info"
+        for template in self.iface.fields.url_templates.values():
+            api[download_path(template)] = "download"
         if regional:
             return {REGIONAL_PREFIX + path: route for path, route in api.items()}
         if self.has_regional_host:  # the login host refuses the API, however the path is written
@@ -132,6 +135,22 @@ class Dialect(RecordsVoice):
         if self.has_regional_host:
             prefixes.add(REGIONAL_PREFIX + "/")
         return tuple(sorted(prefixes))
+
+    def station_param_error(self, route: str, raw_query: str, body: bytes, station_code: str) -> str | None:
+        """A call whose parameters should name the station (`{station_code}` in the dialect) but name another."""
+        call = self.iface.records if route == "records" else self.iface.station_info
+        wanted = [name for name, value in (call.params if call else {}).items() if value == "{station_code}"]
+        if not wanted:
+            return None
+        try:
+            sent = json.loads(body) if call.method == "POST" and body.strip() else {}
+        except ValueError:
+            sent = {}
+        if not isinstance(sent, dict):
+            sent = {}
+        sent |= {name: values[0] for name, values in parse_qs(raw_query).items()}
+        wrong = [name for name in wanted if str(sent.get(name)) != station_code]
+        return f"{wrong[0]}不正确" if wrong else None
 
     def method_allowed(self, route: str, command: str) -> bool:
         method = {
@@ -314,7 +333,7 @@ class Dialect(RecordsVoice):
             "language": "zh_CN",
         }
 
-    def request_token(self, headers) -> str | None:
+    def request_token(self, headers, raw_query: str = "") -> str | None:
         """The opaque token a request carries, where the dialect says it goes."""
         login = self.iface.login
         if login is None:
@@ -330,6 +349,8 @@ class Dialect(RecordsVoice):
                 value = raw[len(login.send_prefix) :].strip()
         if value is None and login.send_cookie:
             value = cookie_value(headers.get("Cookie"), login.send_cookie)
+        if value is None and login.send_query:
+            value = parse_qs(raw_query).get(login.send_query, [None])[0]
         if value and self.token_is_object:
             try:
                 sent = json.loads(value)

@@ -7,9 +7,10 @@ import struct
 import time
 import traceback
 from contextlib import nullcontext
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .dialect import BAD_CREDENTIALS, LOCKED, TOKEN_EXPIRED, WRONG_HOST
+from .file_ids import requested_url
 from .http_base import BUSINESS_ERROR, CODE_MESSAGES, NGINX_502, STATS_PATH, Responses, Server, signature_matches
 from .media_gen import html_login_page
 from .state import RequestLogEntry, StationState
@@ -141,6 +142,8 @@ class Handler(Responses):
             self._records(state, raw_path, raw_query, body)
         elif route == "media":
             self._station_media(state, raw_path, raw_query)
+        elif route == "download":
+            self._download(state, raw_query)
         else:
             self._cdn_media(state, raw_path, raw_query)
 
@@ -193,7 +196,7 @@ class Handler(Responses):
         keyless = state.dialect.keyless_check(self.headers, self.command, raw_path, raw_query, body, state.spec)
         if keyless is not None:
             return keyless
-        return state.use_token(state.dialect.request_token(self.headers))
+        return state.use_token(state.dialect.request_token(self.headers, raw_query))
 
     def _api_authorised(self, state: StationState, raw_path: str = "", raw_query: str = "", body: bytes = b"") -> bool:
         if self._credentials_ok(state, raw_path, raw_query, body):
@@ -235,10 +238,21 @@ class Handler(Responses):
         except ValueError as error:
             self._send_json(state.dialect.error(400, f"参数错误: {error}"))
             return
-        page = state.records_page(paging.page_no, paging.page_size, paging.updated_since, start=paging.start)
+        wrong = state.dialect.station_param_error("records", raw_query, body, state.world.info["stationCode"])
+        if wrong:
+            self._send_json(state.dialect.error(400, f"参数错误: {wrong}"))
+            return
+        page = state.records_page(
+            paging.page_no,
+            paging.page_size,
+            paging.updated_since,
+            start=paging.start,
+            repeat_last_page=state.dialect.iface.records.pages is not None,  # a PageHelper-style vendor
+        )
         region = state.world.info["regionCompanyCode"]
         self._send_json(
-            state.dialect.records_document(page, paging, region), headers=state.dialect.next_link_header(page, paging)
+            state.dialect.records_document(page, paging, region, state.world.canonical_urls()),
+            headers=state.dialect.next_link_header(page, paging),
         )
 
     # -- media
@@ -259,6 +273,33 @@ class Handler(Responses):
             self._send_status_page(forced)
             return
         self._serve_route(state, state.world.station_routes.get(unquote(raw_path)), raw_path)
+
+    def _download(self, state: StationState, raw_query: str) -> None:
+        """A file fetched by id: what the world's URL behind the id serves, token trouble as an envelope."""
+        if not self._credentials_ok(state, "", raw_query, b""):
+            self._send_json(state.dialect.error(TOKEN_EXPIRED, "token已过期"))
+            return
+        url = requested_url(raw_query)
+        if url is None:
+            self._send_json(state.dialect.error(404, "文件不存在"))
+            return
+        host = self.headers.get("Host") or ""
+        parts = urlsplit(urljoin(f"http://{host}/", url.strip()) if url.strip() else "")
+        if parts.netloc == self.server.simulator.cdn_host:
+            route = state.world.cdn_routes.get(unquote(parts.path))
+            if not isinstance(route, FileRoute) or not signature_matches(route, parts.query):
+                self._send_json(state.dialect.error(404, "文件不存在"))
+                return
+            self._send_file(state, route.file)
+            return
+        if not parts.netloc or parts.netloc != host:  # the vendor keeps its own files and the CDN's, no others
+            self._send_json(state.dialect.error(404, "文件不存在"))
+            return
+        forced = state.forced_media_status(parts.path)
+        if forced:
+            self._send_status_page(forced)
+            return
+        self._serve_route(state, state.world.station_routes.get(unquote(parts.path)), parts.path)
 
     def _cdn_media(self, state: StationState, raw_path: str, raw_query: str) -> None:
         if self.headers.get("Authorization") is not None:  # as object storage does

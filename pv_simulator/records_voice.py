@@ -30,6 +30,7 @@ from .documents import (
     url_items,
     video_type_value,
 )
+from .file_ids import ids_list, ids_text
 from .typed_photos import (
     VIDEOS,
     WORLD_MEDIA_FIELDS,
@@ -90,10 +91,13 @@ class RecordsVoice:
             start, page_size = 0, 10**9
         return Paging(start // page_size + 1, start // page_size + 1, page_size, since, start)
 
-    def records_document(self, page: dict, paging: Paging, region: str | None = None) -> Any:
-        """`page` is StationState.records_page(): {"total": n, "records": [v1 records]}."""
+    def records_document(
+        self, page: dict, paging: Paging, region: str | None = None, canonical: dict[str, str] | None = None
+    ) -> Any:
+        """`page` is StationState.records_page(): {"total": n, "records": [v1 records]}; `canonical`: each URL
+        item -> its file's canonical URL (World.canonical_urls), for a dialect that hands out file ids."""
         call = self.iface.records
-        items = [self.render_record(record, region) for record in page["records"]]
+        items = [self.render_record(record, region, canonical) for record in page["records"]]
         if call.items == ROOT_PATH:
             return items
         document = self.success()
@@ -101,6 +105,8 @@ class RecordsVoice:
             document = {}
         if call.total:
             put(document, call.total, page["total"])
+        if call.pages:
+            put(document, call.pages, -(-page["total"] // paging.page_size))
         if call.paging == "page":
             put(document, sibling(call.items, call.page_param), paging.page)
             if call.page_size_param:
@@ -124,7 +130,7 @@ class RecordsVoice:
         size = f"{call.page_size_param}={paging.page_size}&" if call.page_size_param else ""
         return {"Link": f'<{call.path}?{size}{NEXT_START}={following}>; rel="next"'}
 
-    def render_record(self, record: dict, region: str | None = None) -> dict:
+    def render_record(self, record: dict, region: str | None = None, canonical: dict[str, str] | None = None) -> dict:
         """A v1 record of the world in the dialect's field paths, values and URL shapes."""
         fields = self.iface.fields
         rendered: dict = {}
@@ -135,6 +141,14 @@ class RecordsVoice:
             put(rendered, fields.region_company_code, region)
         layout = self.photo_layout
         others = self._typed_photos(rendered, record, layout)
+        if fields.url_templates:  # media as file ids: photos comma lists (one per type), videos a JSON array
+            separators, canonical = self.iface.url_separators, canonical or {}
+            for path in layout.field_for.values():
+                put(rendered, path, ids_text(get_path(rendered, path), separators, canonical))
+            untyped = layout.untyped_paths[0] if layout.untyped_paths else fields.photo_urls[0]
+            put(rendered, untyped, ids_text(others, separators, canonical))
+            put(rendered, fields.video_urls[0], ids_list(record.get(VIDEOS), separators, canonical))
+            return rendered
         for kind, paths, other in (
             ("photo", layout.untyped_paths, fields.video_urls),
             ("video", fields.video_urls, fields.photo_urls),

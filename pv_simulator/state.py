@@ -22,7 +22,7 @@ from .dialect import Dialect
 from .spec import ExpectedMedia, SimStationSpec
 from .station_world import MediaFile, World
 
-ROUTES = ("login", "info", "records", "media", "cdn")
+ROUTES = ("login", "info", "records", "media", "cdn", "download")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 _SCRIPT_ITEM = re.compile(r"^(code\d+|html|html200|reset|truncate|echo|slow:\d+(\.\d+)?)$")
@@ -157,8 +157,17 @@ class StationState:
 
     # -- records
 
-    def records_page(self, page_no: int, page_size: int, updated_since: str | None, start: int | None = None) -> dict:
-        """Page `page_no` (1-based) of the v1 records (or the page at `start`), as the dialect renders them later."""
+    def records_page(
+        self,
+        page_no: int,
+        page_size: int,
+        updated_since: str | None,
+        start: int | None = None,
+        *,
+        repeat_last_page: bool = False,
+    ) -> dict:
+        """Page `page_no` (1-based) of the v1 records (or the page at `start`), as the dialect renders them later.
+        `repeat_last_page`: a page past the end answers the last page again (PageHelper's reasonable mode)."""
         with self._lock:
             matching = [
                 r
@@ -167,6 +176,8 @@ class StationState:
                 and (self.as_of is None or r["updatedAt"] <= self.as_of)
             ]
             start = (page_no - 1) * page_size if start is None else start
+            if repeat_last_page and matching and start >= len(matching):
+                start = (len(matching) - 1) // page_size * page_size
             page = copy.deepcopy(matching[start : start + page_size])
             total = len(matching) // 2 if self.total_lies else len(matching)
             if self.move_records_between_pages and page_no == 1 and len(matching) > page_size:

@@ -91,6 +91,18 @@ class World:
     cdn_routes: dict[str, Route]  # decoded path -> route, on the CDN
     media: list[tuple[str, str, MediaUrlTruth]] = field(default_factory=list)  # (record_id, "photo"/"video", ref)
 
+    def canonical_urls(self) -> dict[str, str]:
+        """Each URL item as written -> the file's canonical URL (one file written two ways is one file); the
+        station's own files also by their path, as records write them relative to the station."""
+        found: dict[str, str] = {}
+        for _record, _kind, ref in self.media:
+            found[ref.text.strip()] = ref.canonical_url
+            if ref.canonical_url.startswith(self.base_url + "/"):
+                relative = ref.canonical_url[len(self.base_url) :]
+                found.setdefault(relative, ref.canonical_url)
+                found.setdefault(relative.lstrip("/"), ref.canonical_url)
+        return found
+
     def expected_media(self) -> list[ExpectedMedia]:
         by_id = {record["recordId"]: record for record in self.records}
         seen: set[tuple[str, str]] = set()

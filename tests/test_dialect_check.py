@@ -52,7 +52,7 @@ def test_a_huge_total_plans_no_pages_and_a_page_limit_stops_an_endless_station(s
     state = sim.station("ST-0001")
     original = state.records_page
 
-    def endless(page_no, page_size, updated_since, start=None):
+    def endless(page_no, page_size, updated_since, start=None, **_options):
         # Every page is new and full, and the station claims 10^13 records.
         page = original(1, page_size, updated_since)
         for record in page["records"]:
@@ -221,7 +221,7 @@ def test_dialect_check_says_when_the_page_parameter_counts_records(simulator_fac
     state = sim.station("ST-0001")
     original = state.records_page
 
-    def offset_like(page_no, page_size, updated_since, start=None):  # pageNo counts records from 1
+    def offset_like(page_no, page_size, updated_since, start=None, **_options):  # pageNo counts records from 1
         return original(1, page_size, updated_since, start=page_no - 1)
 
     monkeypatch.setattr(state, "records_page", offset_like)

@@ -7,7 +7,7 @@ import hashlib
 import io
 import time
 from collections import Counter
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -17,6 +17,7 @@ from pv_assets.collection.record_table import media_refs
 from pv_model.dialect import dig, known_dialects, load_interface, parse_path
 from pv_simulator import StationSimulator, world_ref, world_specs
 from pv_simulator.camera.exif import DATETIME_ORIGINAL, EXIF_IFD, MAKE, MODEL, ORIENTATION, read_gps
+from pv_simulator.file_ids import url_of
 from pv_simulator.world.geography import distance_m
 from pv_simulator.world.truth import truth_document
 from pv_simulator.world_station import world_of
@@ -40,7 +41,10 @@ def truth(world):
 
 def client(sim: StationSimulator, station_id: str, dialect: str) -> StationClient:
     spec = sim.station(station_id).spec
-    endpoint = StationEndpoint(station_id, sim.base_url(station_id), spec.account, spec.password, 4, (sim.cdn_host,))
+    endpoint = StationEndpoint(
+        station_id, sim.base_url(station_id), spec.account, spec.password, 4, (sim.cdn_host,),
+        placeholders={"station_id": station_id, "station_code": station_id},
+    )  # fmt: skip
     return StationClient(endpoint, load_interface(dialect))
 
 
@@ -57,7 +61,10 @@ def typed_photos(record: dict, dialect: str) -> Counter:
             for item in dig(record, parent + "[*]") or []:
                 if isinstance(item, dict) and ref.url in str(item.get(fields.url_key) or item.get("url") or ""):
                     kind = fields.photo_type_of(ref.field, str(item.get(fields.type_key)))
-        found[(kind, unquote(urlsplit(ref.url).path).rsplit("/", 1)[-1])] += 1
+        url = ref.url
+        if ref.field in fields.url_templates:  # a file id: the simulator's id names the world's URL
+            url = url_of(parse_qs(urlsplit(url).query)["fileId"][0])
+        found[(kind, unquote(urlsplit(url).path).rsplit("/", 1)[-1])] += 1
     return found
 
 
