@@ -147,3 +147,14 @@ def test_the_second_worked_example_in_the_docs_works_without_code(
     assert len(result.output_for_node("infrastructure_records")) == len(sim.records("ST-0001"))
     downloads = [r for r in sim.requests if r.path == "/api/file/download"]
     assert downloads and all(re.search(r"fileId=F[\w-]+&access_token=", r.query) for r in downloads)
+
+
+def test_dialect_check_shows_what_each_file_id_resolves_to(ruoyi, tmp_path, monkeypatch, capsys):
+    from pv_assets.cli.main import main
+
+    registry = write_registry(ruoyi, tmp_path / "stations.yaml", monkeypatch)
+    assert main(["dialect", "check", "--station", "ST-0001", "--stations", str(registry)]) == 0
+    flat = " ".join(capsys.readouterr().out.split())
+    base = re.escape(ruoyi.base_url("ST-0001"))
+    assert re.search(rf"photo /api/file/download\?fileId=(F[\w-]+) -> {base}/api/file/download\?fileId=\1", flat)
+    assert "access_token" not in flat  # the token goes on the wire only
