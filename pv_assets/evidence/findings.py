@@ -18,24 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pv_assets.evidence.hamming import near_pairs
+from resources.evidence_contract import FINDING_COLUMNS as FINDING_TYPES
 
 REUSE, GPS_FAR, EARLY, LATE, NO_CAMERA_DATA = "reuse", "gps_far", "captured_early", "captured_late", "no_camera_data"
 KINDS = (REUSE, GPS_FAR, EARLY, LATE, NO_CAMERA_DATA)
 EARTH_RADIUS_M = 6_371_008.8
 
-FINDING_COLUMNS = [
-    "kind",
-    "cluster",  # reuse: the cluster's number (its members share it); else null
-    "station_id",
-    "region_code",
-    "record_id",
-    "item_id",
-    "thumb_key",
-    "distance_m",  # gps_far: metres from the installation (never the coordinates themselves)
-    "days_gap",  # captured_*: days before (early) or after (late) the install or pickup date
-    "hash_bits",  # reuse: bits to the closest other member of the cluster
-    "installations",  # reuse: how many installations the cluster's photos claim to show
-]
+FINDING_COLUMNS = [name for name, _type in FINDING_TYPES]
 
 
 @dataclass(frozen=True)
