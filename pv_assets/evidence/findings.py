@@ -1,6 +1,6 @@
 """What makes a photo suspicious, over the whole group's facts - pure, no store.
 
-- reuse: photos whose pHashes are at most `duplicate_bits` apart (a BK-tree finds the pairs; pairs join into
+- reuse: photos whose pHashes are at most `duplicate_bits` apart (a multi-index finds the pairs; pairs join into
   clusters) and that belong to two or more installations - one picture offered for several households;
 - gps_far: the photo's GPS is more than `gps_far_m` from its installation's coordinates;
 - captured_early / captured_late: taken more than `early_days` before, or `late_days` after, the install date

@@ -2,7 +2,7 @@
 
 Like gallery_index (pv_assets/gallery/assets.py): it depends on the per-station pieces without loading them
 as inputs, re-reads only the pieces whose etag changed since the last merge, and keeps the other stations'
-rows from the merged facts file. The findings are drawn again over every photo (the BK-tree of every hash
+rows from the merged facts file. The findings are drawn again over every photo (the multi-index of every hash
 is built in memory; bench/evidence.py measures it) and written where the gallery reads them.
 """
 
