@@ -9,12 +9,14 @@ ran, so never seen in staging - read once from the store through range reads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from pv_assets.evidence.facts import photo_facts
 from pv_assets.gallery.previews.bounds import ResourceFailure, TooManyPixels
+from pv_assets.gallery.previews.builder import preview_workers
 from pv_assets.gallery.previews.plan import plan_previews
 from pv_assets.gallery.previews.render import StoreReader, Undecodable
 from resources.object_store import ObjectStore, ObjectStoreError
@@ -107,7 +109,7 @@ class StagedFacts:
         store: ObjectStore,
         outcomes: list[dict[str, Any]],
         *,
-        map_rows: Callable = map,
+        workers: int | None = None,
     ) -> tuple[list[dict[str, Any]], FactsTally]:
         """One row per stored photo: from staging, the last table, or (never seen) the store - in that order."""
         rows, todo = [], []
@@ -119,7 +121,9 @@ class StagedFacts:
                 rows.append({**self.previous[key], **target, "facts_outcome": KEPT, "original_bytes_read": 0})
             else:
                 todo.append(target)
-        rows += list(map_rows(lambda target: _from_store(store, target, self.max_pixels), todo))
+        # Decoding runs outside the GIL: the preview workers' number of them at once.
+        with ThreadPoolExecutor(max_workers=workers or preview_workers(), thread_name_prefix="facts") as pool:
+            rows += list(pool.map(lambda target: _from_store(store, target, self.max_pixels), todo))
         tally = FactsTally()
         for row in rows:
             setattr(tally, row["facts_outcome"], getattr(tally, row["facts_outcome"]) + 1)
