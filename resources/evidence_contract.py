@@ -20,6 +20,7 @@ FACT_COLUMNS: list[tuple[str, str]] = [
     ("item_id", "string"),
     ("thumb_key", "string"),
     ("phash", "string"),
+    ("dhash", "string"),
     ("taken_at", "string"),
     ("gps_lat", "float64"),
     ("gps_lon", "float64"),

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="pHash bits (of 64) at or below which two photos are the same picture (a reuse when they "
         "belong to different installations)",
     )
+    evidence_dhash_bits: int = Field(
+        10,
+        ge=0,
+        le=32,
+        validation_alias="PV_EVIDENCE_DHASH_BITS",
+        description="dHash bits (of 64) at or below which a pHash match is confirmed as the same picture",
+    )
     evidence_gps_far_m: float = Field(
         1000.0,
         gt=0,

@@ -110,6 +110,10 @@ def test_findings_cluster_only_across_installations_and_measure_distance_and_day
     assert [(f["record_id"], f["cluster"], f["installations"], f["hash_bits"]) for f in clusters] == [
         ("R1", 1, 2, 1), ("R1", 1, 2, 1), ("R2", 1, 2, 1)
     ]  # fmt: skip
+    # Look-alikes: pHashes 1 bit apart, dHashes 19 apart - not the same picture (two nameplates of one model).
+    alike = [_fact("R1", "ffff0000ffff0000", dhash="0" * 16), _fact("R2", "ffff0000ffff0001", dhash="7ffff" + "0" * 11)]
+    assert all_findings(alike, Thresholds()) == []
+    assert len(all_findings(alike, Thresholds(dhash_bits=19))) == 2
     home = {"installation_lat": 31.0, "installation_lon": 117.0, "install_date": "2025-06-10"}
     far = _fact("R4", "1" * 16, gps_lat=31.0, gps_lon=117.02, taken_at="2025-05-10T09:00:00", **home)
     found = {f["kind"]: f for f in photo_findings(far, Thresholds())}

@@ -28,6 +28,7 @@ TEXT_LIMIT = 64  # a camera name longer than this is cut: EXIF strings are the s
 @dataclass(frozen=True)
 class PhotoFacts:
     phash: str  # 16 hex digits: imagehash's pHash of the upright picture
+    dhash: str  # its dHash: confirms a pHash match (pHash alone lets some unrelated look-alikes through)
     taken_at: str | None  # local capture time as the camera wrote it, ISO (no zone)
     gps_lat: float | None
     gps_lon: float | None
@@ -64,7 +65,7 @@ def photo_facts(source, max_pixels: int) -> PhotoFacts:
                 image.load()
                 tags = image.getexif()
                 upright = ImageOps.exif_transpose(image.convert("RGB"))
-                digest = str(imagehash.phash(upright))
+                digest, gradient = str(imagehash.phash(upright)), str(imagehash.dhash(upright))
     except (TooManyPixels, ResourceFailure):
         raise
     except Image.DecompressionBombError as exc:
@@ -74,6 +75,7 @@ def photo_facts(source, max_pixels: int) -> PhotoFacts:
     lat, lon = gps_position(tags.get_ifd(GPS_IFD))
     return PhotoFacts(
         phash=digest,
+        dhash=gradient,
         taken_at=capture_time(tags.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) or tags.get(DATETIME)),
         gps_lat=lat,
         gps_lon=lon,

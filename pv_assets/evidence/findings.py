@@ -1,6 +1,7 @@
 """What makes a photo suspicious, over the whole group's facts - pure, no store.
 
-- reuse: photos whose pHashes are at most `duplicate_bits` apart (a multi-index finds the pairs; pairs join into
+- reuse: photos whose pHashes are at most `duplicate_bits` apart, confirmed by their dHashes at most
+  `dhash_bits` apart (a multi-index finds the pairs; pairs join into
   clusters) and that belong to two or more installations - one picture offered for several households;
 - gps_far: the photo's GPS is more than `gps_far_m` from its installation's coordinates;
 - captured_early / captured_late: taken more than `early_days` before, or `late_days` after, the install date
@@ -30,14 +31,15 @@ FINDING_COLUMNS = [name for name, _type in FINDING_TYPES]
 @dataclass(frozen=True)
 class Thresholds:
     duplicate_bits: int = 8
+    dhash_bits: int = 10
     gps_far_m: float = 1000.0
     early_days: int = 30
     late_days: int = 365
 
     @classmethod
     def from_settings(cls, knobs) -> Thresholds:
-        return cls(knobs.evidence_duplicate_bits, knobs.evidence_gps_far_m, knobs.evidence_early_days,
-                   knobs.evidence_late_days)  # fmt: skip
+        return cls(knobs.evidence_duplicate_bits, knobs.evidence_dhash_bits, knobs.evidence_gps_far_m,
+                   knobs.evidence_early_days, knobs.evidence_late_days)  # fmt: skip
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -75,7 +77,15 @@ def _base(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     return finding
 
 
-def reuse_clusters(rows: list[dict[str, Any]], duplicate_bits: int) -> list[dict[str, Any]]:
+def _confirmed(a: dict[str, Any], b: dict[str, Any], dhash_bits: int | None) -> bool:
+    """A pHash match confirmed by the dHash (the gradients): unrelated look-alikes (two nameplates) share a
+    pHash up to 8 bits but not their dHash; resized, recompressed, cropped or turned copies share both."""
+    if dhash_bits is None or not a.get("dhash") or not b.get("dhash"):
+        return True
+    return (int(a["dhash"], 16) ^ int(b["dhash"], 16)).bit_count() <= dhash_bits
+
+
+def reuse_clusters(rows: list[dict[str, Any]], duplicate_bits: int, dhash_bits: int | None = None) -> list[dict]:
     """A finding per photo of every cluster of near-identical photos that spans two or more installations."""
     hashed = [(n, int(row["phash"], 16)) for n, row in enumerate(rows) if row.get("phash")]
     parent = list(range(len(rows)))
@@ -88,6 +98,8 @@ def reuse_clusters(rows: list[dict[str, Any]], duplicate_bits: int) -> list[dict
 
     closest: dict[int, int] = {}
     for a, b, bits in near_pairs(hashed, duplicate_bits):
+        if not _confirmed(rows[a], rows[b], dhash_bits):
+            continue
         parent[root(a)] = root(b)
         closest[a] = min(closest.get(a, 64), bits)
         closest[b] = min(closest.get(b, 64), bits)
@@ -132,7 +144,7 @@ def photo_findings(row: dict[str, Any], limits: Thresholds) -> list[dict[str, An
 
 def all_findings(rows: Iterable[dict[str, Any]], limits: Thresholds) -> list[dict[str, Any]]:
     rows = list(rows)
-    findings = reuse_clusters(rows, limits.duplicate_bits)
+    findings = reuse_clusters(rows, limits.duplicate_bits, limits.dhash_bits)
     for row in rows:
         findings.extend(photo_findings(row, limits))
     return findings

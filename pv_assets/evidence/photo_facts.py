@@ -28,6 +28,7 @@ FACTS_COLUMNS = [
     "object_key",
     "size",
     "phash",
+    "dhash",
     "taken_at",
     "gps_lat",
     "gps_lon",
