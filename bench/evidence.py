@@ -6,8 +6,8 @@
   update of `queries` new ones: found with the multi-index (pv_assets/evidence/hamming.py) and by brute force
   (numpy: every stored hash XOR the new one), the same pairs, seconds and ratio; and the whole group's
   self-join by the index;
-- incremental: photo_evidence's merge of the stations' pieces after one station changed, against a rebuild
-  from scratch (pieces read, seconds);
+- incremental: photo_evidence's merge of the stations' pieces and its near-duplicate pairs after one station
+  changed, against a rebuild from scratch (pieces read, seconds; the same pairs);
 - cost: CPU seconds per photo of reading facts from a phone-size JPEG (12 MP) in staging.
 """
 
@@ -24,6 +24,7 @@ from bench.evidence_truth import late_on_reused_copies, score, visible_installat
 from pv_assets.evidence.facts import photo_facts
 from pv_assets.evidence.findings import Thresholds, all_findings
 from pv_assets.evidence.hamming import MultiIndex, near_pairs
+from pv_assets.evidence.pairs import all_pairs, pair_rows, updated_pairs
 from pv_assets.gallery.previews.gallery_store import merge_pieces, write_piece
 from resources.evidence_contract import EVIDENCE_FACTS_KEY, EVIDENCE_PIECES_PREFIX, FACT_COLUMNS, arrow_schema
 from resources.object_store import LocalDirObjectStore
@@ -139,6 +140,14 @@ def incremental(directory: Path, stations: int, photos: int) -> dict:
     one = merge_pieces(store, EVIDENCE_PIECES_PREFIX, EVIDENCE_FACTS_KEY, schema, order)
     one_s = time.monotonic() - started
     assert one.table.num_rows == full.table.num_rows == stations * photos and len(one.changed) == 1
+    rows = one.table.to_pylist()
+    started = time.monotonic()
+    every = all_pairs(rows, RADIUS)
+    every_s = time.monotonic() - started
+    started = time.monotonic()
+    updated = updated_pairs(rows, pair_rows(rows, every), set(one.changed), RADIUS)
+    updated_s = time.monotonic() - started
+    assert sorted(tuple(sorted(p[:2])) + p[2:] for p in updated) == sorted(tuple(sorted(p[:2])) + p[2:] for p in every)
     return {
         "merge_stations": stations,
         "merge_photos": stations * photos,
@@ -147,6 +156,9 @@ def incremental(directory: Path, stations: int, photos: int) -> dict:
         "one_station_pieces_read": len(one.changed),
         "one_station_s": round(one_s, 3),
         "incremental_ratio": round(one_s / full_s, 3),
+        "pairs_every_photo_s": round(every_s, 2),
+        "pairs_one_station_s": round(updated_s, 2),
+        "pairs_incremental_ratio": round(updated_s / every_s, 3),
     }
 
 

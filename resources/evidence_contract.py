@@ -11,6 +11,7 @@ EVIDENCE_PREFIX = "_pv-media/evidence"
 EVIDENCE_PIECES_PREFIX = f"{EVIDENCE_PREFIX}/stations/"
 EVIDENCE_FACTS_KEY = f"{EVIDENCE_PREFIX}/facts.parquet"
 FINDINGS_KEY = f"{EVIDENCE_PREFIX}/findings.parquet"
+PAIRS_KEY = f"{EVIDENCE_PREFIX}/pairs.parquet"  # the near-duplicate pairs of the last run (for the next one)
 
 # name, pyarrow type name: one row per stored photo, its facts beside its installation's.
 FACT_COLUMNS: list[tuple[str, str]] = [

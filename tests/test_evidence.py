@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import random
 
+import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
@@ -27,6 +28,8 @@ from pv_simulator.camera.render import picture_spec
 from pv_simulator.world import group_world, world_size
 from pv_simulator.world.model import SERVED_OK, Exif
 from pv_simulator.world.truth import truth_document
+from resources.evidence_contract import EVIDENCE_FACTS_KEY
+from resources.object_store import LocalDirObjectStore
 from tests.test_staged_previews import REGION, STATION, FakeStation, RecordingStore, manifest_rows
 
 LIMIT = 64_000_000
@@ -202,3 +205,48 @@ def test_on_the_small_world_every_planted_case_is_found_and_nothing_else():
     assert scores[0].planted >= 3 and scores[1].planted >= 2
     late, on_copies = late_on_reused_copies(findings, truth)
     assert late == on_copies
+
+
+def _piece_rows(station: str, hashes: list[int]) -> list[dict]:
+    return [{"station_id": station, "region_code": "RC-1", "record_id": f"R{n}", "item_id": f"{station}-{n}",
+             "phash": f"{h:016x}", "has_camera_data": True, "facts_outcome": "computed"}
+            for n, h in enumerate(hashes)]  # fmt: skip
+
+
+def test_photo_evidence_searches_only_the_changed_station_and_finds_what_a_rebuild_finds(tmp_path):
+    from dagster import materialize
+
+    from pv_assets.evidence.group import photo_evidence
+    from pv_assets.gallery.previews.gallery_store import write_piece
+    from resources.dagster_resources import LocalStoreResource
+    from resources.evidence_contract import EVIDENCE_PIECES_PREFIX, FACT_COLUMNS, PAIRS_KEY, arrow_schema
+
+    rng = random.Random(3)
+    shared = rng.getrandbits(64)  # one picture offered by ST-0 and, from the second run on, ST-2
+    stations = {f"ST-{n}": [rng.getrandbits(64) for _ in range(40)] for n in range(4)}
+    stations["ST-0"][0] = shared
+    store = LocalDirObjectStore(tmp_path / "store")
+
+    def put(station):
+        key = f"{EVIDENCE_PIECES_PREFIX}{station}.parquet"
+        write_piece(store, station, _piece_rows(station, stations[station]), key, arrow_schema(FACT_COLUMNS))
+
+    def run():
+        result = materialize([photo_evidence], resources={"object_store": LocalStoreResource(root=str(store.root))})
+        [event] = result.get_asset_materialization_events()
+        meta = {k: v.value for k, v in event.step_materialization_data.materialization.metadata.items()}
+        pairs = {(p["item_a"], p["item_b"]) for p in pq.read_table(io.BytesIO(store.get_bytes(PAIRS_KEY))).to_pylist()}
+        return meta, {tuple(sorted(p)) for p in pairs}
+
+    for station in stations:
+        put(station)
+    first, _ = run()
+    assert (first["pairs_searched_for"], first["pieces_read"], first["reuse_clusters"]) == ("every photo", 4, 0)
+    stations["ST-2"][5] = shared ^ 0b101  # 2 bits from ST-0's photo
+    put("ST-2")
+    second, pairs = run()
+    assert (second["pairs_searched_for"], second["pieces_read"], second["reuse_clusters"]) == ("changed stations", 1, 1)
+    assert pairs == {("ST-0-0", "ST-2-5")}
+    (store.root / EVIDENCE_FACTS_KEY).unlink()  # a rebuild from scratch finds the same
+    third, rebuilt = run()
+    assert third["pairs_searched_for"] == "every photo" and rebuilt == pairs and third["reuse_clusters"] == 1

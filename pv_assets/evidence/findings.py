@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pv_assets.evidence.hamming import near_pairs
+from pv_assets.evidence.pairs import all_pairs
 from resources.evidence_contract import FINDING_COLUMNS as FINDING_TYPES
 
 REUSE, GPS_FAR, EARLY, LATE, NO_CAMERA_DATA = "reuse", "gps_far", "captured_early", "captured_late", "no_camera_data"
@@ -85,9 +85,14 @@ def _confirmed(a: dict[str, Any], b: dict[str, Any], dhash_bits: int | None) -> 
     return (int(a["dhash"], 16) ^ int(b["dhash"], 16)).bit_count() <= dhash_bits
 
 
-def reuse_clusters(rows: list[dict[str, Any]], duplicate_bits: int, dhash_bits: int | None = None) -> list[dict]:
-    """A finding per photo of every cluster of near-identical photos that spans two or more installations."""
-    hashed = [(n, int(row["phash"], 16)) for n, row in enumerate(rows) if row.get("phash")]
+def reuse_clusters(
+    rows: list[dict[str, Any]], duplicate_bits: int, dhash_bits: int | None = None, pairs: list | None = None
+) -> list[dict]:
+    """A finding per photo of every cluster of near-identical photos that spans two or more installations.
+
+    `pairs`: the rows' pHash pairs within duplicate_bits (row numbers and bits), when known (pairs.py)."""
+    if pairs is None:
+        pairs = all_pairs(rows, duplicate_bits)
     parent = list(range(len(rows)))
 
     def root(n: int) -> int:
@@ -97,8 +102,8 @@ def reuse_clusters(rows: list[dict[str, Any]], duplicate_bits: int, dhash_bits: 
         return n
 
     closest: dict[int, int] = {}
-    for a, b, bits in near_pairs(hashed, duplicate_bits):
-        if not _confirmed(rows[a], rows[b], dhash_bits):
+    for a, b, bits in pairs:
+        if bits > duplicate_bits or not _confirmed(rows[a], rows[b], dhash_bits):
             continue
         parent[root(a)] = root(b)
         closest[a] = min(closest.get(a, 64), bits)
@@ -142,9 +147,9 @@ def photo_findings(row: dict[str, Any], limits: Thresholds) -> list[dict[str, An
     return findings
 
 
-def all_findings(rows: Iterable[dict[str, Any]], limits: Thresholds) -> list[dict[str, Any]]:
+def all_findings(rows: Iterable[dict[str, Any]], limits: Thresholds, pairs: list | None = None) -> list[dict[str, Any]]:
     rows = list(rows)
-    findings = reuse_clusters(rows, limits.duplicate_bits, limits.dhash_bits)
+    findings = reuse_clusters(rows, limits.duplicate_bits, limits.dhash_bits, pairs)
     for row in rows:
         findings.extend(photo_findings(row, limits))
     return findings

@@ -34,6 +34,7 @@ from pv_assets.evidence.findings import (
     all_findings,
     counts_by_kind,
 )
+from pv_assets.evidence.pairs import PAIR_COLUMNS, all_pairs, pair_rows, updated_pairs
 from pv_assets.gallery.previews.gallery_store import PARQUET, merge_pieces
 from resources.dagster_resources import ObjectStoreResource
 from resources.evidence_contract import (
@@ -42,6 +43,7 @@ from resources.evidence_contract import (
     FACT_COLUMNS,
     FINDING_COLUMNS,
     FINDINGS_KEY,
+    PAIRS_KEY,
     arrow_schema,
 )
 from resources.identity import mask_id_like
@@ -119,6 +121,31 @@ def evidence_checks(findings: list[dict[str, Any]], limits: Thresholds) -> list[
     ]
 
 
+RADIUS_META = b"pv_media.duplicate_bits"
+
+
+def near_duplicate_pairs(store: ObjectStore, rows: list[dict], merged, radius: int) -> tuple[list, bool]:
+    """The rows' pHash pairs, and whether they were updated (only the changed stations searched) rather than
+    searched for over every photo: the last run's pairs serve when they were searched with the same radius."""
+    previous = None
+    if not merged.from_scratch:
+        try:
+            table = pq.read_table(io.BytesIO(store.get_bytes(PAIRS_KEY)))
+            if (table.schema.metadata or {}).get(RADIUS_META) == str(radius).encode():
+                previous = table.to_pylist()
+        except KeyError:
+            pass
+    if previous is None:
+        pairs = all_pairs(rows, radius)
+    else:
+        pairs = updated_pairs(rows, previous, set(merged.changed) | set(merged.dropped), radius)
+    schema = arrow_schema(PAIR_COLUMNS).with_metadata({RADIUS_META: str(radius).encode()})
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(pair_rows(rows, pairs), schema=schema), buffer, compression="zstd")
+    store.put_bytes(PAIRS_KEY, buffer.getvalue(), PARQUET)
+    return pairs, previous is not None
+
+
 def write_findings(store: ObjectStore, findings: list[dict[str, Any]]) -> int:
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pylist(findings, schema=FINDINGS_SCHEMA), buffer, compression="zstd")
@@ -147,7 +174,11 @@ def photo_evidence(context: AssetExecutionContext, object_store: ObjectStoreReso
     merged = merge_pieces(store, EVIDENCE_PIECES_PREFIX, EVIDENCE_FACTS_KEY, arrow_schema(FACT_COLUMNS), order)
     merge_s = time.monotonic() - started
     limits = Thresholds.from_settings(settings())
-    findings = all_findings(merged.table.to_pylist(), limits)
+    rows = merged.table.to_pylist()
+    started_pairs = time.monotonic()
+    pairs, incremental = near_duplicate_pairs(store, rows, merged, limits.duplicate_bits)
+    pairs_s = time.monotonic() - started_pairs
+    findings = all_findings(rows, limits, pairs)
     size = write_findings(store, findings)
     context.log.info(f"photo evidence: {len(merged.changed)} of {len(merged.listed)} station pieces read")
     counts = counts_by_kind(findings)
@@ -163,6 +194,9 @@ def photo_evidence(context: AssetExecutionContext, object_store: ObjectStoreReso
             **{f"findings_{kind}": n for kind, n in counts.items()},
             "regions": MetadataValue.json(dict(Counter(f["region_code"] for f in findings))),
             "merge_s": round(merge_s, 3),
+            "pairs": len(pairs),
+            "pairs_searched_for": "changed stations" if incremental else "every photo",
+            "pairs_s": round(pairs_s, 3),
             "duration_s": round(time.monotonic() - started, 3),
         },
         check_results=evidence_checks(findings, limits),
