@@ -48,9 +48,11 @@ def planted_clusters(truth: dict, visible: set[tuple[str, str]] | None = None) -
 
 
 def found_clusters(findings: Iterable[dict[str, Any]]) -> set[frozenset]:
+    """Clusters of photos (the world plants no reused video, and its simulator's clips are a few variants of one
+    drawn scene, so videos cluster without a truth entry: not scored)."""
     members: dict[int, set] = {}
     for f in findings:
-        if f["kind"] == "reuse":
+        if f["kind"] == "reuse" and f.get("media_kind") != "video":
             members.setdefault(f["cluster"], set()).add((f["station_id"], f["record_id"]))
     return {frozenset(m) for m in members.values()}
 

@@ -30,6 +30,7 @@ class EvidencePhoto:
     station_id: str
     label: str  # the record id as pages show it (masked)
     link: str  # the installation's page
+    rendition: str = "thumb"  # a video's picture is its poster frame
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Case:
 def _photo(row: dict[str, Any], secret: bytes) -> EvidencePhoto:
     station, record = row["station_id"], row["record_id"]
     link = f"/station/{quote(station, safe='')}/installation/{installation_key(secret, station, record)}"
-    return EvidencePhoto(row["item_id"], station, mask_personal_text(record), link)
+    rendition = "poster" if str(row.get("thumb_key") or "").endswith("/poster.webp") else "thumb"
+    return EvidencePhoto(row["item_id"], station, mask_personal_text(record), link, rendition)
 
 
 def cases(rows: list[dict[str, Any]], secret: bytes) -> dict[str, dict[str, list[Case]]]:

@@ -185,6 +185,11 @@ def evidence_equals_the_truth(store: LocalDirObjectStore, truth: dict, world) ->
         assert (figures.found, figures.true) == (figures.planted, figures.planted), figures
     late, on_copies = late_on_reused_copies(findings, truth)
     assert late == on_copies
+    # The simulator's clips are a few variants of one drawn scene, so videos cluster (not scored: the truth
+    # plants no video reuse) - among themselves only, never with a photo.
+    reuse = [f for f in findings if f["kind"] == "reuse"]
+    video_clusters = {f["cluster"] for f in reuse if f["media_kind"] == "video"}
+    assert all(f["media_kind"] == "video" for f in reuse if f["cluster"] in video_clusters)
     facts = pq.read_table(io.BytesIO(store.get_bytes(EVIDENCE_FACTS_KEY))).to_pylist()
     assert facts and {f["facts_outcome"] for f in facts} == {"computed"}  # from staging: no read of the store
     assert all(f["installation_lat"] is not None for f in facts)

@@ -250,3 +250,23 @@ def test_photo_evidence_searches_only_the_changed_station_and_finds_what_a_rebui
     (store.root / EVIDENCE_FACTS_KEY).unlink()  # a rebuild from scratch finds the same
     third, rebuilt = run()
     assert third["pairs_searched_for"] == "every photo" and rebuilt == pairs and third["reuse_clusters"] == 1
+
+
+def test_a_video_offered_for_two_households_is_a_reuse_and_a_huge_frame_is_refused(tmp_path):
+    from pv_assets.evidence.photo_facts import facts_row
+    from pv_assets.evidence.video_facts import video_facts
+    from tests.gallery_fixtures import mp4_bytes
+
+    clip = mp4_bytes(seconds=3, fps=10, size=(320, 240))
+    facts = video_facts(io.BytesIO(clip), LIMIT)
+    assert len(facts.phash) == 16 and len(facts.dhash) == 16 and facts.taken_at is None
+    target = {"station_id": "ST-1", "record_id": "R1", "item_id": "v1", "object_key": "RC-1/ST-1/1_a.mp4",
+              "size": len(clip), "media_kind": "video"}  # fmt: skip
+    row = facts_row(target, io.BytesIO(clip), LIMIT)
+    assert (row["facts_outcome"], row["phash"], row["has_camera_data"]) == ("computed", facts.phash, None)
+    rows = [row | {"region_code": "RC-1"}, row | {"record_id": "R2", "item_id": "v2", "region_code": "RC-1"}]
+    assert [(f["kind"], f["record_id"]) for f in all_findings(rows, Thresholds())] == [("reuse", "R1"), ("reuse", "R2")]
+    with pytest.raises(TooManyPixels, match=r"320 x 240 = 0.1 MP \(video frame\)"):
+        video_facts(io.BytesIO(clip), 50_000)
+    [piece] = piece_rows([row], [])
+    assert piece["thumb_key"] == "_pv-media/previews/RC-1/ST-1/v1/poster.webp"

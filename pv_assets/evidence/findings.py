@@ -72,7 +72,8 @@ def _installation(row: dict[str, Any]) -> tuple[str, str]:
 
 def _base(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     finding = {column: None for column in FINDING_COLUMNS}
-    finding.update({c: row.get(c) for c in ("station_id", "region_code", "record_id", "item_id", "thumb_key")})
+    shown = ("station_id", "region_code", "record_id", "item_id", "media_kind", "thumb_key")
+    finding.update({c: row.get(c) for c in shown})
     finding["kind"] = kind
     return finding
 

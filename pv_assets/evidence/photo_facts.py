@@ -1,4 +1,5 @@
-"""A station's photo facts table: computed once per stored photo, from staging while the bytes are there.
+"""A station's photo facts table: computed once per stored photo (and video: video_facts.py), from staging
+while the bytes are there.
 
 `StagedFacts` is handed each stored photo's staging file by the preview workers (StagedPreviews) and reads
 it there - no read of the store. `finish` gives one row per stored photo of the run: computed now, kept from
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pv_assets.evidence.facts import photo_facts
+from pv_assets.evidence.video_facts import video_facts
 from pv_assets.gallery.previews.bounds import ResourceFailure, TooManyPixels
 from pv_assets.gallery.previews.builder import preview_workers
 from pv_assets.gallery.previews.plan import plan_previews
@@ -27,6 +29,7 @@ FACTS_COLUMNS = [
     "item_id",
     "object_key",
     "size",
+    "media_kind",
     "phash",
     "dhash",
     "taken_at",
@@ -56,15 +59,20 @@ class FactsTally:
 
 def facts_targets(outcomes: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stored photos of uploaded_media rows, each once, with its item id (as its preview row has it)."""
-    rows = [task.row for task in plan_previews(outcomes, set(), {}) if task.kind == "photo"]
-    return [{c: row.get(c) for c in ("station_id", "record_id", "item_id", "object_key", "size")} for row in rows]
+    rows = [task.row for task in plan_previews(outcomes, set(), {}) if task.kind in ("photo", "video")]
+    columns = ("station_id", "record_id", "item_id", "object_key", "size", "media_kind")
+    return [{c: row.get(c) for c in columns} for row in rows]
 
 
 def facts_row(target: dict[str, Any], source, max_pixels: int) -> dict[str, Any]:
     """The facts row of one photo; a file that does not decode is a failed row with its reason, never an error."""
     row = {column: None for column in FACTS_COLUMNS} | target
     try:
-        row.update(photo_facts(source, max_pixels).row(), facts_outcome=COMPUTED)
+        if target.get("media_kind") == "video":
+            # No EXIF in a video: whether it has camera data stays unknown (None), not False.
+            row.update(video_facts(source, max_pixels).row(), has_camera_data=None, facts_outcome=COMPUTED)
+        else:
+            row.update(photo_facts(source, max_pixels).row(), facts_outcome=COMPUTED)
     except (Undecodable, TooManyPixels, ResourceFailure) as exc:
         row.update(facts_outcome=FAILED, facts_problem=str(exc))
     except ObjectStoreError:

@@ -91,7 +91,8 @@ def piece_rows(facts: list[dict[str, Any]], records: list[dict[str, Any]]) -> li
         place["installation_lon"] = _number(place["installation_lon"])
         row = {name: fact.get(name) for name in FACTS_SCHEMA.names} | place
         row["region_code"] = fact["object_key"].split("/", 1)[0]
-        row["thumb_key"] = preview_keys(fact["object_key"], fact["item_id"], "photo")["thumb_key"]
+        keys = preview_keys(fact["object_key"], fact["item_id"], fact.get("media_kind") or "photo")
+        row["thumb_key"] = keys.get("thumb_key") or keys.get("poster_key")  # a video shows its poster frame
         row["has_camera_data"] = None if fact.get("has_camera_data") is None else bool(fact["has_camera_data"])
         rows.append(row)
     return rows
