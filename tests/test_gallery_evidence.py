@@ -23,6 +23,7 @@ from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data
 from tests.test_gallery import installation_url, links, login, make_client
 from tests.test_gallery_browser import ALL_RENDERED, CHROMIUM, PASSWORD, shot
+from tests.test_gallery_browser_supervisor import NO_SIDEWAYS
 
 HOME = {"installation_lat": 32.06, "installation_lon": 118.79, "install_date": "2026-03-10"}
 
@@ -134,6 +135,17 @@ def test_a_supervisor_sees_the_reused_photo_side_by_side_and_follows_it_to_the_i
         assert badge.count() == 1 and badge.get_attribute("data-item") == items["r101"]
         assert badge.inner_text() == "存疑" and "同一照片用于多户" in badge.get_attribute("title")
         shot(page, "evidence-installation-badge")
+        context.close()
+        # On a phone: the cases wrap, nothing scrolls sideways.
+        context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/supervision")
+        assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+        shot(page, "evidence-supervision-phone")
     finally:
         context.close()
         server.should_exit = True
