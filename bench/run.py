@@ -20,6 +20,9 @@ table and, as its last line, one JSON object.
 Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 --gallery-stations 50
 --photos 20 --video-mib 16 --index-stations 200 --phone-photos 8; `--only previews` or
 `python -m bench.run e2e` runs one scenario.
+- evidence: precision and recall of each kind of finding on a world's planted cases, near-duplicate search
+  among 1,000,000 hashes by the multi-index against brute force, the incremental merge against a rebuild,
+  CPU per photo of the facts (bench/evidence.py); smoke: --evidence-world tiny --hashes 2000 --self-join 1000.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from minio import Minio
 
 from bench.baseline import seed_loop, v1_bearer
 from bench.e2e import e2e
+from bench.evidence import evidence
 from bench.gallery import gallery
 from bench.previews import previews
 from bench.servers import ROOT, S3_KEYS, s3_server, simulator
@@ -269,7 +273,7 @@ def rerun(s3: str, objects: int, instance, work: Path) -> dict:
     }
 
 
-SCENARIOS = ["many_small", "big_file", "rerun", "gallery", "previews", "e2e"]
+SCENARIOS = ["many_small", "big_file", "rerun", "gallery", "previews", "e2e", "evidence"]
 
 
 def print_table(results: dict) -> None:
@@ -294,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         "--index-stations", type=int, default=10_000, help="stations in the previews' index (default 10000)"
     )
     parser.add_argument("--phone-photos", type=int, default=48, help="phone-size photos in e2e (default 48)")
+    parser.add_argument("--evidence-world", default="small", help="world whose planted cases evidence scores")
+    parser.add_argument("--hashes", type=int, default=1_000_000, help="stored photo hashes in evidence (1000000)")
+    parser.add_argument("--self-join", type=int, default=200_000, help="hashes the index joins with themselves")
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
     parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], help="the same as --only")
     args = parser.parse_args(argv)
@@ -311,6 +318,17 @@ def main(argv: list[str] | None = None) -> int:
             ("gallery", lambda d: gallery(args.gallery_stations, 100, 5000, d)),
             ("previews", lambda d: previews(s3, args.photos, args.video_mib, args.index_stations, d)),
             ("e2e", lambda d: e2e(s3, args.small, args.phone_photos, d)),
+            (
+                "evidence",
+                lambda d: evidence(
+                    d,
+                    world=args.evidence_world,
+                    hashes=args.hashes,
+                    queries=1000,
+                    self_join=args.self_join,
+                    phone_photos=args.phone_photos,
+                ),
+            ),  # fmt: skip
         ):
             if args.only and name not in args.only:
                 continue

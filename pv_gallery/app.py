@@ -20,11 +20,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pv_gallery.auth import login, logout
 from pv_gallery.config import GalleryConfig
+from pv_gallery.evidence import EvidenceFindings
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
 from pv_gallery.pages import installation, overview, search, station
 from pv_gallery.sessions import SessionStore
+from pv_gallery.supervision import supervision
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
 from pv_gallery.timefmt import local_time, zone_label
 from pv_gallery.web import url_part
@@ -57,6 +59,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/search", search),
+            Route("/supervision", supervision),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),
@@ -69,6 +72,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     app.state.store = store
     app.state.index = GalleryIndex(store, index_key, secret=config.key("installation-ids"))
     app.state.strip_plans = StripPlans(store)
+    app.state.evidence = EvidenceFindings(store)
     app.state.throttle = LoginThrottle(
         config.max_failed_logins, config.max_failed_logins_account, config.failed_login_window_s
     )

@@ -170,7 +170,9 @@ def installation(request: Request) -> Response:
     found = snap.installation(station_id, key)
     if summary is None or found is None:
         return error_page(request, 404, "not_found")
-    return render(request, "installation.html", summary=summary, installation=found)
+    # Findings of its photos (pv_gallery.evidence): a badge on each suspicious one.
+    flags = request.app.state.evidence.for_items([p.item_id for p in found.photos])
+    return render(request, "installation.html", summary=summary, installation=found, flags=flags)
 
 
 @protected()

@@ -103,6 +103,40 @@ class Settings(BaseSettings):
         "decoding); also the budget of pixels all preview workers decode at once",
     )
 
+    # -- evidence: what makes a photo suspicious (issue 27, docs/evidence.md) ----------------------------
+    evidence_duplicate_bits: int = Field(
+        8,
+        ge=0,
+        le=16,
+        validation_alias="PV_EVIDENCE_DUPLICATE_BITS",
+        description="pHash bits (of 64) at or below which two photos are the same picture (a reuse when they "
+        "belong to different installations)",
+    )
+    evidence_dhash_bits: int = Field(
+        10,
+        ge=0,
+        le=32,
+        validation_alias="PV_EVIDENCE_DHASH_BITS",
+        description="dHash bits (of 64) at or below which a pHash match is confirmed as the same picture",
+    )
+    evidence_gps_far_m: float = Field(
+        1000.0,
+        gt=0,
+        validation_alias="PV_EVIDENCE_GPS_FAR_M",
+        description="metres between a photo's GPS and its installation's coordinates beyond which it is suspicious",
+    )
+    evidence_early_days: int = Field(
+        30,
+        ge=0,
+        validation_alias="PV_EVIDENCE_EARLY_DAYS",
+        description="days a photo may be taken before the install date (no install date: the pickup date)",
+    )
+    evidence_late_days: int = Field(
+        365,
+        ge=0,
+        validation_alias="PV_EVIDENCE_LATE_DAYS",
+        description="days a photo may be taken after the install date (no install date: the pickup date)",
+    )
     # -- operating in Dagster -----------------------------------------------------------------------
     change_sensor_max_per_tick: int = Field(1000, ge=1, validation_alias="PV_CHANGE_SENSOR_MAX_PER_TICK")
     change_sensor_workers: int = Field(

@@ -43,4 +43,5 @@ def test_assets_link_to_their_source():
         references = graph.get(key).metadata.get("dagster/code_references")
         assert references is not None, key
         files = {Path(ref.file_path).relative_to(ROOT).as_posix() for ref in references.code_references}
-        assert files and all(f.startswith(("pv_assets/collection/", "pv_assets/gallery/")) for f in files), (key, files)
+        domains = ("pv_assets/collection/", "pv_assets/gallery/", "pv_assets/evidence/")
+        assert files and all(f.startswith(domains) for f in files), (key, files)

@@ -33,9 +33,13 @@ EXPECTED_DEPENDENCIES = {
     "media_previews": {"uploaded_media"},
     "gallery_piece": {"infrastructure_records", "uploaded_media", "media_previews"},
     "gallery_index": {"gallery_piece"},
+    "photo_facts": {"uploaded_media"},  # made in uploaded_media's step, from the staging files
+    "evidence_piece": {"photo_facts", "infrastructure_records"},
+    "photo_evidence": {"evidence_piece"},
     "station_health": set(),  # read from the run history, every registry station's
 }
-UNPARTITIONED = {"gallery_index", "station_health"}  # the fan-in over every station's piece; every station
+# the fan-ins over every station's piece; every station
+UNPARTITIONED = {"gallery_index", "station_health", "photo_evidence"}
 EXPECTED_CHECKS = {
     "station_token": set(),
     "infrastructure_records": {"unique_record_ids", "known_pickup_statuses", "records_not_vanished"},
@@ -49,6 +53,9 @@ EXPECTED_CHECKS = {
     "media_previews": {"every_object_has_previews"},
     "gallery_piece": {"piece_matches_stored_objects"},
     "gallery_index": {"index_matches_pieces", "required_photos_complete"},
+    "photo_facts": set(),
+    "evidence_piece": set(),
+    "photo_evidence": {"no_photo_reused_across_households", "gps_within_threshold", "capture_time_within_window"},
     "station_health": set(),
 }
 

@@ -25,6 +25,8 @@ from pv_assets.collection.manifest_rows import plain_rows
 from pv_assets.collection.records_fetch import CannotCollect
 from pv_assets.collection.secret_links import needs_links, restore_links
 from pv_assets.collection.staging import clean_stale, run_staging_dir
+from pv_assets.evidence.photo_facts import StagedFacts
+from pv_assets.evidence.station import PHOTO_FACTS_DESCRIPTION, facts_output, previous_facts
 from pv_assets.gallery.assets import PREVIEWS_DESCRIPTION, previews_output, previous_previews
 from pv_assets.gallery.previews import checks as preview_checks
 from pv_assets.gallery.previews.builder import listed_preview_keys
@@ -77,6 +79,14 @@ def last_preview_rows(context: AssetExecutionContext, store, station_id: str) ->
             **SHARED,
         ).with_io_manager_key("io_manager"),  # a table through the IO manager (a spec alone outputs nothing)
         AssetSpec(
+            "photo_facts",
+            deps=["uploaded_media"],
+            group_name="evidence",
+            kinds={"minio", "pandas", "parquet"},
+            description=PHOTO_FACTS_DESCRIPTION,
+            **SHARED,
+        ).with_io_manager_key("io_manager"),
+        AssetSpec(
             "media_previews",
             deps=["uploaded_media"],
             group_name="gallery",
@@ -125,12 +135,14 @@ def uploaded_media(
             # The run's one listing of the station's previews, and their last rows (a skipped item keeps its sizes).
             stems = [row["key_stem"] for row in manifest_rows if row.get("key_stem")]
             previous = last_preview_rows(context, store, station_id)
+            facts = StagedFacts(previous_facts(store, station_id), max_pixels=settings().preview_max_pixels)
             previews = StagedPreviews(
                 store,
                 listed_preview_keys(store, stems) if stems else set(),
                 previous,
                 max_pixels=settings().preview_max_pixels,
                 log=context.log.info,
+                facts=facts,  # the evidence facts from the same staging files
             )
             collector = StationCollector(
                 client,
@@ -149,6 +161,7 @@ def uploaded_media(
                 outcomes = collector.run(media_manifest)
                 collect_seconds = time.monotonic() - started
                 preview_rows, preview_tally = previews.finish(plain_rows(outcomes))
+                facts_rows, facts_tally = facts.finish(store, plain_rows(outcomes))
             finally:
                 previews.close()
         previews_seconds = time.monotonic() - started
@@ -187,6 +200,7 @@ def uploaded_media(
         store, station_id, preview_rows, preview_tally, previous, previews_seconds
     )
     yield previews_out
+    yield facts_output(facts_rows, facts_tally)
     yield check_no_failed_items(outcomes)
     yield check_stored_objects_match(outcomes, listing)
     yield previews_check

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pv_assets.evidence.photo_facts import StagedFacts
 from pv_assets.gallery.previews.builder import PreviewTally, build_guarded, build_previews, preview_workers
 from pv_assets.gallery.previews.plan import plan_previews
 from resources.object_store import ObjectStore
@@ -42,7 +43,9 @@ class StagedPreviews:
         workers: int | None = None,
         pending_bytes: int = PENDING_BYTES,
         log: Callable[[str], None] | None = None,
+        facts: StagedFacts | None = None,
     ):
+        self.facts = facts  # evidence facts read from the same staging file (pv_assets.evidence)
         self.store, self.existing, self.previous, self.max_pixels = store, existing, previous, max_pixels
         self.workers = workers or preview_workers()
         self.log = log or (lambda message: None)
@@ -59,31 +62,39 @@ class StagedPreviews:
     def take(self, outcome: dict[str, Any], path: Path) -> None:
         """The file of a just-stored item, still in staging: this object deletes it once its previews are done."""
         tasks = plan_previews([outcome], self.existing, self.previous)
-        if not tasks or not tasks[0].missing:
-            path.unlink(missing_ok=True)
+        facts_target = self.facts.wants(outcome) if self.facts else None
+        task = tasks[0] if tasks and tasks[0].missing else None
+        if task is None:
             with self._lock:
                 self._ready.extend(task.row for task in tasks)
                 self.staged_keys.update(task.row["object_key"] for task in tasks)
-            return
-        [task] = tasks
+            if facts_target is None:
+                path.unlink(missing_ok=True)
+                return
         size = int(outcome.get("size") or 0)
         with self._room:  # back-pressure: the downloads wait while the previews catch up (one file always fits)
             self._room.wait_for(lambda: self._waiting == 0 or self._waiting + size <= self.pending_bytes)
             self._waiting += size
         try:
-            future = self._pool.submit(self._build, task, path, size)
+            future = self._pool.submit(self._build, task, facts_target, path, size)
         except BaseException:
             self._done_with(size)
             path.unlink(missing_ok=True)
             raise
         with self._lock:
             self._futures.append(future)
-            self.staged_keys.add(task.row["object_key"])
+            if task is not None:
+                self.staged_keys.add(task.row["object_key"])
 
-    def _build(self, task, path: Path, size: int) -> dict[str, Any]:
+    def _build(self, task, facts_target, path: Path, size: int) -> dict[str, Any] | None:
+        """The previews (a row; None when all were there) and the evidence facts of one staging file."""
         try:
             with open(path, "rb") as staged:
-                return build_guarded(self.store, task, self.max_pixels, staged)
+                row = build_guarded(self.store, task, self.max_pixels, staged) if task is not None else None
+                if facts_target is not None:
+                    staged.seek(0)  # the same file, already in the page cache: no second read of the store
+                    self.facts.take(facts_target, staged)
+                return row
         finally:
             path.unlink(missing_ok=True)
             self._done_with(size)
@@ -96,7 +107,8 @@ class StagedPreviews:
     def finish(self, outcomes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], PreviewTally]:
         """Every preview row of the uploaded_media rows: the staged ones, then the rest from the store."""
         try:
-            staged = [future.result() for future in self._futures]  # a store that is down raises here
+            # A store that is down raises here; None: a file read for its facts only.
+            staged = [row for future in self._futures if (row := future.result()) is not None]
         finally:
             self.close()
         rest = [row for row in outcomes if row.get("object_key") not in self.staged_keys]

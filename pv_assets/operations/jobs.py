@@ -3,7 +3,7 @@
 from dagster import AssetSelection, RunRequest, define_asset_job
 
 from pv_assets.gallery.health import station_health
-from pv_assets.lineage import STATION_ASSETS, gallery_index
+from pv_assets.lineage import STATION_ASSETS, gallery_index, photo_evidence
 from pv_assets.operations.run_names import COLLECT_JOB_NAME, GALLERY_JOB_NAME, IN_PROGRESS_STATUSES
 from pv_assets.operations.tags import station_tags
 
@@ -12,13 +12,14 @@ __all__ = ["COLLECT_JOB_NAME", "GALLERY_JOB_NAME", "IN_PROGRESS_STATUSES", "coll
 collect_station_job = define_asset_job(
     COLLECT_JOB_NAME,
     selection=AssetSelection.assets(*STATION_ASSETS),
-    description="Collect one station: login, records, manifest, media, previews, its gallery piece, and their checks.",
+    description="Collect one station: login, records, manifest, media, previews and photo facts, its gallery and "
+    "evidence pieces, and their checks.",
 )
 gallery_index_job = define_asset_job(
     GALLERY_JOB_NAME,
-    selection=AssetSelection.assets(gallery_index, station_health),
+    selection=AssetSelection.assets(gallery_index, station_health, photo_evidence),
     description="Merge the stations' gallery pieces into the one index file the viewer reads, and write every "
-    "station's health beside it.",
+    "station's health beside it, and draw the group's photo evidence from the stations' evidence pieces.",
 )
 
 

@@ -57,9 +57,11 @@ def _read_table(store: ObjectStore, key: str) -> pa.Table:
     return pq.read_table(io.BytesIO(store.get_bytes(key)))
 
 
-def write_piece(store: ObjectStore, station_id: str, rows: list[dict[str, Any]]) -> tuple[str, int]:
-    key = piece_key(station_id)
-    data = _parquet_bytes(rows_to_table(rows))
+def write_piece(
+    store: ObjectStore, station_id: str, rows: list[dict[str, Any]], key: str | None = None, schema: pa.Schema = SCHEMA
+) -> tuple[str, int]:
+    key = key or piece_key(station_id)
+    data = _parquet_bytes(pa.Table.from_pylist(rows, schema=schema))
     store.put_bytes(key, data, PARQUET)
     return key, len(data)
 
@@ -93,37 +95,48 @@ class IndexUpdate:
     listed_stations: frozenset[str]
 
 
-def _previous_index(data: bytes | None) -> tuple[pa.Table | None, dict[str, str]]:
+def _previous_whole(data: bytes | None, schema: pa.Schema) -> tuple[pa.Table | None, dict[str, str]]:
     if data is None:
         return None, {}
     table = pq.read_table(io.BytesIO(data))
     meta = (table.schema.metadata or {}).get(PIECE_ETAGS_META)
     if meta is None:  # not written by this code: rebuild it whole
         return None, {}
-    return table.cast(SCHEMA), json.loads(meta)
+    return table.cast(schema), json.loads(meta)
 
 
-def update_index(store: ObjectStore) -> IndexUpdate:
-    """Bring the whole index up to date with the pieces, reading only the changed ones.
+@dataclass(frozen=True)
+class Merged:
+    table: pa.Table  # the new whole file's rows, sorted, with the pieces' etags in its metadata
+    listed: dict[str, str]  # station -> etag of its piece now
+    changed: list[str]  # stations whose piece was read
+    dropped: list[str]  # stations whose piece is gone
+    piece_rows: dict[str, int]
+    from_scratch: bool
+    bytes: int
 
-    Read-modify-write with a conditional write: when another merge wrote the index meanwhile, this one
-    would put older rows back (and the sensor would see nothing new), so it merges again from that index."""
+
+def merge_pieces(store: ObjectStore, prefix: str, whole_key: str, schema: pa.Schema, sort: list[str]) -> Merged:
+    """Bring a whole file up to date with its per-station pieces under `prefix`, reading only the changed ones.
+
+    Read-modify-write with a conditional write: when another merge wrote the whole file meanwhile, this one
+    would put older rows back (and the sensor would see nothing new), so it merges again from that file."""
     for _attempt in range(MERGE_ATTEMPTS):
         try:
-            return _merge_once(store)
+            return _merge_once(store, prefix, whole_key, schema, sort)
         except VersionConflict:
             continue
     raise ObjectStoreError(
-        f"object store {store.describe()}: the gallery index was rewritten by other merges {MERGE_ATTEMPTS} times "
+        f"object store {store.describe()}: {whole_key} was rewritten by other merges {MERGE_ATTEMPTS} times "
         "while this merge ran; the next merge brings it up to date"
     )
 
 
-def _merge_once(store: ObjectStore) -> IndexUpdate:
-    # The index first: a piece written after this read is listed below, or changes the index's version.
-    data, version = read_versioned(store, INDEX_KEY)
-    listed = {station_of_piece(o.key): o.etag or f"size:{o.size}" for o in store.list_prefix(PIECES_PREFIX)}
-    previous, previous_etags = _previous_index(data)
+def _merge_once(store: ObjectStore, prefix: str, whole_key: str, schema: pa.Schema, sort: list[str]) -> Merged:
+    # The whole file first: a piece written after this read is listed below, or changes the file's version.
+    data, version = read_versioned(store, whole_key)
+    listed = {o.key[len(prefix) : -len(".parquet")]: o.etag or f"size:{o.size}" for o in store.list_prefix(prefix)}
+    previous, previous_etags = _previous_whole(data, schema)
     changed = sorted(s for s, etag in listed.items() if previous is None or previous_etags.get(s) != etag)
     dropped = sorted(set(previous_etags) - set(listed))
     parts: list[pa.Table] = []
@@ -132,25 +145,33 @@ def _merge_once(store: ObjectStore) -> IndexUpdate:
         replaced = pa.array(changed + dropped, pa.string())
         parts.append(previous.filter(pc.invert(pc.is_in(previous.column("station_id"), value_set=replaced))))
     for station in changed:
-        piece = read_piece(store, station)
-        if piece is not None:
-            parts.append(piece)
-            piece_rows[station] = piece.num_rows
-    merged = pa.concat_tables(parts) if parts else SCHEMA.empty_table()
-    merged = merged.sort_by([("station_id", "ascending"), ("record_id", "ascending"), ("item_id", "ascending")])
+        try:
+            piece = _read_table(store, f"{prefix}{station}.parquet").cast(schema)
+        except KeyError:  # gone between the listing and the read
+            continue
+        parts.append(piece)
+        piece_rows[station] = piece.num_rows
+    merged = pa.concat_tables(parts) if parts else schema.empty_table()
+    merged = merged.sort_by([(column, "ascending") for column in sort])
     merged = merged.replace_schema_metadata({PIECE_ETAGS_META: json.dumps(listed, sort_keys=True)})
     data = _parquet_bytes(merged)
-    put_if_version(store, INDEX_KEY, data, PARQUET, version)
+    put_if_version(store, whole_key, data, PARQUET, version)
+    return Merged(merged, listed, changed, dropped, piece_rows, previous is None, len(data))
+
+
+def update_index(store: ObjectStore) -> IndexUpdate:
+    """Bring the whole index up to date with the pieces, reading only the changed ones."""
+    merged = merge_pieces(store, PIECES_PREFIX, INDEX_KEY, SCHEMA, ["station_id", "record_id", "item_id"])
     return IndexUpdate(
-        stations=len(listed),
-        rows=merged.num_rows,
-        pieces_read=len(changed),
-        stations_dropped=len(dropped),
-        bytes=len(data),
-        rebuilt_from_scratch=previous is None,
-        piece_rows=piece_rows,
-        index_rows=rows_per_station(merged),
-        listed_stations=frozenset(listed),
+        stations=len(merged.listed),
+        rows=merged.table.num_rows,
+        pieces_read=len(merged.changed),
+        stations_dropped=len(merged.dropped),
+        bytes=merged.bytes,
+        rebuilt_from_scratch=merged.from_scratch,
+        piece_rows=merged.piece_rows,
+        index_rows=rows_per_station(merged.table),
+        listed_stations=frozenset(merged.listed),
     )
 
 

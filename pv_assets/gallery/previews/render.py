@@ -152,7 +152,7 @@ def _max_pixels(max_pixels: int | None) -> int:
     return settings().preview_max_pixels
 
 
-def _check_webp_header(source, limit: int) -> bytes:
+def check_webp_header(source, limit: int) -> bytes:
     """A WebP's declared canvas, checked before Pillow opens it (Pillow allocates the canvas while opening)."""
     head = source.read(32)
     source.seek(0)
@@ -164,7 +164,7 @@ def _check_webp_header(source, limit: int) -> bytes:
     return head
 
 
-def _decode_failure(exc: BaseException, head: bytes, size: int | None) -> Exception:
+def decode_failure(exc: BaseException, head: bytes, size: int | None) -> Exception:
     """ResourceFailure when the decoder ran out of memory, else Undecodable (the file's own fault)."""
     if is_resource_failure(exc):
         return ResourceFailure(
@@ -188,7 +188,7 @@ def photo_previews(source, max_pixels: int | None = None) -> PhotoPreviews:
     register_heif()
     limit = _max_pixels(max_pixels)
     size = getattr(source, "size", None)
-    head = _check_webp_header(source, limit)
+    head = check_webp_header(source, limit)
     try:
         with Image.open(source) as image:
             width, height = image.size  # as the header says; the decoder may scale below
@@ -213,7 +213,7 @@ def photo_previews(source, max_pixels: int | None = None) -> PhotoPreviews:
     except Image.DecompressionBombError as exc:  # over Pillow's own limit: certainly over ours
         raise TooManyPixels(f"{TOO_MANY_PIXELS}: {_short(exc)}") from None
     except (OSError, ValueError, SyntaxError, RuntimeError, MemoryError) as exc:
-        raise _decode_failure(exc, head, size) from None
+        raise decode_failure(exc, head, size) from None
     # Sizes from the original's (the decoder may have scaled it already), so they are exact.
     medium = _resized(medium, fit_long_side(width, height, MEDIUM_LONG_SIDE))
     thumb = _resized(medium, fit_long_side(width, height, THUMB_LONG_SIDE))
