@@ -22,6 +22,9 @@ from resources.object_store.local_store import LocalDirObjectStore, local_etag
 from resources.object_store.minio_store import MinioObjectStore
 from resources.settings import Settings, settings
 
+# Errors name their public module in messages and tracebacks (`resources.object_store.ObjectStoreError`).
+ObjectStoreError.__module__ = ObjectRejected.__module__ = __name__
+
 __all__ = [
     "MAX_METADATA_VALUE_CHARS",
     "PART_SIZE",
