@@ -69,7 +69,7 @@ def test_a_batch_collects_each_station_as_its_own_run_and_a_refused_login_fails_
         dagster_events = [e.event_log_entry.dagster_event for e in events if e.event_log_entry.dagster_event]
         materialized = {e.asset_key.to_user_string() for e in dagster_events if e.is_step_materialization}
         assert materialized == {"station_token", "infrastructure_records", "media_manifest", "uploaded_media",
-                                "media_previews", "gallery_piece"}  # fmt: skip
+                                "media_previews", "photo_facts", "gallery_piece", "evidence_piece"}  # fmt: skip
     stored = {o.key.split("/")[1]: [] for o in media_objects(s3_store)}
     for o in media_objects(s3_store):
         stored[o.key.split("/")[1]].append(sha256(s3_store.get_bytes(o.key)))

@@ -112,7 +112,7 @@ endpoint = StationEndpoint("ST-H", base_url, "st-h", "pw", 2, (), max_pages=max_
 settings = ClientSettings(max_attempts=1, max_records_bytes=cap_bytes)
 client = StationClient(endpoint, load_interface("default"), settings, sleep=lambda s: None)
 station = SimpleNamespace(id="ST-H", region_company_code="RC-1", station_code=None, expected_station_code="ST-H",
-                          source="stations.yaml:1")
+                          source="stations.yaml:1", placeholders={})
 client.login()
 base = peak_kib()
 try:
