@@ -20,6 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pv_gallery.auth import login, logout
 from pv_gallery.config import GalleryConfig
+from pv_gallery.dashboard import dashboard, dashboard_data
 from pv_gallery.evidence import EvidenceFindings
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
@@ -60,6 +61,8 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/logout", logout, methods=["POST"]),
             Route("/search", search),
             Route("/supervision", supervision),
+            Route("/dashboard", dashboard),
+            Route("/dashboard/data", dashboard_data),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),

@@ -89,6 +89,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_stale": "数据过期",
         "state_never": "从未采集成功",
         "state_unknown": "状态未知",
+        "dashboard": "趋势看板",
+        "dash_from": "起始月份",
+        "dash_to": "截止月份",
+        "dash_apply": "应用",
+        "dash_capacity_kw": "新增装机容量 (kW)",
+        "dash_undated": "户无提货日期",
+        "dash_map": "分布图",
+        "dash_map_help": (
+            "分布图为经纬度坐标平面（不含底图与行政边界）：全部区域时每个区域一个点（其安装户的平均位置）；"
+            "选定场站后显示各户位置（约 1 公里精度），点击进入该户页面。"
+        ),
+        "dash_months": "按月",
+        "dash_month": "月份",
+        "dash_health": "采集状态（当前）",
         "last_attempt": "最近尝试",
         "last_success": "最近成功",
         "never": "从未",
@@ -215,6 +229,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_stale": "Stale",
         "state_never": "Never collected",
         "state_unknown": "Unknown",
+        "dashboard": "Trends",
+        "dash_from": "From month",
+        "dash_to": "To month",
+        "dash_apply": "Apply",
+        "dash_capacity_kw": "Capacity added (kW)",
+        "dash_undated": "without a pickup date",
+        "dash_map": "Map",
+        "dash_map_help": (
+            "The map is a plain longitude/latitude canvas (no base map, no boundaries): one point per region (the "
+            "mean position of its installations) for all regions; with a station chosen, its installations (rounded "
+            "to about 1 km), each linking to its page."
+        ),
+        "dash_months": "By month",
+        "dash_month": "Month",
+        "dash_health": "Collection state (now)",
         "last_attempt": "Last attempt",
         "last_success": "Last success",
         "never": "never",

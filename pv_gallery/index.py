@@ -24,6 +24,7 @@ from pv_gallery.installations import RENDITIONS, Installation, build_installatio
 from pv_gallery.item_lookup import IndexUnreadable, ItemLookup
 from pv_gallery.search import SearchTable
 from pv_gallery.summaries import region_summaries, station_summaries
+from pv_gallery.trends import installation_table
 from pv_model.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import ObjectStore
 
@@ -86,6 +87,7 @@ class IndexSnapshot:
         self._installations: OrderedDict[str, tuple[list[Installation], dict[str, Installation]]] = OrderedDict()
         self._lock = threading.Lock()
         self._search: SearchTable | None = None
+        self._installations_table: pa.Table | None = None
 
     def station_rows(self, station_id: str) -> pa.Table | None:
         where = self._slices.get(station_id)
@@ -126,6 +128,13 @@ class IndexSnapshot:
             if self._search is None:
                 self._search = SearchTable(self.table)
             return self._search
+
+    def installation_table(self) -> pa.Table:
+        """One row per installation for the dashboard (pv_gallery.trends), built on its first request."""
+        with self._lock:
+            if self._installations_table is None:
+                self._installations_table = installation_table(self.table)
+            return self._installations_table
 
     def item_row(self, item_id: str) -> dict[str, Any] | None:
         """The index row of an item id, or None: unknown ids are simply not found."""

@@ -1,0 +1,87 @@
+// The dashboard's charts, drawn by the bundled ECharts from /dashboard/data (the same figures as the
+// page's tables). A static file, so the Content-Security-Policy can forbid inline scripts.
+(function () {
+  "use strict";
+
+  function coverageColor(share) {
+    if (share === null || share === undefined) { return "#9e9e9e"; }
+    if (share >= 0.9) { return "#2e7d32"; }
+    if (share >= 0.6) { return "#f9a825"; }
+    return "#c62828";
+  }
+
+  function chart(id, option) {
+    var node = document.getElementById(id);
+    if (!node) { return null; }
+    var drawn = window.echarts.init(node, null, { renderer: "canvas" });
+    drawn.setOption(option);
+    node.setAttribute("data-drawn", "1");
+    return drawn;
+  }
+
+  function go(href) { if (href) { window.location.href = href; } }
+
+  function narrowTo(param, value) {
+    var url = new URL(window.location.href);
+    url.searchParams.set(param, value);
+    if (param === "region") { url.searchParams.delete("station"); }
+    return url.pathname + url.search;
+  }
+
+  function draw(box, data) {
+    var months = data.months;
+    var base = { grid: { left: 60, right: 20, top: 30, bottom: 40 }, tooltip: { trigger: "axis" },
+                 xAxis: { type: "category", data: months } };
+    chart("chart-picked", Object.assign({}, base, { title: { text: box.getAttribute("data-picked"), textStyle: { fontSize: 13 } },
+      yAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: data.series.picked_up }] }));
+    chart("chart-capacity", Object.assign({}, base, { title: { text: box.getAttribute("data-capacity"), textStyle: { fontSize: 13 } },
+      yAxis: { type: "value" }, series: [{ type: "bar", data: data.series.capacity_kw, itemStyle: { color: "#1565c0" } }] }));
+    chart("chart-coverage", Object.assign({}, base, { title: { text: box.getAttribute("data-coverage"), textStyle: { fontSize: 13 } },
+      yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + "%"; } } },
+      series: [{ type: "line", data: data.series.coverage, connectNulls: false }] }));
+    var byStation = Boolean(data.filter.region);
+    var groups = byStation ? data.stations : data.regions;
+    var groupChart = chart("chart-groups", { grid: { left: 140, right: 20, top: 10, bottom: 30 }, tooltip: {},
+      yAxis: { type: "category", data: groups.map(function (g) { return g.label; }) }, xAxis: { type: "value" },
+      series: [{ type: "bar", data: groups.map(function (g) {
+        return { value: g.picked_up, id: g.id, itemStyle: { color: coverageColor(g.coverage) } };
+      }) }] });
+    if (groupChart) {
+      groupChart.on("click", function (event) {
+        go(narrowTo(byStation ? "station" : "region", groups[event.dataIndex].id));
+      });
+    }
+    var points = data.map.points;
+    var lons = points.map(function (p) { return p.lon; });
+    var lats = points.map(function (p) { return p.lat; });
+    var pad = 0.05;
+    var mapChart = chart("chart-map", {
+      tooltip: { formatter: function (p) { return p.data.label + " · " + p.data.count; } },
+      grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      xAxis: { type: "value", scale: true, name: "lon", min: Math.min.apply(null, lons.concat([180])) - pad,
+               max: Math.max.apply(null, lons.concat([-180])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
+      yAxis: { type: "value", scale: true, name: "lat", min: Math.min.apply(null, lats.concat([90])) - pad,
+               max: Math.max.apply(null, lats.concat([-90])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
+      series: [{ type: "scatter", data: points.map(function (p) {
+        return { value: [p.lon, p.lat], label: p.label, count: p.count, href: p.href,
+                 symbolSize: data.map.kind === "regions" ? Math.min(60, 10 + Math.sqrt(p.count) * 2) : 8,
+                 itemStyle: { color: coverageColor(p.coverage) } };
+      }) }]
+    });
+    if (mapChart) {
+      mapChart.getDom().setAttribute("data-points", String(points.length));
+      mapChart.on("click", function (event) { go(event.data.href); });
+    }
+  }
+
+  function init() {
+    var box = document.getElementById("dash-charts");
+    if (!box || !window.echarts) { return; }
+    fetch(box.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (answer) { if (!answer.ok) { throw new Error(String(answer.status)); } return answer.json(); })
+      .then(function (data) { draw(box, data); box.setAttribute("data-ready", "1"); })
+      .catch(function (error) { box.setAttribute("data-error", String(error)); });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+}());

@@ -1,0 +1,172 @@
+"""The dashboard's figures: per installation once per index version, then per request a filter and a grouping.
+
+An installation is a picked-up record of the index. It counts in the month it was picked up (`pickup_date`)
+for "picked up" and coverage, and in the month it was installed (`install_date`) for capacity added - the
+months a planner plans in. Coverage: the share of installations with a stored photo of every required type
+(pv_model.completeness). Indexes written before the planner's columns have none: their installations are
+"undated" and count only in the totals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pv_model.completeness import TYPES, missing_columns, per_record
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PLANNER_NUMBERS = ("capacity_kw", "latitude", "longitude")
+PLANNER_DATES = ("install_date", "pickup_date")
+
+
+@dataclass(frozen=True)
+class Filter:
+    start: str | None = None  # first month, YYYY-MM
+    end: str | None = None  # last month
+    region: str | None = None
+    station: str | None = None
+
+
+def month_param(value: str | None) -> str | None:
+    """A month from a query parameter, or None (anything else is ignored, never an error page)."""
+    return value if value and MONTH.match(value) else None
+
+
+def installation_table(t: pa.Table) -> pa.Table:
+    """One row per installation: station, region, months, capacity, coordinates, complete (0/1)."""
+    columns = {name: _column(t, name, pa.float64()) for name in PLANNER_NUMBERS}
+    columns.update({name: _column(t, name, pa.date32()) for name in PLANNER_DATES})
+    base = pa.table(
+        {
+            "station_id": t["station_id"],
+            "record_id": t["record_id"],
+            "region": pc.fill_null(t["region_company_code"], ""),
+            **columns,
+        }
+    )
+    firsts = base.group_by(["station_id", "record_id"]).aggregate(
+        [("region", "min"), *[(name, "min") for name in (*PLANNER_NUMBERS, *PLANNER_DATES)]]
+    )
+    firsts = firsts.rename_columns([c.removesuffix("_min") for c in firsts.column_names])
+    if "photo_type" in t.column_names and "required_photo_types" in t.column_names:
+        records = per_record(t)
+        missing = missing_columns(records)
+        any_missing = pc.greater(_sum(list(missing.values())), 0)
+        flags = pa.table(
+            {
+                "station_id": records["station_id"],
+                "record_id": records["record_id"],
+                "complete": pc.cast(pc.invert(any_missing), pa.int64()),
+                **{f"missing_{name}": missing[name] for name in TYPES},
+            }
+        )
+        firsts = firsts.join(flags, ["station_id", "record_id"])
+    else:
+        firsts = firsts.append_column("complete", pa.nulls(firsts.num_rows, pa.int64()))
+    return firsts.append_column("pickup_month", _month(firsts["pickup_date"])).append_column(
+        "install_month", _month(firsts["install_date"])
+    )
+
+
+def _column(t: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa.Array:
+    return t[name].cast(kind) if name in t.column_names else pa.nulls(t.num_rows, kind)
+
+
+def _month(dates) -> pa.ChunkedArray:
+    return pc.strftime(pc.cast(dates, pa.timestamp("s")), format="%Y-%m")
+
+
+def _sum(columns: list) -> Any:
+    total = columns[0]
+    for column in columns[1:]:
+        total = pc.add(total, column)
+    return total
+
+
+def narrowed(installations: pa.Table, f: Filter) -> pa.Table:
+    """The installations of the region / station asked for (the date range applies per figure)."""
+    mask = None
+    if f.region is not None:
+        mask = pc.equal(installations["region"], f.region)
+    if f.station is not None:
+        by_station = pc.equal(installations["station_id"], f.station)
+        mask = by_station if mask is None else pc.and_(mask, by_station)
+    return installations if mask is None else installations.filter(mask)
+
+
+def _in_range(months: pa.ChunkedArray, f: Filter):
+    """Every installation when no range is asked for (undated ones too), else those dated within it."""
+    if not f.start and not f.end:
+        return pa.nulls(len(months), pa.bool_()).fill_null(True)
+    mask = pc.is_valid(months)
+    if f.start:
+        mask = pc.and_(mask, pc.greater_equal(months, f.start))
+    if f.end:
+        mask = pc.and_(mask, pc.less_equal(months, f.end))
+    return pc.fill_null(mask, False)
+
+
+def _by(table: pa.Table, keys: list[str], aggregations: list) -> list[dict[str, Any]]:
+    if table.num_rows == 0:
+        return []
+    return table.group_by(keys).aggregate(aggregations).to_pylist()
+
+
+def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
+    """Everything the dashboard shows for a filter: monthly series, and per region and per station."""
+    chosen = narrowed(installations, f)
+    picked = chosen.filter(_in_range(chosen["pickup_month"], f))
+    installed = chosen.filter(_in_range(chosen["install_month"], f))
+    aggregations = [("record_id", "count"), ("complete", "sum"), ("complete", "count")]
+    dated_picked = picked.filter(pc.is_valid(picked["pickup_month"]))
+    dated_installed = installed.filter(pc.is_valid(installed["install_month"]))
+    monthly_picked = {r["pickup_month"]: r for r in _by(dated_picked, ["pickup_month"], aggregations)}
+    monthly_installed = {
+        r["install_month"]: r for r in _by(dated_installed, ["install_month"], [("capacity_kw", "sum")])
+    }
+    months = sorted(set(monthly_picked) | set(monthly_installed))
+    series = {
+        "picked_up": [monthly_picked.get(m, {}).get("record_id_count", 0) for m in months],
+        "capacity_kw": [round(monthly_installed.get(m, {}).get("capacity_kw_sum") or 0.0, 2) for m in months],
+        "coverage": [_share(monthly_picked.get(m)) for m in months],
+    }
+    return {
+        "months": months,
+        "series": series,
+        "regions": _groups(picked, installed, "region"),
+        "stations": _groups(picked, installed, "station_id"),
+        "totals": {
+            "installations": chosen.num_rows,
+            "picked_up": picked.num_rows,
+            "capacity_kw": round(pc.sum(installed["capacity_kw"]).as_py() or 0.0, 2),
+            "complete": pc.sum(picked["complete"]).as_py() or 0,
+            "undated": chosen.num_rows - dated_picked.num_rows if not (f.start or f.end) else 0,
+        },
+    }
+
+
+def _share(row: dict[str, Any] | None) -> float | None:
+    if not row or not row.get("complete_count"):
+        return None
+    return round(row["complete_sum"] / row["complete_count"], 4)
+
+
+def _groups(picked: pa.Table, installed: pa.Table, key: str) -> list[dict[str, Any]]:
+    aggregations = [("record_id", "count"), ("complete", "sum"), ("complete", "count")]
+    found: dict[str, dict[str, Any]] = {}
+    for row in _by(picked, [key], aggregations):
+        found[row[key]] = {
+            "id": row[key],
+            "picked_up": row["record_id_count"],
+            "complete": row["complete_sum"] or 0,
+            "coverage": _share(row),
+            "capacity_kw": 0.0,
+        }
+    for row in _by(installed, [key], [("capacity_kw", "sum")]):
+        entry = found.setdefault(row[key], {"id": row[key], "picked_up": 0, "complete": 0, "coverage": None})
+        entry["capacity_kw"] = round(row["capacity_kw_sum"] or 0.0, 2)
+    return [found[k] for k in sorted(found)]
