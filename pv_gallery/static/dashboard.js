@@ -14,6 +14,9 @@
     var node = document.getElementById(id);
     if (!node) { return null; }
     var drawn = window.echarts.init(node, null, { renderer: "canvas" });
+    option.animation = false;  // drawn at once: what a click or a print sees is the final chart
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry inline styles, which the CSP refuses.
+    if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     drawn.setOption(option);
     node.setAttribute("data-drawn", "1");
     return drawn;
@@ -56,21 +59,21 @@
     var lats = points.map(function (p) { return p.lat; });
     var pad = 0.05;
     var mapChart = chart("chart-map", {
-      tooltip: { formatter: function (p) { return p.data.label + " · " + p.data.count; } },
+      tooltip: { formatter: function (p) { return p.name + " · " + p.value[2]; } },
       grid: { left: 60, right: 20, top: 20, bottom: 40 },
       xAxis: { type: "value", scale: true, name: "lon", min: Math.min.apply(null, lons.concat([180])) - pad,
                max: Math.max.apply(null, lons.concat([-180])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
       yAxis: { type: "value", scale: true, name: "lat", min: Math.min.apply(null, lats.concat([90])) - pad,
                max: Math.max.apply(null, lats.concat([-90])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
       series: [{ type: "scatter", data: points.map(function (p) {
-        return { value: [p.lon, p.lat], label: p.label, count: p.count, href: p.href,
+        return { name: p.label, value: [p.lon, p.lat, p.count],
                  symbolSize: data.map.kind === "regions" ? Math.min(60, 10 + Math.sqrt(p.count) * 2) : 8,
                  itemStyle: { color: coverageColor(p.coverage) } };
       }) }]
     });
     if (mapChart) {
       mapChart.getDom().setAttribute("data-points", String(points.length));
-      mapChart.on("click", function (event) { go(event.data.href); });
+      mapChart.on("click", function (event) { go(points[event.dataIndex].href); });
     }
   }
 
