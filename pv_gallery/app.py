@@ -22,6 +22,7 @@ from pv_gallery.auth import login, logout
 from pv_gallery.config import GalleryConfig
 from pv_gallery.dashboard import dashboard, dashboard_data
 from pv_gallery.evidence import EvidenceFindings
+from pv_gallery.export import export_missing, export_overview, export_station
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
@@ -63,6 +64,9 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/supervision", supervision),
             Route("/dashboard", dashboard),
             Route("/dashboard/data", dashboard_data),
+            Route("/export/overview.xlsx", export_overview),
+            Route("/export/missing.xlsx", export_missing),
+            Route("/station/{station_id}/export.xlsx", export_station),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),
