@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pv_model.completeness import TYPES, missing_columns, per_record
+from pv_model.completeness import TYPES, missing_columns
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PLANNER_NUMBERS = ("capacity_kw", "latitude", "longitude")
@@ -37,38 +37,34 @@ def month_param(value: str | None) -> str | None:
 
 
 def installation_table(t: pa.Table) -> pa.Table:
-    """One row per installation: station, region, months, capacity, coordinates, complete (0/1)."""
+    """One row per installation: station, region, months, capacity, coordinates, complete (0/1, null when
+    the index does not say what photos show). One grouping pass over the index."""
     columns = {name: _column(t, name, pa.float64()) for name in PLANNER_NUMBERS}
     columns.update({name: _column(t, name, pa.date32()) for name in PLANNER_DATES})
-    base = pa.table(
-        {
-            "station_id": t["station_id"],
-            "record_id": t["record_id"],
-            "region": pc.fill_null(t["region_company_code"], ""),
-            **columns,
-        }
-    )
-    firsts = base.group_by(["station_id", "record_id"]).aggregate(
-        [("region", "min"), *[(name, "min") for name in (*PLANNER_NUMBERS, *PLANNER_DATES)]]
-    )
-    firsts = firsts.rename_columns([c.removesuffix("_min") for c in firsts.column_names])
-    if "photo_type" in t.column_names and "required_photo_types" in t.column_names:
-        records = per_record(t)
-        missing = missing_columns(records)
-        any_missing = pc.greater(_sum(list(missing.values())), 0)
-        flags = pa.table(
-            {
-                "station_id": records["station_id"],
-                "record_id": records["record_id"],
-                "complete": pc.cast(pc.invert(any_missing), pa.int64()),
-                **{f"missing_{name}": missing[name] for name in TYPES},
-            }
-        )
-        firsts = firsts.join(flags, ["station_id", "record_id"])
+    aggregations = [("region", "min"), *[(name, "min") for name in (*PLANNER_NUMBERS, *PLANNER_DATES)]]
+    typed = "photo_type" in t.column_names and "required_photo_types" in t.column_names
+    if typed:
+        stored_photo = pc.fill_null(pc.and_(pc.equal(t["status"], "stored"), pc.equal(t["media_kind"], "photo")), False)
+        for name in TYPES:
+            needs = pc.fill_null(pc.match_substring(t["required_photo_types"], name), False)
+            has = pc.and_(stored_photo, pc.fill_null(pc.equal(t["photo_type"], name), False))
+            columns[f"needs_{name}"], columns[f"has_{name}"] = pc.cast(needs, pa.int8()), pc.cast(has, pa.int8())
+            aggregations += [(f"needs_{name}", "max"), (f"has_{name}", "max")]
+    region = pc.fill_null(t["region_company_code"], "")
+    base = pa.table({"station_id": t["station_id"], "record_id": t["record_id"], "region": region, **columns})
+    grouped = base.group_by(["station_id", "record_id"]).aggregate(aggregations)
+    grouped = grouped.rename_columns([c.removesuffix("_min").removesuffix("_max") for c in grouped.column_names])
+    if typed:
+        missing = missing_columns(grouped)
+        complete = pc.cast(pc.invert(pc.greater(_sum(list(missing.values())), 0)), pa.int64())
     else:
-        firsts = firsts.append_column("complete", pa.nulls(firsts.num_rows, pa.int64()))
-    return firsts.append_column("pickup_month", _month(firsts["pickup_date"])).append_column(
-        "install_month", _month(firsts["install_date"])
+        complete = pa.nulls(grouped.num_rows, pa.int64())
+    keep = ["station_id", "record_id", "region", *PLANNER_NUMBERS, *PLANNER_DATES]
+    return (
+        grouped.select(keep)
+        .append_column("complete", complete)
+        .append_column("pickup_month", _month(grouped["pickup_date"]))
+        .append_column("install_month", _month(grouped["install_date"]))
     )
 
 
@@ -99,9 +95,7 @@ def narrowed(installations: pa.Table, f: Filter) -> pa.Table:
 
 
 def _in_range(months: pa.ChunkedArray, f: Filter):
-    """Every installation when no range is asked for (undated ones too), else those dated within it."""
-    if not f.start and not f.end:
-        return pa.nulls(len(months), pa.bool_()).fill_null(True)
+    """The installations dated within the range (without a range every one counts, undated ones too)."""
     mask = pc.is_valid(months)
     if f.start:
         mask = pc.and_(mask, pc.greater_equal(months, f.start))
@@ -119,8 +113,9 @@ def _by(table: pa.Table, keys: list[str], aggregations: list) -> list[dict[str, 
 def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
     """Everything the dashboard shows for a filter: monthly series, and per region and per station."""
     chosen = narrowed(installations, f)
-    picked = chosen.filter(_in_range(chosen["pickup_month"], f))
-    installed = chosen.filter(_in_range(chosen["install_month"], f))
+    ranged = bool(f.start or f.end)
+    picked = chosen.filter(_in_range(chosen["pickup_month"], f)) if ranged else chosen
+    installed = chosen.filter(_in_range(chosen["install_month"], f)) if ranged else chosen
     aggregations = [("record_id", "count"), ("complete", "sum"), ("complete", "count")]
     dated_picked = picked.filter(pc.is_valid(picked["pickup_month"]))
     dated_installed = installed.filter(pc.is_valid(installed["install_month"]))
@@ -138,13 +133,14 @@ def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
         "months": months,
         "series": series,
         "regions": _groups(picked, installed, "region"),
-        "stations": _groups(picked, installed, "station_id"),
+        # A region's stations (10,000 of them for the whole group would make the answer slow and unreadable).
+        "stations": _groups(picked, installed, "station_id") if f.region or f.station else [],
         "totals": {
             "installations": chosen.num_rows,
             "picked_up": picked.num_rows,
             "capacity_kw": round(pc.sum(installed["capacity_kw"]).as_py() or 0.0, 2),
             "complete": pc.sum(picked["complete"]).as_py() or 0,
-            "undated": chosen.num_rows - dated_picked.num_rows if not (f.start or f.end) else 0,
+            "undated": 0 if ranged else chosen.num_rows - dated_picked.num_rows,
         },
     }
 
