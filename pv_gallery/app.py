@@ -27,6 +27,7 @@ from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
 from pv_gallery.pages import installation, overview, search, station
+from pv_gallery.reports import installation_report, station_report
 from pv_gallery.sessions import SessionStore
 from pv_gallery.supervision import supervision
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
@@ -67,6 +68,8 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/export/overview.xlsx", export_overview),
             Route("/export/missing.xlsx", export_missing),
             Route("/station/{station_id}/export.xlsx", export_station),
+            Route("/station/{station_id}/report", station_report),
+            Route("/station/{station_id}/installation/{key}/report", installation_report),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),
