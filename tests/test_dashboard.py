@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter, defaultdict
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from starlette.testclient import TestClient
@@ -46,6 +47,11 @@ def truth(world):
 
 @pytest.fixture(scope="module")
 def index(world):
+    return world_index(world)
+
+
+def world_index(world) -> pa.Table:
+    """The gallery index of a world's records (no media items: every installation a record row)."""
     iface = load_interface("default")
     rows = []
     for plan in world.stations:

@@ -1,12 +1,15 @@
-"""Reports printed to PDF in Chromium (issue 26): A4 pages, the installation's photos in the PDF, and the
-"copy link" button putting the page's address on the clipboard."""
+"""Reports printed to PDF in Chromium (issue 26): A4 pages, the installation's photos in the PDF; a station's
+Excel export downloaded and read back; the "copy link" button putting the page's address on the clipboard."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
+from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bench.stack import free_port
@@ -80,6 +83,16 @@ def test_reports_print_to_a4_pdf_with_the_photos_and_a_link_copies(served, brows
     assert not page.is_visible("header.top") and not page.is_visible("#print-report")
     assert page.is_visible("#report-checklist")
     page.emulate_media(media="screen")
+
+    # The station page's Excel link downloads what the page lists, read back with openpyxl.
+    page.goto(f"{base}/station/{station_id}")
+    with page.expect_download() as download:
+        page.click("#export-station")
+    assert download.value.suggested_filename == f"{station_id}.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
+    sheet = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert len(sheet) - 1 == rows
+    assert not any(raw in str(sheet) for raw in data.raw_ids)
 
     page.click("#copy-link")
     assert page.evaluate("() => navigator.clipboard.readText()") == page.url
