@@ -50,7 +50,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     templates.env.globals["time_zone"] = zone_label(config.time_zone)
     templates.env.globals["run_url"] = config.run_url
     middleware = [
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(SecurityHeadersMiddleware, img_sources=(config.map_tile_origin,) if config.map_tile_origin else ()),
         Middleware(HostCheckMiddleware, names=config.host_names),
     ]
     if config.trusted_proxies:  # never by default: uvicorn's own default trusts 127.0.0.1, where a proxy sits

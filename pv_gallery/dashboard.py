@@ -4,6 +4,9 @@ The page is drawn by the server (every figure is in its tables, links narrow by 
 charts are drawn by the bundled ECharts from the same figures, fetched as JSON from /dashboard/data - no
 inline script, no CDN (pv_gallery/static/vendor/echarts).
 
+The map's base layer is the group's approved tile service (PV_GALLERY_MAP_TILES, drawn by the bundled
+Leaflet); with none configured the points stand on a plain coordinate canvas, never over an outline.
+
 Map privacy (docs/security.md): a household's exact position is personal. Installation points are shown
 only when the dashboard is narrowed to one station, rounded to MAP_DECIMALS (about a kilometre), each
 linking to its installation page; otherwise one point per region at the mean of its installations.
@@ -130,6 +133,8 @@ def dashboard(request: Request) -> Response:
         regions=sorted(snap.regions.values(), key=lambda r: r.label),
         link=link,
         data_url="/dashboard/data?" + request.url.query,
+        tiles=request.app.state.config.map_tiles,
+        attribution=request.app.state.config.map_attribution,
     )
 
 

@@ -108,6 +108,9 @@ STRINGS: dict[str, dict[str, str]] = {
             "分布图为经纬度坐标平面（不含底图与行政边界）：全部区域时每个区域一个点（其安装户的平均位置）；"
             "选定场站后显示各户位置（约 1 公里精度），点击进入该户页面。"
         ),
+        "dash_map_tiles_help": (
+            "底图来自本集团认可的瓦片服务；全部区域时每个区域一个点，选定场站后显示各户位置（约 1 公里精度）。"
+        ),
         "dash_months": "按月",
         "dash_month": "月份",
         "dash_health": "采集状态（当前）",
@@ -256,6 +259,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "The map is a plain longitude/latitude canvas (no base map, no boundaries): one point per region (the "
             "mean position of its installations) for all regions; with a station chosen, its installations (rounded "
             "to about 1 km), each linking to its page."
+        ),
+        "dash_map_tiles_help": (
+            "The base map is the group's approved tile service; one point per region for all regions, a station's "
+            "installations (rounded to about 1 km) when one is chosen."
         ),
         "dash_months": "By month",
         "dash_month": "Month",

@@ -22,7 +22,7 @@ from pv_assets.collection.record_table import records_frame
 from pv_assets.gallery.previews.gallery import gallery_rows
 from pv_assets.gallery.previews.gallery_store import rows_to_table
 from pv_gallery.app import create_app
-from pv_gallery.config import GalleryConfig
+from pv_gallery.config import GalleryConfig, GalleryConfigError
 from pv_gallery.index import INDEX_KEY
 from pv_gallery.trends import Filter, figures, installation_table
 from pv_model.dialect import load_interface
@@ -178,3 +178,21 @@ def test_the_dashboard_needs_a_sign_in_and_ignores_filters_it_does_not_know(clie
         "region": None,
         "station": None,
     }
+
+
+def test_no_tile_service_by_default_and_a_wrong_one_is_refused_naming_the_setting(client):
+    page = client.get("/dashboard")
+    assert "leaflet" not in page.text and "data-tiles" not in page.text
+    assert "img-src 'self';" in page.headers["content-security-policy"]
+    for wrong in ("tiles.example.cn/{z}/{x}/{y}.png", "https://tiles.example.cn/{z}/{x}.png", "ftp://t/{z}/{x}/{y}"):
+        with pytest.raises(GalleryConfigError) as refused:
+            GalleryConfig(password=PASSWORD, map_tiles=wrong)
+        assert str(refused.value) == (
+            f"PV_GALLERY_MAP_TILES={wrong!r} is not a tile URL template: an http(s) address with {{z}}, {{x}} and "
+            "{y} (e.g. https://tiles.example.cn/{z}/{x}/{y}.png); leave it empty for no base map"
+        )
+    config = GalleryConfig(password=PASSWORD, map_tiles=" https://t{s}.example.cn:8443/vec/{z}/{x}/{y}?tk=k ")
+    assert config.map_tile_origin == "https://*.example.cn:8443"
+    assert (
+        GalleryConfig(password=PASSWORD, map_tiles="http://10.0.0.5/{z}/{x}/{y}").map_tile_origin == "http://10.0.0.5"
+    )

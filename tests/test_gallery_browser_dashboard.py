@@ -3,12 +3,16 @@ gallery's CSP, a region's bar narrows to its stations, and a station's map point
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
+import re
 import threading
 import time
 
 import pyarrow.parquet as pq
 import pytest
+from PIL import Image
 
 from bench.stack import free_port
 from pv_gallery.app import create_app
@@ -44,26 +48,85 @@ MAP_POINTS = """el => { const data = echarts.getInstanceByDom(el).getModel().get
   let drawn = 0; for (let i = 0; i < data.count(); i++) { if (data.getItemGraphicEl(i)) drawn++; } return drawn; }"""
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+@contextlib.contextmanager
+def gallery(store, config: GalleryConfig):
     import uvicorn
 
-    world = group_world("tiny", seed=3)
-    store = LocalDirObjectStore(tmp_path_factory.mktemp("dashboard-browser"))
-    buffer = io.BytesIO()
-    pq.write_table(world_index(world), buffer)
-    store.put_bytes(INDEX_KEY, buffer.getvalue(), "application/vnd.apache.parquet")
-    app = create_app(store, GalleryConfig(password=PASSWORD))
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", free_port()))
+    server = uvicorn.Server(uvicorn_config(create_app(store, config), "127.0.0.1", free_port()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
         time.sleep(0.05)
-    yield world, f"http://127.0.0.1:{server.config.port}"
+    yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def world_store(tmp_path_factory):
+    world = group_world("tiny", seed=3)
+    store = LocalDirObjectStore(tmp_path_factory.mktemp("dashboard-browser"))
+    buffer = io.BytesIO()
+    pq.write_table(world_index(world), buffer)
+    store.put_bytes(INDEX_KEY, buffer.getvalue(), "application/vnd.apache.parquet")
+    return world, store
+
+
+@pytest.fixture(scope="module")
+def served(world_store):
+    world, store = world_store
+    with gallery(store, GalleryConfig(password=PASSWORD)) as base:
+        yield world, base
+
+
+class TileHandler(http.server.BaseHTTPRequestHandler):
+    """An internal tile server: one grey PNG for every tile asked for."""
+
+    asked: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        image = io.BytesIO()
+        Image.new("RGB", (256, 256), (200, 200, 200)).save(image, format="PNG")
+        TileHandler.asked.append(self.path)
+        self.send_response(200)
+        self.send_header("content-type", "image/png")
+        self.send_header("content-length", str(len(image.getvalue())))
+        self.end_headers()
+        self.wfile.write(image.getvalue())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_with_an_approved_tile_service_the_map_draws_its_tiles_under_the_points(world_store, browser):
+    world, store = world_store
+    tiles = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TileHandler)
+    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{tiles.server_address[1]}"
+    config = GalleryConfig(password=PASSWORD, map_tiles=origin + "/{z}/{x}/{y}.png", map_attribution="内部底图")
+    try:
+        with gallery(store, config) as base:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            answer = page.goto(f"{base}/login?next=/dashboard")
+            assert f"img-src 'self' {origin};" in answer.headers["content-security-policy"]
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#dash-charts[data-ready='1']")
+            page.wait_for_function("() => document.querySelectorAll('img.leaflet-tile-loaded').length > 0")
+            regions = {p.region_code for p in world.stations if any(i.picked_up for i in p.installations)}
+            assert page.locator("#chart-map path.map-point").count() == len(regions)
+            assert "内部底图" in page.text_content("#chart-map .leaflet-control-attribution")
+            assert TileHandler.asked and all(re.fullmatch(r"/\d+/\d+/\d+\.png", p) for p in TileHandler.asked)
+            page.locator("#chart-map path.map-point").first.click()
+            page.wait_for_url("**/dashboard?region=*")
+            assert problems == [], problems
+            page.close()
+    finally:
+        tiles.shutdown()
 
 
 def test_charts_and_map_render_and_narrow(served, browser):

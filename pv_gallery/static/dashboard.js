@@ -55,6 +55,8 @@
       });
     }
     var points = data.map.points;
+    var mapBox = document.getElementById("chart-map");
+    if (mapBox && mapBox.getAttribute("data-tiles") && window.L) { tileMap(mapBox, data.map, points); return; }
     var lons = points.map(function (p) { return p.lon; });
     var lats = points.map(function (p) { return p.lat; });
     var pad = 0.05;
@@ -75,6 +77,30 @@
       mapChart.getDom().setAttribute("data-points", String(points.length));
       mapChart.on("click", function (event) { go(points[event.dataIndex].href); });
     }
+  }
+
+  // With an approved tile service (PV_GALLERY_MAP_TILES): Leaflet draws its tiles, the points as circles.
+  function tileMap(box, map, points) {
+    var drawn = window.L.map(box, { attributionControl: true });
+    drawn.attributionControl.setPrefix(false);
+    window.L.tileLayer(box.getAttribute("data-tiles"), {
+      attribution: box.getAttribute("data-attribution") || "", maxZoom: 18
+    }).addTo(drawn);
+    var bounds = [];
+    points.forEach(function (p) {
+      var radius = map.kind === "regions" ? Math.min(30, 6 + Math.sqrt(p.count)) : 5;
+      var marker = window.L.circleMarker([p.lat, p.lon], { radius: radius, color: coverageColor(p.coverage),
+                                                           fillOpacity: 0.7, className: "map-point" });
+      var tip = document.createElement("span");  // text, never HTML: a label is the station's text
+      tip.textContent = p.label + " · " + p.count;
+      marker.bindTooltip(tip);
+      marker.on("click", function () { go(p.href); });
+      marker.addTo(drawn);
+      bounds.push([p.lat, p.lon]);
+    });
+    if (bounds.length) { drawn.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 }); } else { drawn.setView([35, 105], 4); }
+    box.setAttribute("data-points", String(points.length));
+    box.setAttribute("data-drawn", "1");
   }
 
   function init() {
