@@ -54,15 +54,17 @@ def installation_table(t: pa.Table) -> pa.Table:
     base = pa.table({"station_id": t["station_id"], "record_id": t["record_id"], "region": region, **columns})
     grouped = base.group_by(["station_id", "record_id"]).aggregate(aggregations)
     grouped = grouped.rename_columns([c.removesuffix("_min").removesuffix("_max") for c in grouped.column_names])
+    missing = missing_columns(grouped) if typed else {n: pa.nulls(grouped.num_rows, pa.int64()) for n in TYPES}
     if typed:
-        missing = missing_columns(grouped)
         complete = pc.cast(pc.invert(pc.greater(_sum(list(missing.values())), 0)), pa.int64())
     else:
         complete = pa.nulls(grouped.num_rows, pa.int64())
     keep = ["station_id", "record_id", "region", *PLANNER_NUMBERS, *PLANNER_DATES]
+    table = grouped.select(keep)
+    for name in TYPES:
+        table = table.append_column(f"missing_{name}", missing[name])
     return (
-        grouped.select(keep)
-        .append_column("complete", complete)
+        table.append_column("complete", complete)
         .append_column("pickup_month", _month(grouped["pickup_date"]))
         .append_column("install_month", _month(grouped["install_date"]))
     )
@@ -142,6 +144,8 @@ def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
             "complete": pc.sum(picked["complete"]).as_py() or 0,
             "undated": 0 if ranged else chosen.num_rows - dated_picked.num_rows,
         },
+        # Installations without a stored photo of each required type (missing, or every file of it failed).
+        "missing": {name: pc.sum(picked[f"missing_{name}"]).as_py() or 0 for name in TYPES},
     }
 
 

@@ -120,6 +120,7 @@ def test_coverage_is_the_share_with_every_required_type_per_pickup_month():
     assert found["months"] == ["2025-01", "2025-02"]
     assert found["series"]["coverage"] == [0.5, 1.0]
     assert found["totals"]["complete"] == 2
+    assert found["missing"] == {t: 0 if t == "modules" else 1 for t in every}
 
 
 @pytest.fixture(scope="module")
