@@ -13,9 +13,10 @@ import pytest
 from pv_assets.collection.collector import OUTCOME_COLUMNS, _outcome
 from pv_assets.collection.manifest_rows import build_manifest
 from pv_assets.collection.record_table import records_frame
-from pv_assets.collection.typed_columns import OUTCOME_TYPES, typed
+from pv_assets.collection.typed_columns import OUTCOME_TYPES, PREVIEW_TYPES, typed
 from pv_assets.gallery.previews.gallery import gallery_rows
 from pv_assets.gallery.previews.gallery_store import conform, rows_to_table
+from pv_assets.gallery.previews.plan import PREVIEW_COLUMNS
 from pv_assets.io_manager import frame_to_parquet
 from pv_model.dialect import PlannerFields, load_interface, read_planner
 from pv_simulator.dialect import Dialect
@@ -112,6 +113,15 @@ def test_outcome_and_manifest_tables_have_integer_sizes_and_zoned_times():
     assert schema.field("duration_ms").type == pa.int64()
     assert schema.field("finished_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("occurrences").type == pa.int64()
+    previews = typed(
+        pd.DataFrame([{"size": 10, "width": None, "preview_bytes": 3}], columns=PREVIEW_COLUMNS), PREVIEW_TYPES
+    )
+    assert [str(schema_of(previews).field(c).type) for c in ("size", "width", "height", "duration_s")] == [
+        "int64",
+        "int64",
+        "int64",
+        "double",
+    ]
     manifest = build_manifest([], base_url="http://x", accepted_statuses=["已提货"])
     assert schema_of(manifest).field("occurrences").type == pa.int64()
 

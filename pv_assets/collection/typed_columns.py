@@ -34,6 +34,14 @@ RECORD_TYPES = {
 }
 MANIFEST_TYPES = {"occurrences": INT, "id_checksum_ok": BOOL}
 OUTCOME_TYPES = {**MANIFEST_TYPES, "size": INT, "finished_at": UTC_TIME, "duration_ms": INT}
+PREVIEW_TYPES = {
+    "size": INT,
+    "width": INT,
+    "height": INT,
+    "duration_s": FLOAT,
+    "preview_bytes": INT,
+    "original_bytes_read": INT,
+}
 
 
 def arrow_type(name: str):
