@@ -33,7 +33,7 @@
 
   function draw(box, data) {
     var months = data.months;
-    var base = { grid: { left: 60, right: 20, top: 30, bottom: 40 }, tooltip: { trigger: "axis" },
+    var base = { grid: { left: 60, right: 20, top: 45, bottom: 40 }, tooltip: { trigger: "axis" },
                  xAxis: { type: "category", data: months } };
     chart("chart-picked", Object.assign({}, base, { title: { text: box.getAttribute("data-picked"), textStyle: { fontSize: 13 } },
       yAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: data.series.picked_up }] }));
@@ -59,14 +59,18 @@
     if (mapBox && mapBox.getAttribute("data-tiles") && window.L) { tileMap(mapBox, data.map, points); return; }
     var lons = points.map(function (p) { return p.lon; });
     var lats = points.map(function (p) { return p.lat; });
-    var pad = 0.05;
+    // A margin of a tenth of the spread (at least ~5 km) so that no point sits on the frame.
+    function margin(values) {
+      return values.length ? Math.max(0.05, (Math.max.apply(null, values) - Math.min.apply(null, values)) / 10) : 0.05;
+    }
+    var padX = margin(lons), padY = margin(lats);
     var mapChart = chart("chart-map", {
       tooltip: { formatter: function (p) { return p.name + " · " + p.value[2]; } },
       grid: { left: 60, right: 20, top: 20, bottom: 40 },
-      xAxis: { type: "value", scale: true, name: "lon", min: Math.min.apply(null, lons.concat([180])) - pad,
-               max: Math.max.apply(null, lons.concat([-180])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
-      yAxis: { type: "value", scale: true, name: "lat", min: Math.min.apply(null, lats.concat([90])) - pad,
-               max: Math.max.apply(null, lats.concat([-90])) + pad, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
+      xAxis: { type: "value", scale: true, name: "lon", min: Math.min.apply(null, lons.concat([180])) - padX,
+               max: Math.max.apply(null, lons.concat([-180])) + padX, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
+      yAxis: { type: "value", scale: true, name: "lat", min: Math.min.apply(null, lats.concat([90])) - padY,
+               max: Math.max.apply(null, lats.concat([-90])) + padY, axisLabel: { formatter: function (v) { return v.toFixed(2); } } },
       series: [{ type: "scatter", data: points.map(function (p) {
         return { name: p.label, value: [p.lon, p.lat, p.count],
                  symbolSize: data.map.kind === "regions" ? Math.min(60, 10 + Math.sqrt(p.count) * 2) : 8,
