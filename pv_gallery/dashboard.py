@@ -46,7 +46,7 @@ def request_filter(request: Request, regions: dict, stations: dict) -> Filter:
 def dashboard_figures(request: Request) -> tuple[Filter, dict[str, Any]]:
     snap = snapshot(request)
     f = request_filter(request, snap.regions, snap.stations)
-    found = figures(snap.installation_table(), f)
+    found = figures(snap.installation_table(), f, snap.collection_table)
     names = {code: region.label for code, region in snap.regions.items()}
     for entry in found["regions"]:
         entry["label"] = names.get(entry["id"], entry["id"])

@@ -70,6 +70,22 @@ def installation_table(t: pa.Table) -> pa.Table:
     )
 
 
+def collection_table(t: pa.Table) -> pa.Table:
+    """Media items stored per station, region and month of collection (`collected_at`, UTC): when the
+    collection ran and how much it brought, the part of collection health the index remembers over time."""
+    stored = pc.fill_null(pc.and_(pc.equal(t["status"], "stored"), pc.is_valid(t["collected_at"])), False)
+    # Only the three columns are filtered (filtering the index would copy its thirty).
+    table = pa.table(
+        {
+            "station_id": t["station_id"],
+            "region": pc.fill_null(t["region_company_code"], ""),
+            "month": pc.utf8_slice_codeunits(t["collected_at"], 0, 7),
+        }
+    ).filter(stored)
+    grouped = table.group_by(["station_id", "region", "month"]).aggregate([("month", "count")])
+    return grouped.rename_columns(["station_id", "region", "month", "items"])
+
+
 def _column(t: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa.Array:
     return t[name].cast(kind) if name in t.column_names else pa.nulls(t.num_rows, kind)
 
@@ -112,8 +128,9 @@ def _by(table: pa.Table, keys: list[str], aggregations: list) -> list[dict[str, 
     return table.group_by(keys).aggregate(aggregations).to_pylist()
 
 
-def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
-    """Everything the dashboard shows for a filter: monthly series, and per region and per station."""
+def figures(installations: pa.Table, f: Filter, collected: pa.Table | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for a filter: monthly series, and per region and per station.
+    `collected` (collection_table) adds the media items stored per month of collection."""
     chosen = narrowed(installations, f)
     ranged = bool(f.start or f.end)
     picked = chosen.filter(_in_range(chosen["pickup_month"], f)) if ranged else chosen
@@ -125,11 +142,17 @@ def figures(installations: pa.Table, f: Filter) -> dict[str, Any]:
     monthly_installed = {
         r["install_month"]: r for r in _by(dated_installed, ["install_month"], [("capacity_kw", "sum")])
     }
-    months = sorted(set(monthly_picked) | set(monthly_installed))
+    stored = {}
+    if collected is not None:
+        chosen_items = narrowed(collected, f)
+        chosen_items = chosen_items.filter(_in_range(chosen_items["month"], f)) if ranged else chosen_items
+        stored = {r["month"]: r["items_sum"] for r in _by(chosen_items, ["month"], [("items", "sum")])}
+    months = sorted(set(monthly_picked) | set(monthly_installed) | set(stored))
     series = {
         "picked_up": [monthly_picked.get(m, {}).get("record_id_count", 0) for m in months],
         "capacity_kw": [round(monthly_installed.get(m, {}).get("capacity_kw_sum") or 0.0, 2) for m in months],
         "coverage": [_share(monthly_picked.get(m)) for m in months],
+        "collected": [stored.get(m, 0) for m in months],
     }
     return {
         "months": months,

@@ -24,7 +24,7 @@ from pv_assets.gallery.previews.gallery_store import rows_to_table
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig, GalleryConfigError
 from pv_gallery.index import INDEX_KEY
-from pv_gallery.trends import Filter, figures, installation_table
+from pv_gallery.trends import Filter, collection_table, figures, installation_table
 from pv_model.dialect import load_interface
 from pv_simulator.world import group_world
 from pv_simulator.world.truth import truth_document
@@ -135,9 +135,19 @@ def test_coverage_is_the_share_with_every_required_type_per_pickup_month():
             photo = {"status": "stored", "media_kind": "photo", "photo_type": kind, "required_photo_types": REQUIRED}
             rows.append({"item_id": f"{record}{n}", "region_company_code": "RC", "station_id": "S", "record_id": record,
                          "pickup_date": dt.date.fromisoformat(day), "capacity_kw": 5.0, **photo})  # fmt: skip
-    found = figures(installation_table(rows_to_table(rows)), Filter())
+            rows[-1]["collected_at"] = f"2025-0{1 + (record == 'R3')}-28T08:00:00+00:00"
+    rows.append({"item_id": "F", "region_company_code": "RC", "station_id": "S", "record_id": "R2", "status": "failed"})
+    table = rows_to_table(rows)
+    found = figures(installation_table(table), Filter(), collection_table(table))
     assert found["months"] == ["2025-01", "2025-02"]
     assert found["series"]["coverage"] == [0.5, 1.0]
+    assert found["series"]["collected"] == [7, 6]  # stored photos by month of collection; the failed one not
+    assert figures(installation_table(table), Filter(start="2025-02"), collection_table(table))["series"] == {
+        "picked_up": [1],
+        "capacity_kw": [0.0],
+        "coverage": [1.0],
+        "collected": [6],
+    }
     assert found["totals"]["complete"] == 2
     assert found["missing"] == {t: 0 if t == "modules" else 1 for t in every}
 

@@ -20,6 +20,7 @@ from pv_gallery.server import uvicorn_config
 from resources.object_store import LocalDirObjectStore
 from tests.gallery_fixtures import build_gallery_data
 from tests.test_gallery_browser import CHROMIUM
+from tests.test_gallery_browser_dashboard import DRAWN
 
 PASSWORD = "browser-test-password-7f3a"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need Debian's Chromium")
@@ -83,6 +84,13 @@ def test_reports_print_to_a4_pdf_with_the_photos_and_a_link_copies(served, brows
     assert not page.is_visible("header.top") and not page.is_visible("#print-report")
     assert page.is_visible("#report-checklist")
     page.emulate_media(media="screen")
+
+    # The dashboard over collected media: the items stored per month of collection drawn.
+    page.goto(f"{base}/dashboard")
+    page.wait_for_selector("#dash-charts[data-ready='1']")
+    assert page.eval_on_selector("#chart-collected", DRAWN)
+    stored = sum(1 for r in data.rows if r["status"] == "stored" and r["collected_at"])
+    assert sum(int(c) for c in page.locator("#dash-months tbody tr td:nth-child(5)").all_text_contents()) == stored
 
     # The station page's Excel link downloads what the page lists, read back with openpyxl.
     page.goto(f"{base}/station/{station_id}")
