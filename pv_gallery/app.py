@@ -20,11 +20,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pv_gallery.auth import login, logout
 from pv_gallery.config import GalleryConfig
+from pv_gallery.dashboard import dashboard, dashboard_data
 from pv_gallery.evidence import EvidenceFindings
+from pv_gallery.export import export_missing, export_overview, export_station
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
 from pv_gallery.pages import installation, overview, search, station
+from pv_gallery.reports import installation_report, station_report
 from pv_gallery.sessions import SessionStore
 from pv_gallery.supervision import supervision
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
@@ -47,7 +50,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     templates.env.globals["time_zone"] = zone_label(config.time_zone)
     templates.env.globals["run_url"] = config.run_url
     middleware = [
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(SecurityHeadersMiddleware, img_sources=(config.map_tile_origin,) if config.map_tile_origin else ()),
         Middleware(HostCheckMiddleware, names=config.host_names),
     ]
     if config.trusted_proxies:  # never by default: uvicorn's own default trusts 127.0.0.1, where a proxy sits
@@ -60,6 +63,13 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/logout", logout, methods=["POST"]),
             Route("/search", search),
             Route("/supervision", supervision),
+            Route("/dashboard", dashboard),
+            Route("/dashboard/data", dashboard_data),
+            Route("/export/overview.xlsx", export_overview),
+            Route("/export/missing.xlsx", export_missing),
+            Route("/station/{station_id}/export.xlsx", export_station),
+            Route("/station/{station_id}/report", station_report),
+            Route("/station/{station_id}/installation/{key}/report", installation_report),
             Route("/station/{station_id}", station),
             Route("/station/{station_id}/installation/{key}", installation),
             Route("/media/{item_id}/{rendition}", media),

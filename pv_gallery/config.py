@@ -57,6 +57,21 @@ def parse_proxies(value: str | None) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def check_tiles(template: str) -> str | None:
+    """A tile URL template as the map needs it, or a GalleryConfigError naming the setting and the fix."""
+    template = template.strip()
+    if not template:
+        return None
+    parts = urlsplit(template.replace("{s}", "a"))
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in template]
+    if parts.scheme not in ("http", "https") or not parts.hostname or missing or parts.fragment:
+        raise GalleryConfigError(
+            f"{env_name('gallery_map_tiles')}={template!r} is not a tile URL template: an http(s) address with "
+            "{z}, {x} and {y} (e.g. https://tiles.example.cn/{z}/{x}/{y}.png); leave it empty for no base map"
+        )
+    return template
+
+
 @dataclass(frozen=True)
 class GalleryConfig:
     password: str | None = None
@@ -73,6 +88,20 @@ class GalleryConfig:
     time_zone: str = "Asia/Shanghai"  # the group's: pages show every time in it, with its name
     stale_after_h: float = 72.0  # a station's last success older than this is flagged stale
     dagster_ui_url: str | None = None  # where a failed run's page is, for the engineer behind the manager
+    map_tiles: str | None = None  # the dashboard map's tile URL template (an approved service); None: no base map
+    map_attribution: str = ""
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """The tile service's origin, which the CSP lets images come from; None without a tile service. A host
+        with Leaflet's `{s}` (servers a, b, c) is allowed as `*.` its parent domain."""
+        if not self.map_tiles:
+            return None
+        parts = urlsplit(self.map_tiles)
+        netloc = parts.netloc
+        if "{s}" in netloc:
+            netloc = "*." + netloc.split(".", 1)[1]
+        return f"{parts.scheme}://{netloc}"
 
     def run_url(self, run_id: str | None) -> str | None:
         """The Dagster UI's page of a run, or None when no UI address is configured."""
@@ -110,6 +139,8 @@ class GalleryConfig:
                     "(e.g. https://dagster.example.cn)"
                 )
             object.__setattr__(self, "dagster_ui_url", ui)
+        if self.map_tiles is not None:
+            object.__setattr__(self, "map_tiles", check_tiles(self.map_tiles))
         object.__setattr__(self, "allowed_hosts", tuple(h.lower().strip("[]") for h in self.allowed_hosts))
 
     @classmethod
@@ -133,6 +164,8 @@ class GalleryConfig:
             time_zone=knobs.gallery_time_zone,
             stale_after_h=knobs.gallery_stale_after_h,
             dagster_ui_url=knobs.dagster_ui_url or None,
+            map_tiles=(knobs.gallery_map_tiles or "").strip() or None,
+            map_attribution=(knobs.gallery_map_attribution or "").strip(),
         )
 
     @property

@@ -89,6 +89,32 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_stale": "数据过期",
         "state_never": "从未采集成功",
         "state_unknown": "状态未知",
+        "dashboard": "趋势看板",
+        "export_xlsx": "导出 Excel",
+        "report": "打印报告",
+        "print": "打印 / 存为 PDF",
+        "printed_at": "生成于",
+        "checklist": "必拍照片核对",
+        "copy_link": "复制链接",
+        "copied": "已复制",
+        "export_missing": "缺类型户清单 (Excel)",
+        "dash_from": "起始月份",
+        "dash_to": "截止月份",
+        "dash_apply": "应用",
+        "dash_capacity_kw": "新增装机容量 (kW)",
+        "dash_undated": "户无提货日期",
+        "dash_map": "分布图",
+        "dash_map_help": (
+            "分布图为经纬度坐标平面（不含底图与行政边界）：全部区域时每个区域一个点（其安装户的平均位置）；"
+            "选定场站后显示各户位置（约 1 公里精度），点击进入该户页面。"
+        ),
+        "dash_map_tiles_help": (
+            "底图来自本集团认可的瓦片服务；全部区域时每个区域一个点，选定场站后显示各户位置（约 1 公里精度）。"
+        ),
+        "dash_collected": "当月采集入库影像数",
+        "dash_months": "按月",
+        "dash_month": "月份",
+        "dash_health": "采集状态（当前）",
         "last_attempt": "最近尝试",
         "last_success": "最近成功",
         "never": "从未",
@@ -215,6 +241,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_stale": "Stale",
         "state_never": "Never collected",
         "state_unknown": "Unknown",
+        "dashboard": "Trends",
+        "export_xlsx": "Export to Excel",
+        "report": "Print report",
+        "print": "Print / save as PDF",
+        "printed_at": "made",
+        "checklist": "Required photo checklist",
+        "copy_link": "Copy link",
+        "copied": "Copied",
+        "export_missing": "Installations missing a type (Excel)",
+        "dash_from": "From month",
+        "dash_to": "To month",
+        "dash_apply": "Apply",
+        "dash_capacity_kw": "Capacity added (kW)",
+        "dash_undated": "without a pickup date",
+        "dash_map": "Map",
+        "dash_map_help": (
+            "The map is a plain longitude/latitude canvas (no base map, no boundaries): one point per region (the "
+            "mean position of its installations) for all regions; with a station chosen, its installations (rounded "
+            "to about 1 km), each linking to its page."
+        ),
+        "dash_map_tiles_help": (
+            "The base map is the group's approved tile service; one point per region for all regions, a station's "
+            "installations (rounded to about 1 km) when one is chosen."
+        ),
+        "dash_collected": "Media collected (month of collection)",
+        "dash_months": "By month",
+        "dash_month": "Month",
+        "dash_health": "Collection state (now)",
         "last_attempt": "Last attempt",
         "last_success": "Last success",
         "never": "never",

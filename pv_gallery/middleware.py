@@ -19,6 +19,14 @@ SECURITY_HEADERS = [
 ]
 
 
+def security_headers(img_sources: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers, with the map's approved tile service (PV_GALLERY_MAP_TILES) as one more image source."""
+    if not img_sources:
+        return SECURITY_HEADERS
+    policy = CONTENT_SECURITY_POLICY.replace("img-src 'self'", "img-src 'self' " + " ".join(img_sources))
+    return [(b"content-security-policy", policy.encode()), *SECURITY_HEADERS[1:]]
+
+
 def host_name(header: str) -> str:
     """The name in a Host header: without the port, brackets or a final dot, lower case."""
     header = header.strip().lower()
@@ -50,8 +58,9 @@ class HostCheckMiddleware:
 class SecurityHeadersMiddleware:
     """Adds the security headers to every HTTP answer, static files and errors included."""
 
-    def __init__(self, app):
+    def __init__(self, app, img_sources: tuple[str, ...] = ()):
         self.app = app
+        self.headers = security_headers(img_sources)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -62,7 +71,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in SECURITY_HEADERS if name not in present
+                    (name, value) for name, value in self.headers if name not in present
                 ]
             await send(message)
 

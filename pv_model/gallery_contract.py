@@ -47,6 +47,20 @@ INDEX_COLUMNS: list[tuple[str, str]] = [
     ("photo_type", "string"),
     # The record's required photo types, comma-separated (the registry's setting for its station).
     ("required_photo_types", "string"),
+    # The planner's typed fields (pv_model.dialect.planner), null where the station gives none or it did not
+    # read; the text ones masked like record_fields. Coordinates are the installation's: pages round them.
+    ("capacity_kw", "float64"),
+    ("install_date", "date32"),
+    ("pickup_date", "date32"),
+    ("project_name", "string"),
+    ("province", "string"),
+    ("city", "string"),
+    ("county", "string"),
+    ("town", "string"),
+    ("village", "string"),
+    ("address", "string"),
+    ("latitude", "float64"),
+    ("longitude", "float64"),
 ]
 INDEX_COLUMN_NAMES = [name for name, _type in INDEX_COLUMNS]
 

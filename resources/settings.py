@@ -234,6 +234,17 @@ class Settings(BaseSettings):
         validation_alias="PV_GALLERY_STALE_AFTER_H",
         description="a station whose last successful collection is older than this many hours is flagged stale",
     )
+    gallery_map_tiles: str | None = Field(
+        None,
+        validation_alias="PV_GALLERY_MAP_TILES",
+        description="the dashboard map's approved tile service, an http(s) URL template with {z}, {x} and {y} "
+        "(e.g. an internal server or Tianditu); empty: points on a plain coordinate canvas, no base map",
+    )
+    gallery_map_attribution: str | None = Field(
+        None,
+        validation_alias="PV_GALLERY_MAP_ATTRIBUTION",
+        description="the tile service's attribution, shown on the map",
+    )
 
 
 _last: tuple[int, Settings] | None = None

@@ -149,7 +149,7 @@ def test_previews_and_gallery_index_end_to_end(gallery_world, dagster_instance, 
             row[c] for c in ("item_id", "thumb_key", "poster_key", "width")
         ]
     # object_key is the audit's link to the original (the contract: never shown); nothing else names a person.
-    text = json.dumps(table.drop_columns(["object_key"]).to_pylist(), ensure_ascii=False)
+    text = json.dumps(table.drop_columns(["object_key"]).to_pylist(), ensure_ascii=False, default=str)  # dates: text
     for record in sim.records(QUIRKY) + sim.records(CLEAN):
         number = record["idCardNo"].strip().upper()
         assert number not in text.upper()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pv_assets.collection.manifest_rows import MANIFEST_COLUMNS, plain_rows
+from pv_assets.collection.typed_columns import OUTCOME_TYPES, typed
 from pv_model.keys import key_prefix, mask_key, object_key, stem_of
 from resources.object_store import ObjectRejected, ObjectStore, ObjectStoreError, StoredObject
 from resources.station_api import LoginFailed, MediaFailure, StationClient
@@ -84,8 +85,8 @@ def _outcome(row: dict[str, Any], outcome: str, run_id: str, started: float, **f
     base.update(
         outcome=outcome,
         run_id=run_id,
-        finished_at=datetime.now(UTC).isoformat(),
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
+        finished_at=datetime.now(UTC),
+        duration_ms=round((time.monotonic() - started) * 1000),
     )
     base.update(fields)
     return base
@@ -190,7 +191,7 @@ class StationCollector:
         """The uploaded_media table for a manifest table."""
         import pandas as pd  # only the tables need pandas; the collection works on plain rows
 
-        return pd.DataFrame(self.run_rows(plain_rows(manifest)), columns=OUTCOME_COLUMNS)
+        return typed(pd.DataFrame(self.run_rows(plain_rows(manifest)), columns=OUTCOME_COLUMNS), OUTCOME_TYPES)
 
     def run_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One outcome row per manifest row."""

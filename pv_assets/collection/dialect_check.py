@@ -116,7 +116,7 @@ def _check(client: StationClient, station: Station, iface: StationInterface, sho
 
 def _when(row: dict[str, Any], iface: StationInterface) -> str:
     """The record's time as the station wrote it, and as pv-media reads it with the dialect's time_format."""
-    raw = row["updated_at"]
+    raw = row["updated_at_raw"]
     moment = parse_time(raw, iface.records.time_format, ZoneInfo(iface.timezone))
     read = moment.strftime("%Y-%m-%d %H:%M:%S %Z") if moment else f"unreadable as {iface.records.time_format!r}"
     return f"{raw!r} ({read})" if raw is not None else "None"

@@ -51,6 +51,9 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
     if replaced:
         context.log.warning(f"station {station_id}: {replaced} records held text UTF-8 cannot carry (lone surrogates); "
                             f"replaced with U+FFFD and flagged in the column {TEXT_PROBLEM}")  # fmt: skip
+    warned = frame[frame["field_warnings"].notna()]
+    for record_id, warning in zip(warned["record_id"][:20], warned["field_warnings"][:20], strict=True):
+        context.log.warning(f"record {record_id}: {warning}")  # the first 20; the table has every one
     yield Output(
         frame,
         metadata={
@@ -59,6 +62,7 @@ def infrastructure_records(context: AssetExecutionContext, station_token: dict, 
             "region_company_code": fetched.region or "unknown",
             "region_source": fetched.region_source,
             "station_code": str(fetched.info.get("station_code") or ""),
+            "records_with_field_warnings": len(warned),
             "duration_s": round(time.monotonic() - started, 3),
             # What the daily pass compares before it runs this station again (pv_assets/collection/fingerprint.py).
             REFRESH_FINGERPRINT: refresh_fingerprint(frame, station),

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pv_assets.collection.typed_columns import MANIFEST_TYPES, typed
 from pv_model.identity import InvalidIdCardNumber, id_checksum_ok, mask_id, normalize_id_card
 from pv_model.keys import InvalidKeySegment, object_key_stem, pseudonymize_id, url_hash
 from pv_model.urls import DEFAULT_SEPARATORS, parse_url_items, url_identity
@@ -76,7 +77,7 @@ def build_manifest(records: Iterable[dict[str, Any]], **options: Any) -> pd.Data
     """The manifest as a table (the media_manifest asset); see manifest_rows."""
     import pandas as pd  # only the table needs pandas; the rows do not
 
-    return pd.DataFrame(manifest_rows(records, **options), columns=MANIFEST_COLUMNS)
+    return typed(pd.DataFrame(manifest_rows(records, **options), columns=MANIFEST_COLUMNS), MANIFEST_TYPES)
 
 
 def manifest_rows(

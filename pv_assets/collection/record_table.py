@@ -12,10 +12,22 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pv_assets.collection.manifest_rows import none_for_missing
-from pv_model.dialect import FieldMap, StationInterface, dig, fill_url_template, top_field
+from pv_assets.collection.typed_columns import RECORD_TYPES, typed
+from pv_model.dialect import (
+    PLANNER_COLUMNS,
+    FieldMap,
+    StationInterface,
+    dig,
+    fill_url_template,
+    parse_time,
+    read_planner,
+    top_field,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,11 +40,14 @@ RECORD_COLUMNS = [
     "id_card_no",
     "pickup_status_raw",
     "pickup_status",
-    "updated_at",
+    "updated_at",  # a timestamp (UTC) read with the dialect's time_format and zone
+    "updated_at_raw",  # as the station wrote it
     "photo_urls",
     "video_urls",
     "media_items",
     "text_problem",
+    *PLANNER_COLUMNS,
+    "field_warnings",  # a value that did not read, per field: the row keeps going with it empty
 ]
 TEXT_PROBLEM = "text_problem"
 # Lone surrogates are valid JSON ("\\ud83d") but no UTF-8 encoder takes them: one in one field failed
@@ -187,7 +202,7 @@ def records_frame(
 
     rows = record_rows(records, interface, station_id, region_company_code, region_company_name, station_values)
     frame = pd.DataFrame(rows, columns=None if rows else RECORD_COLUMNS)
-    return none_for_missing(frame) if rows else frame
+    return typed(none_for_missing(frame) if rows else frame, RECORD_TYPES)
 
 
 def record_rows(
@@ -209,10 +224,13 @@ def record_rows(
         fields.pickup_status,
         fields.updated_at,
         fields.region_company_code,
+        *interface.planner.paths(),
         *fields.photo_urls,
         *fields.video_urls,
     ]
-    mapped = {top_field(path) for path in mapped_paths if path}
+    # The planner's raw fields stay as text columns too (the audit keeps what the station said).
+    mapped = {top_field(path) for path in mapped_paths if path} - {top_field(p) for p in interface.planner.paths()}
+    tz = ZoneInfo(interface.timezone)
     rows = []
     for record in records:
         record, replaced = encodable_record(record)
@@ -222,6 +240,9 @@ def record_rows(
         if fields.region_company_code:
             region = clean_value(dig(record, fields.region_company_code), ph) or region_company_code
         refs = media_refs(record, interface, station_values)
+        planner, warnings = read_planner(record, interface.planner, ph, tz)
+        raw_time = clean_value(dig(record, fields.updated_at), ph) if fields.updated_at else None
+        updated_at = _time(raw_time, interface, tz, warnings, fields.updated_at)
         row = {
             "station_id": station_id,
             "region_company_code": region,
@@ -230,7 +251,8 @@ def record_rows(
             "id_card_no": clean_value(dig(record, fields.id_card_no), ph),
             "pickup_status_raw": raw_status,
             "pickup_status": interface.pickup_status.get(status_key, "unknown") if status_key else "missing",
-            "updated_at": clean_value(dig(record, fields.updated_at), ph) if fields.updated_at else None,
+            "updated_at": updated_at,
+            "updated_at_raw": raw_time,
             "photo_urls": ",".join(r.url for r in refs if r.kind == "photo") or None,
             "video_urls": ",".join(r.url for r in refs if r.kind == "video") or None,
             # The exact items with their source field: URLs may hold commas, and the audit names the field.
@@ -240,6 +262,8 @@ def record_rows(
             TEXT_PROBLEM: f"text that UTF-8 cannot carry replaced with U+FFFD in: {', '.join(replaced)}"
             if replaced
             else None,
+            **planner,
+            "field_warnings": "; ".join(warnings) or None,
         }
         for name, path in fields.keep.items():
             row.setdefault(name, clean_value(dig(record, path), ph))
@@ -248,3 +272,14 @@ def record_rows(
                 row[name] = clean_value(value, ph)
         rows.append(row)
     return rows
+
+
+def _time(raw: str | None, interface: StationInterface, tz: ZoneInfo, warnings: list[str], path: str | None):
+    """The record's time in UTC, or None with a warning when the station's text does not read."""
+    if raw is None:
+        return None
+    moment = parse_time(raw, interface.records.time_format, tz)
+    if moment is None:
+        warnings.append(f"{path}: {raw[:40]!r} does not read as {interface.records.time_format!r}; left empty")
+        return None
+    return moment.astimezone(UTC)

@@ -22,6 +22,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, Materiali
 
 from pv_assets.collection.asset_options import collection_asset
 from pv_assets.collection.manifest_rows import plain_rows
+from pv_assets.collection.typed_columns import PREVIEW_TYPES, typed
 from pv_assets.gallery.previews import checks
 from pv_assets.gallery.previews.builder import PreviewTally, listed_preview_keys
 from pv_assets.gallery.previews.gallery import gallery_rows
@@ -105,7 +106,7 @@ def previews_output(
     """media_previews' output (its table and metadata) and its check, from the rows of the run."""
     # Drawn again when a thumbnail was built or the sheet would show other thumbnails than last time.
     same_sheet = tally.built == 0 and _sheet_thumbs(rows) == _sheet_thumbs(previous.values())
-    frame = pd.DataFrame(rows, columns=PREVIEW_COLUMNS)
+    frame = typed(pd.DataFrame(rows, columns=PREVIEW_COLUMNS), PREVIEW_TYPES)
     # The store as it is now: the run's one listing suffices unless this run wrote previews.
     keys = [r["object_key"] for r in rows]
     listed = listed_preview_keys(store, keys) if tally.built else set(tally.listed_keys)

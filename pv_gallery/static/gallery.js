@@ -59,9 +59,34 @@
     });
   }
 
+  // "Copy link" on every page: the page's address (its filters in the query) to the clipboard. Over plain
+  // http on an internal name the Clipboard API is not offered, so a selected text field is copied instead.
+  function copyLink() {
+    var button = document.getElementById("copy-link");
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      var done = function () { button.textContent = button.getAttribute("data-copied"); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(window.location.href).then(done);
+        return;
+      }
+      var field = document.createElement("textarea");
+      field.value = window.location.href;
+      document.body.appendChild(field);
+      field.select();
+      document.execCommand("copy");
+      document.body.removeChild(field);
+      done();
+    });
+    var print = document.getElementById("print-report");
+    if (print) { print.addEventListener("click", function () { window.print(); }); }
+  }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", copyLink);
   } else {
     init();
+    copyLink();
   }
 }());

@@ -29,6 +29,7 @@ from pv_model.dialect.model import StationInterface
 from pv_model.dialect.paths import ROOT_PATH, dig, dig_all, list_paths, parse_path, top_field
 from pv_model.dialect.placeholders import BUILT_IN as STATION_PLACEHOLDERS
 from pv_model.dialect.placeholders import fill, fill_url_template, station_names
+from pv_model.dialect.planner import PLANNER_COLUMNS, PlannerFields, read_planner
 from pv_model.dialect.schema import SCHEMA_DIR, dialect_schema, schema_text
 from pv_model.dialect.times import EPOCH_MS, EPOCH_S, format_time, parse_time
 
@@ -38,6 +39,7 @@ __all__ = [
     "EPOCH_S",
     "HOOK_GROUP",
     "PHOTO_TYPES",
+    "PLANNER_COLUMNS",
     "PROJECT_DIALECTS",
     "ROOT_PATH",
     "SCHEMA_DIR",
@@ -49,6 +51,7 @@ __all__ = [
     "InterfaceError",
     "Login",
     "OAuth2",
+    "PlannerFields",
     "RecordsCall",
     "Signing",
     "StationInfoCall",
@@ -68,6 +71,7 @@ __all__ = [
     "parse_interface",
     "parse_path",
     "parse_time",
+    "read_planner",
     "schema_text",
     "station_names",
     "top_field",

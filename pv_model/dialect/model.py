@@ -12,6 +12,7 @@ from pv_model.dialect.calls import RecordsCall, StationInfoCall
 from pv_model.dialect.envelope import Envelope
 from pv_model.dialect.fields import FieldMap
 from pv_model.dialect.hooks import check_hook_reference
+from pv_model.dialect.planner import PlannerFields
 
 # `undetermined`: the station itself says it does not know (未知, UNKNOWN) - neither collected nor warned about,
 # unlike a value the dialect does not map at all, which the known_pickup_statuses check reports every run.
@@ -54,6 +55,7 @@ class StationInterface(_Section):
     )
     records: RecordsCall
     fields: FieldMap
+    planner: PlannerFields = Field(default_factory=PlannerFields, description="a planner's typed fields")
     pickup_status: Annotated[dict[TextValue, PickupStatus], BeforeValidator(_status_keys), Field(min_length=1)] = Field(
         description="station value (compared stripped, as text) -> canonical status"
     )

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from pv_assets.collection.manifest_rows import is_accepted
 from pv_assets.collection.record_table import RECORD_COLUMNS
 from pv_assets.gallery.previews.plan import STORED_OUTCOMES, content_type_of, item_id, media_kind_of, record_item_id
+from pv_model.dialect.planner import PLANNER_COLUMNS, TEXT_FIELDS
 from pv_model.gallery_contract import INDEX_COLUMN_NAMES, personal_values, shown_fields
 from pv_model.identity import InvalidIdCardNumber, mask_id, normalize_id_card
 from pv_model.personal_data import mask_personal_text
 from pv_model.photo_types import DEFAULT_REQUIRED_PHOTO_TYPES, join_types
 
-_NOT_DESCRIPTIVE = set(RECORD_COLUMNS)
+# The planner's text columns (project_name, province...) are descriptive; its typed ones repeat raw fields.
+_NOT_DESCRIPTIVE = set(RECORD_COLUMNS) - set(TEXT_FIELDS)
 
 
 def record_fields(record: dict[str, Any]) -> str:
@@ -49,8 +52,18 @@ def photo_types_by_url(record: dict[str, Any]) -> dict[str, str]:
     return {str(item[2]): str(item[3]) for item in items if len(item) >= 4 and item[0] == "photo" and item[3]}
 
 
+def planner_part(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's typed planner columns for the index: numbers and dates as they are, text masked like
+    record_fields (a project name often holds the owner's name)."""
+    part = {name: record.get(name) for name in PLANNER_COLUMNS if name not in TEXT_FIELDS}
+    texts = {name: record[name] for name in TEXT_FIELDS if record.get(name) is not None}
+    masked = shown_fields(texts, personal_values(record)) if texts else {}
+    return {**part, **{name: masked.get(name) for name in TEXT_FIELDS}}
+
+
 def _record_part(record: dict[str, Any], station_name: str | None, region_names: dict[str, str]) -> dict[str, Any]:
     return {
+        **planner_part(record),
         "region_company_code": record.get("region_company_code"),
         "region_company_name": region_names.get(record.get("region_company_code") or "")
         or record.get("region_company_name"),
@@ -117,7 +130,7 @@ def _item_part(outcome: dict[str, Any], by_item: dict[str, dict], previous_colle
     key = outcome.get("object_key")
     stored = outcome.get("outcome") in STORED_OUTCOMES and bool(key)
     preview = by_item.get(item, {})
-    collected_at = outcome.get("finished_at") if outcome.get("outcome") == "uploaded" else None
+    collected_at = _iso(outcome.get("finished_at")) if outcome.get("outcome") == "uploaded" else None
     return {
         "item_id": item,
         "media_kind": (media_kind_of(key) if key else None) or outcome.get("media_field"),
@@ -136,6 +149,11 @@ def _item_part(outcome: dict[str, Any], by_item: dict[str, dict], previous_colle
         "duration_s": float(preview["duration_s"]) if preview.get("duration_s") is not None else None,
         "collected_at": (collected_at or previous_collected_at.get(item)) if stored else None,
     }
+
+
+def _iso(value: Any) -> str | None:
+    """The index keeps UTC ISO 8601 text (the viewer's contract); the audit table has a timestamp."""
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _whole(value: Any) -> int | None:

@@ -57,6 +57,14 @@ def _read_table(store: ObjectStore, key: str) -> pa.Table:
     return pq.read_table(io.BytesIO(store.get_bytes(key)))
 
 
+def conform(table: pa.Table, schema: pa.Schema = SCHEMA) -> pa.Table:
+    """A piece or whole file written before a column was added, with that column empty: one schema."""
+    for name in schema.names:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
+    return table.select(schema.names).cast(schema)
+
+
 def write_piece(
     store: ObjectStore, station_id: str, rows: list[dict[str, Any]], key: str | None = None, schema: pa.Schema = SCHEMA
 ) -> tuple[str, int]:
@@ -68,7 +76,7 @@ def write_piece(
 
 def read_piece(store: ObjectStore, station_id: str) -> pa.Table | None:
     try:
-        return _read_table(store, piece_key(station_id)).cast(SCHEMA)
+        return conform(_read_table(store, piece_key(station_id)))
     except KeyError:
         return None
 
@@ -102,7 +110,7 @@ def _previous_whole(data: bytes | None, schema: pa.Schema) -> tuple[pa.Table | N
     meta = (table.schema.metadata or {}).get(PIECE_ETAGS_META)
     if meta is None:  # not written by this code: rebuild it whole
         return None, {}
-    return table.cast(schema), json.loads(meta)
+    return conform(table, schema), json.loads(meta)
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,7 @@ def _merge_once(store: ObjectStore, prefix: str, whole_key: str, schema: pa.Sche
         parts.append(previous.filter(pc.invert(pc.is_in(previous.column("station_id"), value_set=replaced))))
     for station in changed:
         try:
-            piece = _read_table(store, f"{prefix}{station}.parquet").cast(schema)
+            piece = conform(_read_table(store, f"{prefix}{station}.parquet"), schema)
         except KeyError:  # gone between the listing and the read
             continue
         parts.append(piece)
