@@ -29,7 +29,7 @@ from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
 from pv_gallery.pages import installation, overview, search, station
 from pv_gallery.reports import installation_report, station_report
 from pv_gallery.sessions import SessionStore
-from pv_gallery.supervision import supervision
+from pv_gallery.supervision import export_supervision, supervision
 from pv_gallery.throttle import KnownBrowsers, LoginThrottle
 from pv_gallery.timefmt import local_time, zone_label
 from pv_gallery.web import url_part
@@ -67,6 +67,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
             Route("/dashboard/data", dashboard_data),
             Route("/export/overview.xlsx", export_overview),
             Route("/export/missing.xlsx", export_missing),
+            Route("/export/supervision.xlsx", export_supervision),
             Route("/station/{station_id}/export.xlsx", export_station),
             Route("/station/{station_id}/report", station_report),
             Route("/station/{station_id}/installation/{key}/report", installation_report),

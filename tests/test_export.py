@@ -132,5 +132,10 @@ def test_text_that_looks_like_a_formula_stays_text():
 
 def test_exports_need_a_sign_in(client):
     anonymous = TestClient(client.app, base_url="http://localhost", follow_redirects=False)
-    for path in ("/export/overview.xlsx", "/export/missing.xlsx", "/station/ST-1/export.xlsx"):
+    for path in (
+        "/export/overview.xlsx",
+        "/export/missing.xlsx",
+        "/export/supervision.xlsx",
+        "/station/ST-1/export.xlsx",
+    ):
         assert anonymous.get(path).status_code == 303

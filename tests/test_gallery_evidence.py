@@ -6,10 +6,12 @@ a photo of GAL-01/R001 reused for GAL-02/R101, a far photo, an early one and one
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
 
+import openpyxl
 import pytest
 
 from bench.stack import free_port
@@ -17,6 +19,7 @@ from pv_assets.evidence.findings import Thresholds, all_findings
 from pv_assets.evidence.group import write_findings
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
+from pv_gallery.i18n import Translator
 from pv_gallery.server import uvicorn_config
 from pv_model.evidence_contract import FINDINGS_KEY
 from resources.object_store import LocalDirObjectStore
@@ -78,6 +81,40 @@ def test_the_supervision_page_groups_the_cases_and_links_each_photo_to_its_insta
     assert "32.16" not in html and "118.79" not in html  # the distance, never the coordinates
     for secret in data.secrets():
         assert secret not in html
+
+
+def test_the_supervision_export_has_a_row_per_photo_of_each_case_without_coordinates_or_ids(planted):
+    data, _items = planted
+    client = login(make_client(data.store))
+    assert 'id="export-supervision" href="/export/supervision.xlsx"' in client.get("/supervision").text
+    answer = client.get("/export/supervision.xlsx?lang=en")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header[:5] == ["#", "Photo supervision", "Region", "Station", "Record"]
+    by_kind = {}
+    for row in rows:
+        by_kind.setdefault(row[1], []).append(row)
+    # The reuse is one case of two photos (two installations); each other case one photo with its gap.
+    assert sorted((kind, len(found)) for kind, found in by_kind.items()) == sorted(
+        [(k, n) for k, n in by_kind_expected().items()]
+    )
+    reuse = by_kind[Translator("en")("ev_reuse")]
+    assert {r[0] for r in reuse} == {reuse[0][0]} and {r[3] for r in reuse} == {"GAL-01", "GAL-02"}
+    assert reuse[0][5] == 2 and reuse[0][6] == 2
+    far = by_kind[Translator("en")("ev_gps_far")][0]
+    assert far[7] == 11.1 and far[9].startswith("/station/GAL-01/installation/")
+    assert by_kind[Translator("en")("ev_captured_early")][0][8] == 190
+    text = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+    assert "32.16" not in text and "118.79" not in text
+    for secret in data.secrets():
+        assert secret not in text
+
+
+def by_kind_expected() -> dict[str, int]:
+    t = Translator("en")
+    return {t("ev_reuse"): 2, t("ev_gps_far"): 1, t("ev_captured_early"): 1, t("ev_no_camera_data"): 1}
 
 
 def test_a_suspicious_photo_has_a_badge_on_its_installation_page_and_others_none(planted):
