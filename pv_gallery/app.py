@@ -23,6 +23,7 @@ from pv_gallery.config import GalleryConfig
 from pv_gallery.dashboard import dashboard, dashboard_data
 from pv_gallery.evidence import EvidenceFindings
 from pv_gallery.export import export_missing, export_overview, export_station
+from pv_gallery.health_history import HealthHistory
 from pv_gallery.index import INDEX_KEY, GalleryIndex
 from pv_gallery.media import StripPlans, media
 from pv_gallery.middleware import HostCheckMiddleware, SecurityHeadersMiddleware
@@ -84,6 +85,7 @@ def create_app(store: ObjectStore, config: GalleryConfig, *, index_key: str = IN
     app.state.index = GalleryIndex(store, index_key, secret=config.key("installation-ids"))
     app.state.strip_plans = StripPlans(store)
     app.state.evidence = EvidenceFindings(store)
+    app.state.health_history = HealthHistory(store)
     app.state.throttle = LoginThrottle(
         config.max_failed_logins, config.max_failed_logins_account, config.failed_login_window_s
     )

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from pv_gallery.headline import STATES, station_state
+from pv_gallery.health_history import healthy_share
 from pv_gallery.trends import Filter, figures, month_param, narrowed
 from pv_gallery.web import protected, render, snapshot, url_part
 
@@ -46,7 +47,8 @@ def request_filter(request: Request, regions: dict, stations: dict) -> Filter:
 def dashboard_figures(request: Request) -> tuple[Filter, dict[str, Any]]:
     snap = snapshot(request)
     f = request_filter(request, snap.regions, snap.stations)
-    found = figures(snap.installation_table(), f, snap.collection_table)
+    health = healthy_share(request.app.state.health_history.table(), f.region, f.station)
+    found = figures(snap.installation_table(), f, snap.collection_table, health)
     names = {code: region.label for code, region in snap.regions.items()}
     for entry in found["regions"]:
         entry["label"] = names.get(entry["id"], entry["id"])

@@ -113,6 +113,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "底图来自本集团认可的瓦片服务；全部区域时每个区域一个点，选定场站后显示各户位置（约 1 公里精度）。"
         ),
         "dash_collected": "当月采集入库影像数",
+        "dash_healthy": "采集正常的场站占比（月末）",
         "dash_months": "按月",
         "dash_month": "月份",
         "dash_health": "采集状态（当前）",
@@ -268,6 +269,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "installations (rounded to about 1 km) when one is chosen."
         ),
         "dash_collected": "Media collected (month of collection)",
+        "dash_healthy": "Stations collecting successfully (end of month)",
         "dash_months": "By month",
         "dash_month": "Month",
         "dash_health": "Collection state (now)",

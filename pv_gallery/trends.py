@@ -128,9 +128,12 @@ def _by(table: pa.Table, keys: list[str], aggregations: list) -> list[dict[str, 
     return table.group_by(keys).aggregate(aggregations).to_pylist()
 
 
-def figures(installations: pa.Table, f: Filter, collected: pa.Table | None = None) -> dict[str, Any]:
+def figures(
+    installations: pa.Table, f: Filter, collected: pa.Table | None = None, health: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Everything the dashboard shows for a filter: monthly series, and per region and per station.
-    `collected` (collection_table) adds the media items stored per month of collection."""
+    `collected` (collection_table) adds the media items stored per month of collection; `health`
+    (pv_gallery.health_history.healthy_share) the share of stations collecting successfully per month."""
     chosen = narrowed(installations, f)
     ranged = bool(f.start or f.end)
     picked = chosen.filter(_in_range(chosen["pickup_month"], f)) if ranged else chosen
@@ -147,12 +150,14 @@ def figures(installations: pa.Table, f: Filter, collected: pa.Table | None = Non
         chosen_items = narrowed(collected, f)
         chosen_items = chosen_items.filter(_in_range(chosen_items["month"], f)) if ranged else chosen_items
         stored = {r["month"]: r["items_sum"] for r in _by(chosen_items, ["month"], [("items", "sum")])}
-    months = sorted(set(monthly_picked) | set(monthly_installed) | set(stored))
+    health = {m: share for m, share in (health or {}).items() if not ranged or (f.start or m) <= m <= (f.end or m)}
+    months = sorted(set(monthly_picked) | set(monthly_installed) | set(stored) | set(health))
     series = {
         "picked_up": [monthly_picked.get(m, {}).get("record_id_count", 0) for m in months],
         "capacity_kw": [round(monthly_installed.get(m, {}).get("capacity_kw_sum") or 0.0, 2) for m in months],
         "coverage": [_share(monthly_picked.get(m)) for m in months],
         "collected": [stored.get(m, 0) for m in months],
+        "healthy": [health.get(m) for m in months],
     }
     return {
         "months": months,

@@ -350,3 +350,12 @@ HEALTH_COLUMNS: list[tuple[str, str]] = [
     ("failure_category", "string"),  # pv_model.failure_categories
     ("run_id", "string"),  # the latest run, for the Dagster UI link
 ]
+# Collection health over time: each station's state as the month's last health run saw it (one row per station
+# and month, the last 36 months), for the dashboard's health series.
+HEALTH_HISTORY_KEY = f"{GALLERY_PREFIX}/station-health-history.parquet"
+HEALTH_HISTORY_COLUMNS: list[tuple[str, str]] = [
+    ("month", "string"),  # YYYY-MM (UTC)
+    ("station_id", "string"),
+    ("region_company_code", "string"),
+    ("last_outcome", "string"),  # succeeded | failed | never
+]

@@ -28,7 +28,7 @@ from pv_demo.demo import DEMO_SEED
 from pv_gallery.health import read_health
 from pv_model.dialect import load_interface
 from pv_model.evidence_contract import EVIDENCE_FACTS_KEY, FINDINGS_KEY
-from pv_model.gallery_contract import HEALTH_KEY
+from pv_model.gallery_contract import HEALTH_HISTORY_KEY, HEALTH_KEY
 from pv_simulator import SimStationSpec, world_ref
 from pv_simulator.world_station import world_of
 from resources.object_store import LocalDirObjectStore
@@ -89,6 +89,15 @@ def test_collect_all_registers_partitions_runs_and_summarizes(
     assert {row["station_id"]: row["last_outcome"] for row in health.to_pylist()} == {
         "ST-0001": "failed",
         "ST-0002": "failed",
+    }
+    # ... and this month's line of the health history (the dashboard's series) says so too: the last run wins.
+    history = LocalDirObjectStore(project_env / "store").get_bytes(HEALTH_HISTORY_KEY)
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert {
+        (r["month"], r["station_id"], r["last_outcome"]) for r in pq.read_table(pa.BufferReader(history)).to_pylist()
+    } == {
+        (month, "ST-0001", "failed"),
+        (month, "ST-0002", "failed"),
     }
 
 

@@ -147,6 +147,7 @@ def test_coverage_is_the_share_with_every_required_type_per_pickup_month():
         "capacity_kw": [0.0],
         "coverage": [1.0],
         "collected": [6],
+        "healthy": [None],  # no health history given
     }
     assert found["totals"]["complete"] == 2
     assert found["missing"] == {t: 0 if t == "modules" else 1 for t in every}

@@ -7,14 +7,16 @@ login fails never writes a gallery piece; here it is a row with its reason all t
 
 import io
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from pv_assets.gallery.health_history import update_history
 from pv_assets.gallery.run_history import Attempts, station_attempts
 from pv_model.failure_categories import category_of
-from pv_model.gallery_contract import HEALTH_COLUMNS, HEALTH_KEY
+from pv_model.gallery_contract import HEALTH_COLUMNS, HEALTH_HISTORY_KEY, HEALTH_KEY
 from pv_model.personal_data import mask_personal_text
 from resources.dagster_resources import ObjectStoreResource, StationApiResource
 
@@ -72,7 +74,9 @@ def station_health(
     registry = station_api.registry()
     attempts = station_attempts(context.instance, registry.ids())
     rows = health_rows(registry.stations, attempts, registry.region_names)
-    object_store.open().put_bytes(HEALTH_KEY, health_bytes(rows), "application/vnd.apache.parquet")
+    store = object_store.open()
+    store.put_bytes(HEALTH_KEY, health_bytes(rows), "application/vnd.apache.parquet")
+    history_rows = update_history(store, rows, datetime.now(UTC).strftime("%Y-%m"))
     outcomes = [r["last_outcome"] for r in rows]
     return MaterializeResult(
         metadata={
@@ -80,5 +84,7 @@ def station_health(
             "stations": len(rows),
             "failing": outcomes.count("failed"),
             "never_attempted": outcomes.count("never"),
+            "history_key": HEALTH_HISTORY_KEY,
+            "history_rows": history_rows,
         }
     )

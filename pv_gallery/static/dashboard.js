@@ -44,6 +44,9 @@
       series: [{ type: "line", data: data.series.coverage, connectNulls: false }] }));
     chart("chart-collected", Object.assign({}, base, { title: { text: box.getAttribute("data-collected"), textStyle: { fontSize: 13 } },
       yAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: data.series.collected, itemStyle: { color: "#6d4c41" } }] }));
+    chart("chart-healthy", Object.assign({}, base, { title: { text: box.getAttribute("data-healthy"), textStyle: { fontSize: 13 } },
+      yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + "%"; } } },
+      series: [{ type: "line", data: data.series.healthy, connectNulls: false, itemStyle: { color: "#2e7d32" } }] }));
     var byStation = Boolean(data.filter.region);
     var groups = byStation ? data.stations : data.regions;
     var groupChart = chart("chart-groups", { grid: { left: 140, right: 20, top: 10, bottom: 30 }, tooltip: {},
