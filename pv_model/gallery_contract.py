@@ -309,9 +309,25 @@ def personal_values(values: Mapping[str, Any]) -> set[str]:
     return found
 
 
+# A household's coordinates are shown to 0.01 degree (about 1 km: a village, not a house), as the map shows them.
+_COORDINATE_WORDS = frozenset("latitude longitude lat lng lon coordinate coordinates gps".split())
+_COORDINATE_CJK = ("经度", "纬度", "坐标")
+_PRECISE_DECIMAL = re.compile(r"(?<![\d.])-?\d{1,3}\.\d{3,}(?![\d.])")
+
+
+def _is_coordinate(name: str) -> bool:
+    return any(w in _COORDINATE_WORDS for w in _words(name)) or any(c in name for c in _COORDINATE_CJK)
+
+
+def coarse_coordinates(text: str) -> str:
+    """Every decimal number with three or more decimals rounded to two (32.0612,118.7934 -> 32.06,118.79)."""
+    return _PRECISE_DECIMAL.sub(lambda m: f"{float(m.group(0)):.2f}", text)
+
+
 def shown_fields(values: Mapping[str, Any], personal: Iterable[str] = ()) -> dict[str, str]:
     """The fields of a record a page may show, by dotted path, each value masked: by what it looks like
-    (ID, phone, e-mail, bank numbers) and where it holds one of the record's `personal` values."""
+    (ID, phone, e-mail, bank numbers) and where it holds one of the record's `personal` values; a
+    coordinate to 0.01 degree."""
     personal = sorted({p for p in personal if p}, key=len, reverse=True)
     shown: dict[str, str] = {}
     for path, value in leaves(values):
@@ -320,6 +336,8 @@ def shown_fields(values: Mapping[str, Any], personal: Iterable[str] = ()) -> dic
         if not is_shown_field(path):
             continue
         text = mask_personal_text(_text(value))
+        if _is_coordinate(path[-1]):
+            text = coarse_coordinates(text)
         for secret in personal:
             text = text.replace(secret, secret[:1] + "*" * (len(secret) - 1))
         shown[".".join(path)] = text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"

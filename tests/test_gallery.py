@@ -446,7 +446,8 @@ def test_id_numbers_inside_record_fields_are_masked(tmp_path, data):
     html = reader.get(installation_url(reader, "GAL-01", leaky["record_id"])).text
     assert raw not in html and "110105********002X" in html
     assert "110105194912310021" not in html and "110105********0021" in html
-    assert "32.059999999999995" in html  # coordinates are not mistaken for ID numbers
+    # Coordinates are not mistaken for ID numbers, and a household's are shown to 0.01 degree (a village).
+    assert "32.059999999999995" not in html and "32.06" in html
     assert "张三" not in html and "http://x/a.jpg" not in html
     assert "李四" not in html and "C-7781" not in html
     assert "not on the allow-list" not in html  # shown is what is allowed, not what is not known to be personal

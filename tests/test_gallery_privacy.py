@@ -105,7 +105,8 @@ def test_personal_fields_are_not_shown_whatever_their_name_and_shown_values_are_
             assert secret not in html, secret
     # The descriptive fields are there, their personal parts masked.
     assert "江苏省南京市玄武区1号 联系 139****5670 z***@example.com 卡 ************1111" in page
-    assert "12.5" in page and "32.059999999999995" in page and "118.7965" in page
+    # coordinates to 0.01 degree: a village, not the house (docs/security.md)
+    assert "12.5" in page and "32.06" in page and "118.80" in page and "32.059999999999995" not in page
 
 
 def test_the_producer_keeps_only_allowed_fields_and_masks_the_persons_values_in_them():
@@ -116,8 +117,8 @@ def test_the_producer_keeps_only_allowed_fields_and_masks_the_persons_values_in_
         "projectName": "钱**户用分布式光伏项目",
         "address": "江苏省南京市玄武区1号 联系 139****5670 z***@example.com 卡 ************1111",
         "capacityKw": "12.5",
-        "location.lat": "32.059999999999995",
-        "location.lng": "118.7965",
+        "location.lat": "32.06",
+        "location.lng": "118.80",
     }
 
 
@@ -222,3 +223,22 @@ def test_full_size_leaves_without_gps_and_serial_and_the_stored_original_keeps_t
     ranged = client.get(url, headers={"Range": "bytes=0-2047"})
     assert ranged.status_code == 206 and ranged.content == sent[:2048]
     assert sha256(store.get_bytes(row["object_key"])) == sha256(original)  # the audit's copy is untouched
+
+
+def test_a_households_coordinates_are_shown_to_a_village_not_a_house():
+    from pv_model.gallery_contract import shown_fields
+
+    shown = shown_fields(
+        {
+            "latitude": 32.0612345,
+            "location": {"lat": 32.0612, "lng": 118.7934},
+            "经度": "118.79341",
+            "coordinates": "32.0612,118.7934",
+            "capacityKw": 25.663,
+            "address": "南塘村37号",
+        }  # fmt: skip
+    )
+    assert shown == {
+        "latitude": "32.06", "location.lat": "32.06", "location.lng": "118.79", "经度": "118.79",
+        "coordinates": "32.06,118.79", "capacityKw": "25.663", "address": "南塘村37号",
+    }  # fmt: skip
