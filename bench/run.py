@@ -335,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
             directory = work / name
             directory.mkdir()
             print(f"running {name} …", file=sys.stderr, flush=True)
+            started = time.perf_counter()
             results[name] = run(directory)
+            print(f"{name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     print_table(results)
     print(json.dumps(results))
     return 0
