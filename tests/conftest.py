@@ -13,6 +13,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context, instance_for_test
 from moto.server import ThreadedMotoServer
 
+from pv_assets.cli.signals import restore_termination_signals
 from pv_assets.definitions import COLLECT_JOB_NAME, STATION_TAG, make_definitions
 from pv_assets.partitions import STATION_PARTITIONS_NAME
 from pv_simulator import SimStationSpec, StationSimulator
@@ -23,6 +24,12 @@ from tests.tiers import fast_tests_open_no_socket, mark_tiers  # noqa: F401 - th
 
 S3_ACCESS_KEY = "pv-test-access-key"
 S3_SECRET_KEY = "pv-test-secret-key-0123456789"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Run in the background by a shell without job control, the suite would start every daemon, code server
+    # and compute-log tail with SIGTERM ignored, as `pv-media` would (pv_assets/cli/signals.py).
+    restore_termination_signals()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from pv_assets.cli import collect, demo, dialect, gallery, simulate, ui
+from pv_assets.cli.signals import restore_termination_signals
 from resources import log_masking
 
 # Commands whose arguments belong to another program (the simulator, `dagster dev`): passed on untouched.
@@ -19,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Arrow's own allocator (jemalloc/mimalloc) keeps what it freed: ~35 MiB of a short command's peak for a few
     # Parquet reads. Set before pyarrow loads; a value the user set wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    restore_termination_signals()
     log_masking.install()
     parser = argparse.ArgumentParser(prog="pv-media", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
