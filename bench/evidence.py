@@ -179,10 +179,19 @@ def phone_cost(photos: int) -> dict:
             "phone_cpu_s_per_photo": round(sum(cpu) / max(1, len(cpu)), 4)}  # fmt: skip
 
 
-def evidence(directory: Path, *, world: str, hashes: int, queries: int, self_join: int, phone_photos: int) -> dict:
+def evidence(
+    directory: Path,
+    *,
+    world: str,
+    hashes: int,
+    queries: int,
+    self_join: int,
+    phone_photos: int,
+    merge_stations: int = 200,
+) -> dict:
     return {
         **truth_scores(world, "tiny"),
         **near_dups(hashes, queries, self_join),
-        **incremental(directory / "store", 200, 500),
+        **incremental(directory / "store", merge_stations, 500),
         **phone_cost(phone_photos),
     }

@@ -22,7 +22,8 @@ Sizes can be scaled down for a smoke run: --small 200 --big-mib 64 --rerun 1000 
 `python -m bench.run e2e` runs one scenario.
 - evidence: precision and recall of each kind of finding on a world's planted cases, near-duplicate search
   among 1,000,000 hashes by the multi-index against brute force, the incremental merge against a rebuild,
-  CPU per photo of the facts (bench/evidence.py); smoke: --evidence-world tiny --hashes 2000 --self-join 1000.
+  CPU per photo of the facts (bench/evidence.py); smoke: --evidence-world tiny --hashes 2000 --self-join 1000
+  --merge-stations 20.
 """
 
 from __future__ import annotations
@@ -301,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evidence-world", default="small", help="world whose planted cases evidence scores")
     parser.add_argument("--hashes", type=int, default=1_000_000, help="stored photo hashes in evidence (1000000)")
     parser.add_argument("--self-join", type=int, default=200_000, help="hashes the index joins with themselves")
+    parser.add_argument(
+        "--merge-stations", type=int, default=200, help="stations of 500 photos in evidence's merge (default 200)"
+    )
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
     parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], help="the same as --only")
     args = parser.parse_args(argv)
@@ -327,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                     queries=1000,
                     self_join=args.self_join,
                     phone_photos=args.phone_photos,
+                    merge_stations=args.merge_stations,
                 ),
             ),  # fmt: skip
         ):

@@ -20,7 +20,7 @@ def test_bench_prints_a_table_and_the_json_line():
         [sys.executable, "-m", "bench.run", "--small", "40", "--big-mib", "4", "--rerun", "80"]
         + ["--gallery-stations", "20"]
         + ["--photos", "2", "--video-mib", "4", "--index-stations", "40", "--phone-photos", "4"]
-        + ["--evidence-world", "tiny", "--hashes", "2000", "--self-join", "1000"],
+        + ["--evidence-world", "tiny", "--hashes", "2000", "--self-join", "1000", "--merge-stations", "20"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,6 +34,7 @@ def test_bench_prints_a_table_and_the_json_line():
     for kind in ("reuse", "gps_far", "captured_early", "no_camera_data"):  # the tiny world: every case, nothing else
         assert (evidence[f"{kind}_precision"], evidence[f"{kind}_recall"]) == (1.0, 1.0), kind
     assert evidence["stored_hashes"] == 2000 and evidence["one_station_pieces_read"] == 1
+    assert evidence["merge_photos"] == 20 * 500
     e2e = result["e2e"]
     assert e2e["photos"] == 40 and e2e["nothing_new_downloads"] == 0 and e2e["phone_photos"] == 4
     assert {"bound_fraction", "nothing_new_wall_s", "nothing_new_peak_rss_mib", "phone_draft_speedup"} <= set(e2e)
