@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
@@ -81,6 +82,19 @@ def stored_media(store: MinioObjectStore) -> dict[str, str]:
 
 def station_of(key: str) -> str:
     return key.split("/")[1]
+
+
+def missing_files(sim, stored: dict[str, str], stations: tuple[str, ...]) -> dict[str, list[str]]:
+    """sha256 of each station's expected files that the store lacks."""
+    return {
+        station_id: sorted(
+            (
+                Counter(expected_sha256s(sim, station_id))
+                - Counter(v for k, v in stored.items() if station_of(k) == station_id)
+            ).elements()
+        )
+        for station_id in stations
+    }
 
 
 def test_the_production_instance_uses_psycopg2_on_postgres_and_runs_a_station(
@@ -155,6 +169,8 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
     # The slow station's first media request hangs for 6 s: its run worker is surely staging when killed.
     # (The hung request holds one of its two connections a little longer; the retry has the other.)
     sim.station("Q-SLOW").script("media", ["slow:6"])
+    # One of Q-0002's files is missing at first (404): a failed item its run reports and the next run stores.
+    sim.station("Q-0002").script("media", [404])
     write_registry(sim, tmp_path / "stations.yaml", monkeypatch)
     staging = tmp_path / "staging"
     monkeypatch.setenv("PV_STAGING_DIR", str(staging))
@@ -208,6 +224,18 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
         manual = {s.station_id: s.run_id for s in cli_result["summaries"]}
         summaries += cli_result["summaries"]
         records = _runs(instance)
+        store = MinioObjectStore(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, s3_store.bucket)
+        missing = missing_files(sim, stored_media(store), ("Q-0001", "Q-0002", "Q-SLOW"))
+        # What a station's latest run did not store, it reported as failed items - nothing lost silently (a
+        # transient error under load lands here too) - and the next run, queued by `pv-media collect`, stores it.
+        latest = {s.station_id: s for s in summaries}
+        for station_id, files in missing.items():
+            summary = latest[station_id]
+            assert len(files) == summary.counts.get("failed", 0), (station_id, summary.counts, summary.failures)
+        assert len(missing["Q-0002"]) >= 1
+        code, _ = collect(sorted(s for s, files in missing.items() if files), all_stations=False,
+                          stations_file=None, show_progress=False)  # fmt: skip
+        assert code == 0
     stack_logs = stack.log_tail("daemon", 40)
 
     # `pv-media collect` queued its run, followed it and summed it up like an in-process run.
@@ -223,7 +251,7 @@ def test_the_daemon_launches_queued_runs_within_the_limits_and_retries_a_killed_
     retry = instance.get_run_by_id(by_station["Q-SLOW"].run_id)
     assert retry.tags.get("dagster/parent_run_id") == killed.run_id
     # Every stored object is the simulator's, for every station; no staging file is left behind.
-    stored = stored_media(MinioObjectStore(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, s3_store.bucket))
+    stored = stored_media(store)
     for station_id in ("Q-0001", "Q-0002", "Q-SLOW"):
         assert sorted(v for k, v in stored.items() if station_of(k) == station_id) == expected_sha256s(sim, station_id)
     assert leftover_files(staging) == []
