@@ -10,9 +10,13 @@ is the one function to switch to the demo's store.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -320,3 +324,25 @@ def write_index(store: ObjectStore, rows: list[dict], key: str = INDEX_KEY) -> N
     out = io.BytesIO()
     pq.write_table(pa.Table.from_pylist(rows, schema=INDEX_SCHEMA), out)
     store.put_bytes(key, out.getvalue(), "application/vnd.apache.parquet")
+
+
+@contextlib.contextmanager
+def served_app(app) -> Iterator[str]:
+    """The gallery app served over HTTP on a free loopback port, as `pv-media gallery` serves it; its base URL."""
+    import uvicorn
+
+    from bench.stack import free_port
+    from pv_gallery.server import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", free_port()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,18 +8,14 @@ Screenshots of each page go to test-artifacts/gallery/ (ignored by git).
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
-from pv_gallery.server import uvicorn_config
 from resources.object_store import LocalDirObjectStore
-from tests.gallery_fixtures import GalleryData, build_gallery_data
+from tests.gallery_fixtures import GalleryData, build_gallery_data, served_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,21 +43,9 @@ def browser_data(directory: Path) -> GalleryData:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     data = browser_data(tmp_path_factory.mktemp("gallery-browser"))
-    app = create_app(data.store, GalleryConfig(password=PASSWORD))
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))  # as `pv-media gallery` runs it
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
-        time.sleep(0.05)
-    yield data, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(create_app(data.store, GalleryConfig(password=PASSWORD))) as base:
+        yield data, base
 
 
 def shot(page, name: str) -> None:

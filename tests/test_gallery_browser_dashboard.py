@@ -3,24 +3,21 @@ gallery's CSP, a region's bar narrows to its stations, and a station's map point
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import io
 import re
 import threading
-import time
 
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
 from pv_gallery.index import INDEX_KEY
-from pv_gallery.server import uvicorn_config
 from pv_simulator.world import group_world
 from resources.object_store import LocalDirObjectStore
+from tests.gallery_fixtures import served_app
 from tests.test_dashboard import world_index
 from tests.test_gallery_browser import CHROMIUM, shot
 
@@ -48,20 +45,8 @@ MAP_POINTS = """el => { const data = echarts.getInstanceByDom(el).getModel().get
   let drawn = 0; for (let i = 0; i < data.count(); i++) { if (data.getItemGraphicEl(i)) drawn++; } return drawn; }"""
 
 
-@contextlib.contextmanager
 def gallery(store, config: GalleryConfig):
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn_config(create_app(store, config), "127.0.0.1", free_port()))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    return served_app(create_app(store, config))
 
 
 @pytest.fixture(scope="module")

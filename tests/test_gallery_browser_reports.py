@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from bench.stack import free_port
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
 from pv_gallery.installations import installation_key
-from pv_gallery.server import uvicorn_config
 from resources.object_store import LocalDirObjectStore
-from tests.gallery_fixtures import build_gallery_data
+from tests.gallery_fixtures import build_gallery_data, served_app
 from tests.test_gallery_browser import CHROMIUM
 from tests.test_gallery_browser_dashboard import DRAWN
 
@@ -30,20 +26,10 @@ ALL_LOADED = "() => Array.from(document.images).every(i => i.complete && i.natur
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     data = build_gallery_data(LocalDirObjectStore(tmp_path_factory.mktemp("reports")))
     app = create_app(data.store, GalleryConfig(password=PASSWORD))
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", free_port()))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
-        time.sleep(0.05)
-    yield data, app, f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(app) as base:
+        yield data, app, base
 
 
 def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:

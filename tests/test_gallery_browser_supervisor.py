@@ -9,22 +9,18 @@ Screenshots go to test-artifacts/gallery/ (ignored by git).
 from __future__ import annotations
 
 import io
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bench.stack import free_port
 from pv_assets.gallery.health import Attempts, health_bytes, health_rows
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
-from pv_gallery.server import uvicorn_config
 from pv_model.gallery_contract import HEALTH_KEY, INDEX_KEY
 from resources.object_store import LocalDirObjectStore
-from tests.gallery_fixtures import build_gallery_data
+from tests.gallery_fixtures import build_gallery_data, served_app
 from tests.test_gallery_browser import CHROMIUM, PASSWORD, shot
 from tests.test_station_health import FakeStation
 
@@ -59,8 +55,6 @@ def typed(store: LocalDirObjectStore) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory):
-    import uvicorn
-
     store = LocalDirObjectStore(tmp_path_factory.mktemp("gallery-supervisor"))
     data = build_gallery_data(store)
     lacking = typed(store)
@@ -77,18 +71,8 @@ def supervised(tmp_path_factory):
         ),
     }
     store.put_bytes(HEALTH_KEY, health_bytes(health_rows(stations, attempts, {"RC-320100": "南京区域公司"})), "x")
-    app = create_app(store, GalleryConfig(password=PASSWORD))
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
-        time.sleep(0.05)
-    yield data, lacking, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(create_app(store, GalleryConfig(password=PASSWORD))) as base:
+        yield data, lacking, base
 
 
 NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth"

@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
 
 import openpyxl
 import pytest
 
-from bench.stack import free_port
 from pv_assets.evidence.findings import Thresholds, all_findings
 from pv_assets.evidence.group import write_findings
 from pv_gallery.app import create_app
 from pv_gallery.config import GalleryConfig
 from pv_gallery.i18n import Translator
-from pv_gallery.server import uvicorn_config
 from pv_model.evidence_contract import FINDINGS_KEY
 from resources.object_store import LocalDirObjectStore
-from tests.gallery_fixtures import build_gallery_data
+from tests.gallery_fixtures import build_gallery_data, served_app
 from tests.test_gallery import installation_url, links, login, make_client
 from tests.test_gallery_browser import ALL_RENDERED, CHROMIUM, PASSWORD, shot
 from tests.test_gallery_browser_supervisor import NO_SIDEWAYS
@@ -137,18 +133,12 @@ def test_before_photo_evidence_has_run_the_page_says_so(tmp_path):
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need Debian's Chromium")
 def test_a_supervisor_sees_the_reused_photo_side_by_side_and_follows_it_to_the_installation(planted, browser):
-    import uvicorn
-
     data, items = planted
-    server = uvicorn.Server(uvicorn_config(create_app(data.store, GalleryConfig(password=PASSWORD)), "127.0.0.1",
-                                           port := free_port()))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the gallery server did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+    with served_app(create_app(data.store, GalleryConfig(password=PASSWORD))) as base:
+        see_the_reused_photo(browser, base, items)
+
+
+def see_the_reused_photo(browser, base: str, items: dict) -> None:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
@@ -185,5 +175,3 @@ def test_a_supervisor_sees_the_reused_photo_side_by_side_and_follows_it_to_the_i
         shot(page, "evidence-supervision-phone")
     finally:
         context.close()
-        server.should_exit = True
-        thread.join(timeout=10)
