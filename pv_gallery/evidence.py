@@ -7,7 +7,6 @@ masked here as every page masks them, and a photo links to its installation's op
 from __future__ import annotations
 
 import io
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import quote
 import pyarrow.parquet as pq
 
 from pv_gallery.installations import installation_key
+from pv_gallery.stored_file import StoredFile
 from pv_model.evidence_contract import FINDINGS_KEY
 from pv_model.personal_data import mask_personal_text
 from resources.object_store import ObjectStore
@@ -81,30 +81,24 @@ class EvidenceFindings:
     """The findings file as of its last change (one stat per request; read again when its etag moves)."""
 
     def __init__(self, store: ObjectStore, key: str = FINDINGS_KEY):
-        self.store, self.key = store, key
-        self._version: str | None = None
-        self._rows: list[dict[str, Any]] = []
-        self._by_item: dict[str, list[dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._file = StoredFile(store, key, _findings)
 
     def rows(self) -> list[dict[str, Any]] | None:
         """Every finding, or None when photo_evidence has not run yet."""
-        info = self.store.stat(self.key)
-        if info is None:
-            return None
-        version = info.etag or str(info.size)
-        with self._lock:
-            if version != self._version:
-                rows = pq.read_table(io.BytesIO(self.store.get_bytes(self.key))).to_pylist()
-                by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                for row in rows:
-                    by_item[row["item_id"]].append(row)
-                self._version, self._rows, self._by_item = version, rows, dict(by_item)
-            return self._rows
+        found = self._file.get()
+        return None if found is None else found[0]
 
     def for_items(self, item_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The findings of these items (an installation page's photos): item id -> its findings."""
-        if self.rows() is None:
-            return {}
-        with self._lock:
-            return {item: self._by_item[item] for item in item_ids if item in self._by_item}
+        found = self._file.get()
+        by_item = {} if found is None else found[1]
+        return {item: by_item[item] for item in item_ids if item in by_item}
+
+
+def _findings(data: bytes) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The findings, and the same rows by item id."""
+    rows = pq.read_table(io.BytesIO(data)).to_pylist()
+    by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_item[row["item_id"]].append(row)
+    return rows, dict(by_item)

@@ -4,12 +4,12 @@ monthly series: the share of the stations whose latest collection had succeeded,
 from __future__ import annotations
 
 import io
-import threading
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pv_gallery.stored_file import StoredFile
 from pv_model.gallery_contract import HEALTH_HISTORY_KEY
 from resources.object_store import ObjectStore
 
@@ -18,24 +18,17 @@ class HealthHistory:
     """The history file as of its last change (one stat per request); None before a health run wrote it."""
 
     def __init__(self, store: ObjectStore, key: str = HEALTH_HISTORY_KEY):
-        self.store, self.key = store, key
-        self._version: str | None = None
-        self._table: pa.Table | None = None
-        self._lock = threading.Lock()
+        self._file = StoredFile(store, key, _readable_table)
 
     def table(self) -> pa.Table | None:
-        info = self.store.stat(self.key)
-        if info is None:
-            return None
-        version = info.etag or str(info.size)
-        with self._lock:
-            if version != self._version:
-                try:
-                    self._table = pq.read_table(io.BytesIO(self.store.get_bytes(self.key)))
-                except (pa.ArrowException, OSError, KeyError):
-                    self._table = None  # unreadable: the dashboard shows no health series, the rest as always
-                self._version = version
-            return self._table
+        return self._file.get()
+
+
+def _readable_table(data: bytes) -> pa.Table | None:
+    try:
+        return pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, KeyError):
+        return None  # unreadable: the dashboard shows no health series, the rest as always
 
 
 def healthy_share(history: pa.Table | None, region: str | None, station: str | None) -> dict[str, float]:
